@@ -1,0 +1,20 @@
+/** @jest-config-loader esbuild-register */
+import type { Config } from "jest";
+
+const config: Config = {
+  testEnvironment: "<rootDir>/__tests__/support/onnx_environment.cjs",
+  testMatch: ["<rootDir>/__tests__/**/*.test.ts"],
+  extensionsToTreatAsEsm: [".ts"],
+  moduleNameMapper: {
+    // Sources import local files with the `.js` extension (ESM); map them back to the `.ts` files under test.
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+  },
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { useESM: true }],
+  },
+  // Model loading and native index builds take a few seconds on 2 cores; keep the defaults honest, not flaky.
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};
+
+export default config;

@@ -1,0 +1,62 @@
+/**
+ * Errors thrown by two-stage-retriever. Every error is a {@link TwoStageError}; the subclasses mark the cases a
+ * caller may want to handle differently. Use the static `isInstance` guards rather than `instanceof`: they also
+ * recognise errors thrown by a second installed copy of this package.
+ */
+
+const MARKER = Symbol.for("two-stage-retriever.error");
+
+/** Options accepted by every error constructor. */
+export interface TwoStageErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/** Base class of every error this package throws. */
+export class TwoStageError extends Error {
+  readonly [MARKER] = true;
+
+  /** A stable machine-readable kind, e.g. `"invalid_argument"`. */
+  readonly code: string = "two_stage_error";
+
+  constructor(message: string, options: TwoStageErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+
+  /** True for any error thrown by two-stage-retriever, from any installed copy. */
+  static isInstance(error: unknown): error is TwoStageError {
+    return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
+  }
+}
+
+function hasCode(error: unknown, code: string): boolean {
+  return TwoStageError.isInstance(error) && error.code === code;
+}
+
+/** A parameter or input has the wrong type, range or shape. The message names the value and the fix. */
+export class InvalidArgumentError extends TwoStageError {
+  override readonly code: string = "invalid_argument";
+
+  static override isInstance(error: unknown): error is InvalidArgumentError {
+    return hasCode(error, "invalid_argument");
+  }
+}
+
+/** A model, tokenizer or native library could not be found or loaded. */
+export class ModelLoadError extends TwoStageError {
+  override readonly code: string = "model_load";
+
+  static override isInstance(error: unknown): error is ModelLoadError {
+    return hasCode(error, "model_load");
+  }
+}
+
+/** A saved index is missing, unreadable or inconsistent with its document store. */
+export class IndexError extends TwoStageError {
+  override readonly code: string = "index";
+
+  static override isInstance(error: unknown): error is IndexError {
+    return hasCode(error, "index");
+  }
+}
