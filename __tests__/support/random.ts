@@ -1,14 +1,6 @@
-/** mulberry32: a small seeded PRNG so tests are deterministic. Returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../src/testing/model_files.js";
+
+export { seededRandom };
 
 /** `count` random unit vectors of dimension `dim`, row-major. */
 export function randomUnitVectors(count: number, dim: number, seed: number): Float32Array {

@@ -1,0 +1,45 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { buildBertModel, type BuildBertModelParams } from "../src/testing/index.js";
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const DATASETS = path.resolve(REPO_ROOT, "..", "shared", "datasets");
+export const MODEL_CACHE = path.join(REPO_ROOT, ".cache", "models");
+
+/** Builds a BERT benchmark model into `.cache/models` once; later runs reuse it (the spec is the cache key). */
+export async function cachedBertModel(params: BuildBertModelParams): Promise<{ dir: string; buildMs?: number }> {
+  const key = `${params.preset}-${params.head}-seed${params.seed ?? 0}${params.quantize ? "-q" : ""}${params.corpus ? `-c${params.corpus.length}` : ""}`;
+  const dir = path.join(MODEL_CACHE, key);
+  if (fs.existsSync(path.join(dir, "config.json"))) return { dir };
+  const started = performance.now();
+  await buildBertModel(dir, params);
+  return { dir, buildMs: performance.now() - started };
+}
+
+/** Reads `corpus.jsonl` of a BEIR-layout dataset: title + text per document. */
+export function readCorpusTexts(dataset: string): string[] {
+  const file = path.join(DATASETS, dataset, "corpus.jsonl");
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => {
+      const doc = JSON.parse(line) as { title?: string; text?: string };
+      return [doc.title, doc.text].filter(Boolean).join(". ");
+    });
+}
+
+/** Median of a list of numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** One line describing the machine, for benchmark reports. */
+export function machineLine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} cores, ${cpus[0]?.model ?? "unknown CPU"}, Node ${process.version}`;
+}

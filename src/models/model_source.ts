@@ -1,0 +1,85 @@
+import fs from "node:fs";
+import path from "node:path";
+
+import { env } from "@xenova/transformers";
+
+import { ModelLoadError } from "../errors.js";
+
+/** Where to load a model from, as `from_pretrained` needs it. */
+export interface ModelSource {
+  /** What to pass to `from_pretrained`: a hub id, or a path relative to `env.localModelPath`. */
+  id: string;
+  /** True for local directories: never touch the network. */
+  localFilesOnly: boolean;
+  /** The resolved local directory, when the model is local. */
+  dir?: string;
+  /** The name the user gave (hub id or path), for messages and cache keys. */
+  name: string;
+}
+
+/** Options shared by every component that loads a transformers.js model. */
+export interface ModelSourceParams {
+  /**
+   * A folder holding models by id (`<root>/<org>/<name>/config.json`, the layout `huggingface-cli download
+   * --local-dir` and transformers.js's `env.localModelPath` use). Checked before the hub.
+   * @default undefined (only explicit directories and the hub)
+   */
+  localModelRoot?: string;
+  /**
+   * Never contact the hub; a model that is not a local directory (or under `localModelRoot`) is an error.
+   * @default false (also offline when transformers.js has `env.allowRemoteModels = false`)
+   */
+  offline?: boolean;
+}
+
+function isDirectory(candidate: string): boolean {
+  try {
+    return fs.statSync(candidate).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks that a local model directory has what transformers.js will read, so a missing file is reported by name
+ * (with how to get it) instead of as a fetch error deep inside the runtime.
+ */
+export function checkModelDirectory(dir: string, quantized: boolean, name: string): void {
+  const onnxFile = path.join("onnx", quantized ? "model_quantized.onnx" : "model.onnx");
+  for (const file of ["config.json", "tokenizer.json", onnxFile]) {
+    if (!fs.existsSync(path.join(dir, file))) {
+      const hint =
+        file === onnxFile
+          ? `Export the model to ONNX (optimum-cli export onnx --model <hf-id> ${dir}; move model.onnx into onnx/), ` +
+            `copy it from a Xenova/* hub repository, or pass quantized: ${!quantized} if only ` +
+            `${quantized ? "model.onnx" : "model_quantized.onnx"} is present.`
+          : `Copy it from the model's hub repository (e.g. huggingface-cli download ${name} --local-dir ${dir}).`;
+      throw new ModelLoadError(`Model directory '${dir}' has no ${file}. ${hint}`);
+    }
+  }
+}
+
+/**
+ * Resolves a model name to something `from_pretrained` can load: an existing directory (absolute, relative to the
+ * working directory, or under `localModelRoot`) loads from disk only; anything else is a hub id, refused when
+ * offline. transformers.js joins ids onto `env.localModelPath`, so local directories are passed relative to it.
+ */
+export function resolveModelSource(model: string, quantized: boolean, params: ModelSourceParams = {}): ModelSource {
+  const candidates = [path.resolve(model)];
+  if (params.localModelRoot) candidates.push(path.resolve(params.localModelRoot, model));
+  const dir = candidates.find(isDirectory);
+  if (dir) {
+    checkModelDirectory(dir, quantized, model);
+    return { id: path.relative(path.resolve(env.localModelPath), dir), localFilesOnly: true, dir, name: model };
+  }
+  const offline = params.offline === true || env.allowRemoteModels === false;
+  if (offline) {
+    throw new ModelLoadError(
+      `Model '${model}' is not a local directory${params.localModelRoot ? ` (nor under localModelRoot '${params.localModelRoot}')` : ""}, ` +
+        `and hub downloads are off (${params.offline ? "offline: true" : "env.allowRemoteModels = false"}). ` +
+        `Pass the path of a downloaded model directory (config.json, tokenizer.json, onnx/model_quantized.onnx), ` +
+        `or set localModelRoot to a folder holding '${model}/'.`,
+    );
+  }
+  return { id: model, localFilesOnly: false, name: model };
+}
