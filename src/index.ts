@@ -2,3 +2,18 @@ export { TwoStageError, InvalidArgumentError, ModelLoadError, IndexError } from 
 export type { TwoStageErrorOptions } from "./errors.js";
 export { loadFaiss } from "./recall/faiss_native.js";
 export type { FaissModule } from "./recall/faiss_native.js";
+export { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
+export type {
+  CrossEncoderCompressorParams,
+  KnownCrossEncoderId,
+  RerankResult,
+  RerankStats,
+} from "./rerank/cross_encoder_compressor.js";
+export type {
+  CrossEncoderActivation,
+  CrossEncoderSequenceModel,
+  CrossEncoderTokenizer,
+} from "./rerank/cross_encoder_model.js";
+export type { PaddedBatch } from "./rerank/pair_batcher.js";
+export { resolveModelSource } from "./models/model_source.js";
+export type { ModelSource, ModelSourceParams } from "./models/model_source.js";

@@ -1,0 +1,551 @@
+import { createHash } from "node:crypto";
+
+import { type Callbacks, CallbackManager } from "@langchain/core/callbacks/manager";
+import { Document, type DocumentInterface } from "@langchain/core/documents";
+import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
+import { Tensor } from "@xenova/transformers";
+
+import { InvalidArgumentError } from "../errors.js";
+import type { ModelSourceParams } from "../models/model_source.js";
+import {
+  type CrossEncoderActivation,
+  type CrossEncoderSequenceModel,
+  type CrossEncoderTokenizer,
+  type LoadedCrossEncoder,
+  activate,
+  fromParts,
+  loadCrossEncoder,
+  resolveActivation,
+} from "./cross_encoder_model.js";
+import { LruCache } from "./lru_cache.js";
+import {
+  type EncodedPair,
+  type PaddedBatch,
+  documentBudget,
+  encodePair,
+  lengthBucketedBatches,
+  padBatch,
+  passageWindows,
+} from "./pair_batcher.js";
+
+/** Cross-encoders known to work; any other hub id or local directory is accepted too. */
+export type KnownCrossEncoderId =
+  | "Xenova/ms-marco-MiniLM-L-6-v2"
+  | "Xenova/ms-marco-TinyBERT-L-2-v2"
+  | "Xenova/bge-reranker-base"
+  | "mixedbread-ai/mxbai-rerank-xsmall-v1";
+
+/** Options of {@link CrossEncoderCompressor}. */
+export interface CrossEncoderCompressorParams extends ModelSourceParams {
+  /**
+   * Hub id or local model directory (config.json, tokenizer.json, onnx/model_quantized.onnx).
+   * @default "Xenova/ms-marco-MiniLM-L-6-v2"
+   */
+  model?: KnownCrossEncoderId | (string & {});
+  /**
+   * Load `onnx/model_quantized.onnx` (int8) instead of `onnx/model.onnx`, as transformers.js does by default.
+   * @default true
+   */
+  quantized?: boolean;
+  /** A ready transformers.js tokenizer, with {@link sequenceModel}: nothing is loaded (share one model). */
+  tokenizer?: CrossEncoderTokenizer;
+  /** A ready transformers.js `AutoModelForSequenceClassification` model, with {@link tokenizer}. */
+  sequenceModel?: CrossEncoderSequenceModel;
+  /**
+   * How many documents `compressDocuments` returns.
+   * @default 3
+   */
+  topN?: number;
+  /**
+   * `sigmoid` for 1-logit heads, `softmax` (probability of label 1) for 2-label heads, `none` for raw logits
+   * (log-odds `l1 - l0` for 2 labels). A choice that does not fit the model's head is refused when it loads.
+   * @default "sigmoid" for 1-logit heads, "softmax" for 2-label heads
+   */
+  activation?: CrossEncoderActivation;
+  /**
+   * Longest pair in tokens, special tokens included. The query is kept whole (up to {@link maxQueryLength}); the
+   * document is cut (or windowed, see {@link longDocuments}) to fit.
+   * @default the model's maximum (tokenizer `model_max_length`, capped by `max_position_embeddings`: 512 for MiniLM)
+   */
+  maxLength?: number;
+  /**
+   * Longest query in tokens; longer queries are cut at their end.
+   * @default half of maxLength
+   */
+  maxQueryLength?: number;
+  /**
+   * Largest number of pairs in one model call.
+   * @default 32
+   */
+  batchSize?: number;
+  /**
+   * Largest padded batch, in tokens (rows × longest row): bounds activation memory per call. MiniLM-L6 needs about
+   * 2 KB of activations per token and layer plus 12 × length² attention scores per row, so the default (32 rows of
+   * 512 tokens) peaks near 200 MB.
+   * @default 16384
+   */
+  maxBatchTokens?: number;
+  /**
+   * `truncate`: score the start of each document. `maxPassage`: score overlapping windows of the document and keep
+   * the best (catches a relevant passage past the truncation point).
+   * @default "truncate"
+   */
+  longDocuments?: "truncate" | "maxPassage";
+  /**
+   * Tokens shared by consecutive windows with `maxPassage`.
+   * @default a quarter of the window
+   */
+  passageOverlap?: number;
+  /**
+   * Drop documents scoring below this (after activation: a probability in [0, 1] unless activation is `none`).
+   * @default undefined (keep all)
+   */
+  scoreThreshold?: number;
+  /**
+   * Score identical documents once and return them once: same `pageContent`, or equal `metadata.id`.
+   * @default true
+   */
+  dedupe?: boolean;
+  /**
+   * Entries of an LRU score cache keyed by (model, quantized, maxLength, longDocuments, activation, query,
+   * document hash); 0 turns it off.
+   * @default 0
+   */
+  cacheSize?: number;
+}
+
+/** One result of {@link CrossEncoderCompressor.rerank}. */
+export interface RerankResult {
+  /** Position of the text in the input. */
+  index: number;
+  /** Score after activation. */
+  relevanceScore: number;
+}
+
+/** What the last scoring call did, for diagnostics and benchmarks. */
+export interface RerankStats {
+  texts: number;
+  pairs: number;
+  batches: number;
+  cacheHits: number;
+  /** Time spent tokenizing and batching (on the event loop). */
+  prepareMs: number;
+  /** Longest stretch the event loop was blocked while preparing (work is split with setImmediate). */
+  maxBlockMs: number;
+  /** Time spent awaiting the model. */
+  modelMs: number;
+  totalMs: number;
+}
+
+const YIELD_EVERY = 4;
+/** Characters per token assumed when tokenizing only a document's head (generous: English averages ~4.5). */
+const CHARS_PER_TOKEN_BOUND = 8;
+
+/**
+ * The first `budget` tokens of `text`, tokenizing only its head where that suffices: the head is cut at a
+ * whitespace boundary, and BERT-style tokenization (per-character normalisation, whitespace/punctuation
+ * pre-tokenization) of such a head is exactly a prefix of the whole text's tokens. Long abstracts then cost a
+ * fraction of a full tokenization.
+ */
+export function headTokens(tokenizer: CrossEncoderTokenizer, text: string, budget: number): number[] {
+  const limit = budget * CHARS_PER_TOKEN_BOUND;
+  if (text.length > limit) {
+    const cut = text.slice(0, limit).search(/\s\S*$/);
+    if (cut > 0) {
+      const ids = tokenizer.encode(text.slice(0, cut), null, { add_special_tokens: false });
+      if (ids.length >= budget) return ids.slice(0, budget);
+    }
+  }
+  return tokenizer.encode(text, null, { add_special_tokens: false }).slice(0, budget);
+}
+
+function positiveInteger(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+    throw new InvalidArgumentError(`${name} must be a positive integer; got ${String(value)}.`);
+  }
+}
+
+function sha1(text: string): string {
+  return createHash("sha1").update(text).digest("base64");
+}
+
+/** Dedupe key: `metadata.id` when set, else the text. */
+function identity(doc: DocumentInterface): string {
+  const id = (doc.metadata as Record<string, unknown> | undefined)?.id;
+  return typeof id === "string" || typeof id === "number" ? `id:${String(id)}` : `text:${doc.pageContent}`;
+}
+
+/**
+ * Stage 2 of two-stage retrieval: a local cross-encoder reranker for LangChain.js. It reads the query and each
+ * document together (full attention) through transformers.js and ONNX Runtime, and returns new Documents sorted by
+ * relevance with `metadata.relevanceScore` and `metadata.rerankRank`. Works wherever LangChain takes a document
+ * compressor, e.g. `ContextualCompressionRetriever`.
+ *
+ * @example
+ * ```ts
+ * const reranker = new CrossEncoderCompressor({ topN: 2 });
+ * const docs = await reranker.compressDocuments(candidates, "what causes tides?");
+ * docs.map((d) => [d.metadata.rerankRank, d.metadata.relevanceScore.toFixed(3)]);
+ * // [[1, "0.981"], [2, "0.402"]]
+ * ```
+ */
+export class CrossEncoderCompressor extends BaseDocumentCompressor {
+  readonly model: string = "Xenova/ms-marco-MiniLM-L-6-v2";
+  readonly quantized: boolean = true;
+  readonly topN: number = 3;
+  readonly batchSize: number = 32;
+  readonly maxBatchTokens: number = 16384;
+  readonly longDocuments: "truncate" | "maxPassage" = "truncate";
+  readonly dedupe: boolean = true;
+  readonly cacheSize: number = 0;
+  readonly activation?: CrossEncoderActivation;
+  readonly maxLength?: number;
+  readonly maxQueryLength?: number;
+  readonly passageOverlap?: number;
+  readonly scoreThreshold?: number;
+
+  /** Statistics of the most recent scoring call. */
+  lastStats?: RerankStats;
+
+  private readonly source: ModelSourceParams;
+  private readonly injected?: { tokenizer: CrossEncoderTokenizer; model: CrossEncoderSequenceModel };
+  private loading?: Promise<LoadedCrossEncoder>;
+  private readonly cache?: LruCache<number>;
+
+  constructor(params: CrossEncoderCompressorParams = {}) {
+    super();
+    this.model = params.model ?? this.model;
+    this.quantized = params.quantized ?? this.quantized;
+    this.topN = params.topN ?? this.topN;
+    this.batchSize = params.batchSize ?? this.batchSize;
+    this.maxBatchTokens = params.maxBatchTokens ?? this.maxBatchTokens;
+    this.longDocuments = params.longDocuments ?? this.longDocuments;
+    this.dedupe = params.dedupe ?? this.dedupe;
+    this.cacheSize = params.cacheSize ?? this.cacheSize;
+    this.activation = params.activation;
+    this.maxLength = params.maxLength;
+    this.maxQueryLength = params.maxQueryLength;
+    this.passageOverlap = params.passageOverlap;
+    this.scoreThreshold = params.scoreThreshold;
+    this.source = { localModelRoot: params.localModelRoot, offline: params.offline };
+
+    positiveInteger("topN", this.topN);
+    positiveInteger("batchSize", this.batchSize);
+    positiveInteger("maxBatchTokens", this.maxBatchTokens);
+    positiveInteger("maxLength", this.maxLength);
+    positiveInteger("maxQueryLength", this.maxQueryLength);
+    if (this.passageOverlap !== undefined && (!Number.isInteger(this.passageOverlap) || this.passageOverlap < 0)) {
+      throw new InvalidArgumentError(`passageOverlap must be a non-negative integer; got ${this.passageOverlap}.`);
+    }
+    if (!Number.isInteger(this.cacheSize) || this.cacheSize < 0) {
+      throw new InvalidArgumentError(`cacheSize must be a non-negative integer (0 = off); got ${this.cacheSize}.`);
+    }
+    if (!["truncate", "maxPassage"].includes(this.longDocuments)) {
+      throw new InvalidArgumentError(
+        `Unknown longDocuments '${this.longDocuments}'. Expected one of: truncate, maxPassage.`,
+      );
+    }
+    if (this.activation !== undefined && !["sigmoid", "softmax", "none"].includes(this.activation)) {
+      throw new InvalidArgumentError(
+        `Unknown activation '${this.activation}'. Expected one of: sigmoid, softmax, none.`,
+      );
+    }
+    if (this.scoreThreshold !== undefined) {
+      const probability = this.activation !== "none";
+      if (
+        !Number.isFinite(this.scoreThreshold) ||
+        (probability && (this.scoreThreshold < 0 || this.scoreThreshold > 1))
+      ) {
+        throw new InvalidArgumentError(
+          `scoreThreshold ${this.scoreThreshold} is outside ${probability ? "[0, 1], the range of sigmoid/softmax scores" : "the finite numbers"}. ` +
+            (probability ? "Pass a probability, or activation: 'none' to threshold raw logits." : ""),
+        );
+      }
+    }
+    if ((params.tokenizer === undefined) !== (params.sequenceModel === undefined)) {
+      throw new InvalidArgumentError("Pass both `tokenizer` and `sequenceModel` to inject a model, or neither.");
+    }
+    if (params.tokenizer && params.sequenceModel) {
+      this.injected = { tokenizer: params.tokenizer, model: params.sequenceModel };
+    }
+    if (this.cacheSize > 0) this.cache = new LruCache<number>(this.cacheSize);
+  }
+
+  /** Loads the model once; concurrent first calls share the same load. */
+  private load(): Promise<LoadedCrossEncoder> {
+    if (!this.loading) {
+      const pending = this.injected
+        ? Promise.resolve().then(() => fromParts(this.injected!.tokenizer, this.injected!.model))
+        : loadCrossEncoder(this.model, this.quantized, this.source);
+      this.loading = pending.then((loaded) => {
+        resolveActivation(this.activation, loaded.numLabels, this.model);
+        if (this.maxLength !== undefined && this.maxLength > loaded.maxLength) {
+          throw new InvalidArgumentError(
+            `maxLength ${this.maxLength} exceeds the model's maximum of ${loaded.maxLength} tokens. Use at most ${loaded.maxLength}.`,
+          );
+        }
+        return loaded;
+      });
+      this.loading.catch(() => {
+        this.loading = undefined; // a failed load can be retried
+      });
+    }
+    return this.loading;
+  }
+
+  /** Releases the model (ONNX Runtime session). The next call loads it again. Injected models are disposed too. */
+  async dispose(): Promise<void> {
+    const loading = this.loading;
+    this.loading = undefined;
+    this.cache?.clear();
+    if (!loading) return;
+    const loaded = await loading.catch(() => undefined);
+    await loaded?.model.dispose?.();
+  }
+
+  /**
+   * Encodes (query, text) pairs with token-level truncation and groups them into padded, length-bucketed batches.
+   * Exposed for benchmarks and diagnostics; {@link score} runs exactly these batches.
+   */
+  async encodeBatches(
+    query: string,
+    texts: readonly string[],
+  ): Promise<{ batches: PaddedBatch[]; pairs: number; maxBlockMs: number }> {
+    const loaded = await this.load();
+    return this.prepare(loaded, query, texts);
+  }
+
+  private async prepare(
+    loaded: LoadedCrossEncoder,
+    query: string,
+    texts: readonly string[],
+  ): Promise<{ batches: PaddedBatch[]; pairs: number; maxBlockMs: number }> {
+    const { tokenizer, template } = loaded;
+    const maxLength = this.maxLength ?? loaded.maxLength;
+    const specials = template.prefix.length + template.middle.length + template.suffix.length;
+    const queryLimit = Math.min(this.maxQueryLength ?? Math.floor(maxLength / 2), maxLength - specials - 1);
+    const queryIds = tokenizer.encode(query, null, { add_special_tokens: false }).slice(0, Math.max(1, queryLimit));
+    const budget = documentBudget(template, queryIds.length, maxLength);
+    const overlap = this.passageOverlap ?? Math.floor(budget / 4);
+    if (overlap >= budget) {
+      throw new InvalidArgumentError(
+        `passageOverlap ${overlap} must be smaller than the passage window of ${budget} tokens.`,
+      );
+    }
+    const pairs: EncodedPair[] = [];
+    let maxBlockMs = 0;
+    let sliceStart = performance.now();
+    for (let i = 0; i < texts.length; i++) {
+      const docIds = tokenizer.encode(texts[i], null, { add_special_tokens: false });
+      const windows =
+        this.longDocuments === "maxPassage" ? passageWindows(docIds, budget, overlap) : [docIds.slice(0, budget)];
+      for (const window of windows) pairs.push(encodePair(template, queryIds, window, i));
+      if ((i + 1) % YIELD_EVERY === 0) {
+        maxBlockMs = Math.max(maxBlockMs, performance.now() - sliceStart);
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
+    const batches = lengthBucketedBatches(pairs, this.batchSize, this.maxBatchTokens).map((batch) =>
+      padBatch(batch, template.pad),
+    );
+    maxBlockMs = Math.max(maxBlockMs, performance.now() - sliceStart);
+    return { batches, pairs: pairs.length, maxBlockMs };
+  }
+
+  private cacheKey(query: string, text: string, loaded: LoadedCrossEncoder): string {
+    const activation = resolveActivation(this.activation, loaded.numLabels, this.model);
+    const config = `${this.model}|${this.quantized}|${this.maxLength ?? loaded.maxLength}|${this.longDocuments}|${activation}`;
+    return `${config}|${sha1(query)}|${sha1(text)}`;
+  }
+
+  /**
+   * Relevance of each text to the query, in input order (after activation). Identical texts are scored once.
+   *
+   * @example
+   * ```ts
+   * await reranker.score("capital of France", ["Paris is the capital of France.", "Bananas are yellow."]);
+   * // [0.97, 0.0003]
+   * ```
+   */
+  async score(query: string, texts: readonly string[]): Promise<number[]> {
+    checkQuery(query);
+    texts.forEach((text, index) => {
+      if (typeof text !== "string") {
+        throw new InvalidArgumentError(`texts[${index}] is ${describe(text)}, not a string. Pass the document text.`);
+      }
+    });
+    if (texts.length === 0) return [];
+    const started = performance.now();
+    const loaded = await this.load();
+    const activation = resolveActivation(this.activation, loaded.numLabels, this.model);
+    const scores = new Array<number>(texts.length);
+    const firstIndex = new Map<string, number>();
+    const pending: number[] = [];
+    let cacheHits = 0;
+    texts.forEach((text, i) => {
+      const cached = this.cache?.get(this.cacheKey(query, text, loaded));
+      if (cached !== undefined) {
+        scores[i] = cached;
+        cacheHits += 1;
+      } else if (!firstIndex.has(text)) {
+        firstIndex.set(text, i);
+        pending.push(i);
+      }
+    });
+
+    const prepareStarted = performance.now();
+    const { batches, pairs, maxBlockMs } = await this.prepare(
+      loaded,
+      query,
+      pending.map((i) => texts[i]),
+    );
+    const prepareMs = performance.now() - prepareStarted;
+    const best = new Array<number>(pending.length).fill(-Infinity);
+    let modelMs = 0;
+    for (const batch of batches) {
+      const shape = [batch.rows, batch.columns];
+      const modelStarted = performance.now();
+      const { logits } = await loaded.model({
+        input_ids: new Tensor("int64", batch.inputIds, shape),
+        attention_mask: new Tensor("int64", batch.attentionMask, shape),
+        token_type_ids: new Tensor("int64", batch.tokenTypeIds, shape),
+      });
+      modelMs += performance.now() - modelStarted;
+      const data = logits.data as Float32Array;
+      batch.pairs.forEach((pair, row) => {
+        const value = activate(data, row * loaded.numLabels, loaded.numLabels, activation);
+        if (value > best[pair.owner]) best[pair.owner] = value;
+      });
+    }
+    pending.forEach((textIndex, k) => {
+      scores[textIndex] = best[k];
+      this.cache?.set(this.cacheKey(query, texts[textIndex], loaded), best[k]);
+    });
+    texts.forEach((text, i) => {
+      if (scores[i] === undefined) scores[i] = scores[firstIndex.get(text)!];
+    });
+    this.lastStats = {
+      texts: texts.length,
+      pairs,
+      batches: batches.length,
+      cacheHits,
+      prepareMs,
+      maxBlockMs,
+      modelMs,
+      totalMs: performance.now() - started,
+    };
+    return scores;
+  }
+
+  /**
+   * Scores the texts and returns the best first as `{ index, relevanceScore }` (the shape of LangChain's Cohere
+   * reranker and vercel/ai's `rerank`), dropping scores below `scoreThreshold`, at most `topN` (default: all).
+   */
+  async rerank(query: string, texts: readonly string[], options: { topN?: number } = {}): Promise<RerankResult[]> {
+    positiveInteger("topN", options.topN);
+    const scores = await this.score(query, texts);
+    return rankScores(scores, this.scoreThreshold).slice(0, options.topN ?? scores.length);
+  }
+
+  /**
+   * Reranks LangChain documents: new Documents (the inputs are not modified), best first, at most `topN`, with
+   * `metadata.relevanceScore` and 1-based `metadata.rerankRank`; other metadata is kept. The rerank appears as its
+   * own run in LangChain callbacks and tracing, with input count, output count and milliseconds.
+   */
+  override async compressDocuments(
+    documents: DocumentInterface[],
+    query: string,
+    callbacks?: Callbacks,
+  ): Promise<DocumentInterface[]> {
+    return this.rerankDocuments(documents, query, this.topN, callbacks);
+  }
+
+  /** {@link compressDocuments} with an explicit result count (how `TwoStageRetriever` applies its `topK`). */
+  async rerankDocuments(
+    documents: DocumentInterface[],
+    query: string,
+    topN: number,
+    callbacks?: Callbacks,
+  ): Promise<DocumentInterface[]> {
+    positiveInteger("topN", topN);
+    checkQuery(query);
+    if (!Array.isArray(documents)) {
+      throw new InvalidArgumentError(`documents must be an array of Documents; got ${describe(documents)}.`);
+    }
+    documents.forEach((doc, index) => {
+      if (typeof doc?.pageContent !== "string") {
+        throw new InvalidArgumentError(
+          `documents[${index}].pageContent is ${describe(doc?.pageContent)}, not a string. Each document needs its text in pageContent.`,
+        );
+      }
+    });
+    if (documents.length === 0) return [];
+    const manager = CallbackManager.configure(callbacks);
+    const run = await manager?.handleChainStart(
+      { lc: 1, type: "not_implemented", id: ["two_stage_retriever", "CrossEncoderCompressor"] },
+      { query, inputCount: documents.length, model: this.model },
+      undefined,
+      undefined,
+      undefined,
+      { model: this.model, topN },
+      "CrossEncoderCompressor",
+    );
+    const started = performance.now();
+    try {
+      const unique: DocumentInterface[] = [];
+      const seen = new Set<string>();
+      for (const doc of documents) {
+        const key = identity(doc);
+        if (this.dedupe && seen.has(key)) continue;
+        seen.add(key);
+        unique.push(doc);
+      }
+      const scores = await this.score(
+        query,
+        unique.map((doc) => doc.pageContent),
+      );
+      const ranked = rankScores(scores, this.scoreThreshold).slice(0, topN);
+      const output = ranked.map(
+        ({ index, relevanceScore }, rank) =>
+          new Document({
+            pageContent: unique[index].pageContent,
+            id: unique[index].id,
+            metadata: { ...unique[index].metadata, relevanceScore, rerankRank: rank + 1 },
+          }),
+      );
+      await run?.handleChainEnd({
+        outputCount: output.length,
+        inputCount: documents.length,
+        scoredCount: unique.length,
+        ms: performance.now() - started,
+      });
+      return output;
+    } catch (error) {
+      await run?.handleChainError(error);
+      throw error;
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "string" ? JSON.stringify(value) : typeof value;
+}
+
+function checkQuery(query: unknown): void {
+  if (typeof query !== "string" || query.trim() === "") {
+    throw new InvalidArgumentError(
+      `query must be a non-empty string; got ${describe(query)}. Pass the user's question.`,
+    );
+  }
+}
+
+/** Indices sorted by score (ties keep input order), scores below the threshold dropped. */
+function rankScores(scores: number[], threshold: number | undefined): RerankResult[] {
+  return scores
+    .map((relevanceScore, index) => ({ index, relevanceScore }))
+    .filter((r) => threshold === undefined || r.relevanceScore >= threshold)
+    .sort((a, b) => b.relevanceScore - a.relevanceScore || a.index - b.index);
+}
