@@ -17,3 +17,10 @@ export type {
 export type { PaddedBatch } from "./rerank/pair_batcher.js";
 export { resolveModelSource } from "./models/model_source.js";
 export type { ModelSource, ModelSourceParams } from "./models/model_source.js";
+export { TwoStageRetriever } from "./two_stage_retriever.js";
+export type { TwoStageRetrieverParams, TwoStageRetrieverFactoryParams, StageTimings } from "./two_stage_retriever.js";
+export { FaissVectorStore } from "./recall/faiss_vector_store.js";
+export type { FaissFilter, FaissVectorStoreParams } from "./recall/faiss_vector_store.js";
+export { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
+export type { KnownEmbeddingId, TransformersEmbeddingsParams } from "./recall/transformers_embeddings.js";
+export { readFlatIndex, writeFlatIndex } from "./recall/flat_index_file.js";

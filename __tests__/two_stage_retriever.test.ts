@@ -1,0 +1,266 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { ContextualCompressionRetriever } from "@langchain/classic/retrievers/contextual_compression";
+import { FaissStore } from "@langchain/community/vectorstores/faiss";
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import { Document, type DocumentInterface } from "@langchain/core/documents";
+import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
+
+import {
+  CrossEncoderCompressor,
+  FaissVectorStore,
+  IndexError,
+  InvalidArgumentError,
+  TransformersEmbeddings,
+  TwoStageRetriever,
+} from "../src/index.js";
+import { directoryOps } from "../src/recall/atomic_directory.js";
+import { TEST_CORPUS } from "./support/corpus.js";
+import { buildTestModels } from "./support/models.js";
+
+// Stage 1 (mean-pooled lexical embeddings) prefers short documents sharing one query term; stage 2 (the lexical
+// cross-encoder) rewards covering all of them. TARGET therefore sits below the distractors in stage 1.
+const QUERY = "glacier moraine erosion crevasse";
+const DISTRACTORS = ["Glacier.", "Moraine.", "Erosion.", "Crevasse."];
+const TARGET =
+  "Field notes from the upper valley describe how the glacier left a moraine, how frost erosion shaped the walls, " +
+  "and how a crevasse opened near the camp where the survey team measured snowfall, wind, temperature and light.";
+const CORPUS = [...TEST_CORPUS, ...DISTRACTORS, TARGET];
+const DOCS = CORPUS.map(
+  (text, i) => new Document({ pageContent: text, metadata: { n: i, topic: i % 2 === 0 ? "even" : "odd" } }),
+);
+
+const models = buildTestModels(CORPUS);
+const embeddings = new TransformersEmbeddings({ model: models.biEncoder });
+const reranker = new CrossEncoderCompressor({ model: models.crossEncoder });
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-retriever-"));
+
+afterAll(async () => {
+  await Promise.all([embeddings.dispose(), reranker.dispose()]);
+  models.cleanup();
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+async function makeRetriever(
+  extra: Partial<ConstructorParameters<typeof TwoStageRetriever>[0]> = {},
+): Promise<TwoStageRetriever> {
+  return TwoStageRetriever.fromDocuments(DOCS, { embeddings, compressor: reranker, recallK: 10, topK: 3, ...extra });
+}
+
+describe("TwoStageRetriever", () => {
+  test("stage 2 really reorders: the target is first although stage 1 ranked it below topK", async () => {
+    const retriever = await makeRetriever();
+    const candidates = await retriever.recall(QUERY);
+    const stage1Rank = candidates.findIndex((d) => d.pageContent === TARGET) + 1;
+    expect(stage1Rank).toBeGreaterThan(retriever.topK);
+    const docs = await retriever.invoke(QUERY);
+    expect(docs).toHaveLength(3);
+    expect(docs[0].pageContent).toBe(TARGET);
+    expect(docs[0].metadata).toMatchObject({
+      rerankRank: 1,
+      recallRank: stage1Rank,
+      reranked: true,
+      n: CORPUS.length - 1,
+    });
+    expect(docs[0].metadata.relevanceScore).toBeGreaterThan(docs[1].metadata.relevanceScore);
+    expect(docs[0].metadata.recallScore).toBeGreaterThan(-1);
+    expect(docs[0].metadata.recallScore).toBeLessThan(1);
+    expect(retriever.lastTimings?.recallMs).toBeGreaterThanOrEqual(0);
+  });
+
+  test("equals ContextualCompressionRetriever(CrossEncoderCompressor, store.asRetriever(recallK)) on the same store", async () => {
+    const retriever = await makeRetriever();
+    const reference = new ContextualCompressionRetriever({
+      baseCompressor: new CrossEncoderCompressor({ model: models.crossEncoder, topN: 3 }),
+      baseRetriever: retriever.vectorStore.asRetriever(10),
+    });
+    for (const query of [QUERY, "honeybees waggle dance", "carbon dioxide climate"]) {
+      const ours = await retriever.invoke(query);
+      const theirs = await reference.invoke(query);
+      expect(ours.map((d) => d.pageContent)).toEqual(theirs.map((d) => d.pageContent));
+      ours.forEach((d, i) => expect(d.metadata.relevanceScore).toBeCloseTo(theirs[i].metadata.relevanceScore, 6));
+    }
+  });
+
+  test("batch() of 3 queries answers each", async () => {
+    const retriever = await makeRetriever();
+    const out = await retriever.batch(["Eiffel Tower Paris 1889", "espresso coffee", "violin cello viola"]);
+    expect(out.map((docs) => docs[0].metadata.n)).toEqual([0, 16, 23]);
+  });
+
+  test("a filter is applied on FaissVectorStore (function or metadata object)", async () => {
+    const byObject = await makeRetriever({ filter: { topic: "odd" } });
+    const docs = await byObject.invoke("penguins huddle in the antarctic winter");
+    expect(docs.length).toBeGreaterThan(0);
+    expect(docs.every((d) => d.metadata.topic === "odd")).toBe(true);
+    const byFunction = await makeRetriever({ filter: (d: DocumentInterface) => d.metadata.n === 10 });
+    const only = await byFunction.invoke("anything about the winter");
+    expect(only.map((d) => d.metadata.n)).toEqual([10]);
+  });
+
+  test("a filter is applied on FaissStore too (it ignores filters itself)", async () => {
+    const store = await FaissStore.fromDocuments(DOCS, embeddings);
+    const retriever = new TwoStageRetriever({
+      vectorStore: store,
+      compressor: reranker,
+      recallK: 5,
+      topK: 3,
+      filter: { topic: "even" },
+    });
+    const docs = await retriever.invoke("honeybees waggle dance flowers");
+    expect(docs.length).toBe(3);
+    expect(docs.every((d) => d.metadata.topic === "even")).toBe(true);
+    const unfiltered = new TwoStageRetriever({ vectorStore: store, compressor: reranker, recallK: 5, topK: 1 });
+    const [best] = await unfiltered.invoke("honeybees waggle dance flowers");
+    expect(best.metadata.n).toBe(13);
+    expect(best.metadata.recallScore).toBeGreaterThan(0.3); // 1 - d/2: the cosine, not a raw squared distance
+  });
+
+  test("stage 1 and stage 2 are child runs in callbacks and streamEvents", async () => {
+    const retriever = await makeRetriever();
+    const names: string[] = [];
+    class Recorder extends BaseCallbackHandler {
+      name = "recorder";
+      override async handleChainStart(
+        _c: unknown,
+        _i: unknown,
+        _r: string,
+        _p?: string,
+        _t?: string[],
+        _m?: unknown,
+        _ty?: string,
+        runName?: string,
+      ) {
+        names.push(runName ?? "?");
+      }
+    }
+    await retriever.invoke(QUERY, { callbacks: [new Recorder()] });
+    expect(names).toEqual(["recall", "rerank", "CrossEncoderCompressor"]);
+    const events: string[] = [];
+    for await (const event of retriever.streamEvents(QUERY, { version: "v2" })) {
+      if (event.event === "on_chain_end") events.push(`${event.name}:${typeof event.data.output?.ms}`);
+    }
+    expect(events).toEqual(expect.arrayContaining(["recall:number", "rerank:number"]));
+  });
+});
+
+describe("degradation", () => {
+  class SlowCompressor extends BaseDocumentCompressor {
+    async compressDocuments(docs: DocumentInterface[]): Promise<DocumentInterface[]> {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return [...docs].reverse();
+    }
+  }
+  class BrokenCompressor extends BaseDocumentCompressor {
+    async compressDocuments(): Promise<DocumentInterface[]> {
+      throw new Error("model crashed");
+    }
+  }
+
+  test("past rerankTimeoutMs, stage-1 order comes back marked reranked: false", async () => {
+    const retriever = await makeRetriever({ compressor: new SlowCompressor(), rerankTimeoutMs: 20 });
+    const stage1 = await retriever.recall(QUERY);
+    const docs = await retriever.invoke(QUERY);
+    expect(docs.map((d) => d.pageContent)).toEqual(stage1.slice(0, 3).map((d) => d.pageContent));
+    expect(docs.every((d) => d.metadata.reranked === false)).toBe(true);
+    expect(docs[0].metadata.rerankFallback).toMatch(/exceeded 20 ms/);
+  });
+
+  test("onRerankError: fallback returns stage-1 order; the default rethrows", async () => {
+    const tolerant = await makeRetriever({ compressor: new BrokenCompressor(), onRerankError: "fallback" });
+    const docs = await tolerant.invoke(QUERY);
+    expect(docs).toHaveLength(3);
+    expect(docs[0].metadata).toMatchObject({ reranked: false, rerankFallback: "rerank failed: model crashed" });
+    const strict = await makeRetriever({ compressor: new BrokenCompressor() });
+    await expect(strict.invoke(QUERY)).rejects.toThrow("model crashed");
+  });
+});
+
+describe("FAISS stage 1: persistence and validation", () => {
+  test("round trip with FaissStore's format, both ways", async () => {
+    const ours = await FaissVectorStore.fromDocuments(DOCS, embeddings);
+    const oursDir = path.join(scratch, "ours");
+    await ours.save(oursDir);
+    const asFaissStore = await FaissStore.load(oursDir, embeddings);
+    const [[viaTheirs]] = await asFaissStore.similaritySearchWithScore("honeybees waggle dance", 1);
+    expect(viaTheirs.pageContent).toBe(CORPUS[13]);
+
+    const theirs = await FaissStore.fromDocuments(DOCS, embeddings);
+    const theirsDir = path.join(scratch, "theirs");
+    await theirs.save(theirsDir);
+    const loaded = await FaissVectorStore.load(theirsDir, embeddings);
+    expect(loaded.size).toBe(DOCS.length);
+    const [[doc, cosine]] = await loaded.similaritySearchWithScore("honeybees waggle dance", 1);
+    expect(doc.pageContent).toBe(CORPUS[13]);
+    const [[, ourCosine]] = await ours.similaritySearchWithScore("honeybees waggle dance", 1);
+    expect(cosine).toBeCloseTo(ourCosine, 5); // the L2 index was converted: scores are cosines again
+
+    const retriever = await TwoStageRetriever.load(oursDir, { embeddings, compressor: reranker, recallK: 10, topK: 2 });
+    expect((await retriever.invoke(QUERY))[0].pageContent).toBe(TARGET);
+  });
+
+  test("an interrupted save (the rename fails) leaves the previous index loadable", async () => {
+    const dir = path.join(scratch, "atomic");
+    const small = await FaissVectorStore.fromDocuments(DOCS.slice(0, 5), embeddings);
+    await small.save(dir);
+    const bigger = await FaissVectorStore.fromDocuments(DOCS, embeddings);
+    const realRename = directoryOps.rename;
+    let calls = 0;
+    directoryOps.rename = (from, to) => {
+      calls += 1;
+      if (calls === 2) throw new Error("simulated crash during rename");
+      realRename(from, to);
+    };
+    try {
+      await expect(bigger.save(dir)).rejects.toThrow(IndexError);
+    } finally {
+      directoryOps.rename = realRename;
+    }
+    const reloaded = await FaissVectorStore.load(dir, embeddings);
+    expect(reloaded.size).toBe(5);
+    expect(fs.readdirSync(scratch).filter((name) => name.startsWith("atomic."))).toEqual([]);
+    await bigger.save(dir);
+    expect((await FaissVectorStore.load(dir, embeddings)).size).toBe(DOCS.length);
+  });
+
+  test("every validation raises a typed error and the process survives", async () => {
+    expect(
+      () => new TwoStageRetriever({ vectorStore: new FaissVectorStore(embeddings), topK: 20, recallK: 10 }),
+    ).toThrow(/topK \(20\) must not exceed recallK \(10\)/);
+    expect(() => new TwoStageRetriever({ vectorStore: new FaissVectorStore(embeddings), recallK: 0 })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => new TwoStageRetriever({ vectorStore: new FaissVectorStore(embeddings), topK: 2.5 })).toThrow(
+      /topK must be a positive integer/,
+    );
+
+    const store = new FaissVectorStore(embeddings);
+    expect(await store.similaritySearchVectorWithScore(new Array(384).fill(0.1), 5)).toEqual([]); // empty index
+    await store.addVectors(
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+      [new Document({ pageContent: "a" }), new Document({ pageContent: "b" })],
+      { ids: ["a", "b"] },
+    );
+    await expect(store.addVectors([[1, 0]], [new Document({ pageContent: "c" })])).rejects.toThrow(
+      /dimension 2, but the index holds dimension 3/,
+    );
+    await expect(store.addVectors([[0, 0, 1]], [new Document({ pageContent: "dup" })], { ids: ["a"] })).rejects.toThrow(
+      IndexError,
+    );
+    expect(store.size).toBe(2); // nothing was added by the refused calls
+    await expect(store.similaritySearchVectorWithScore([1, 0], 1)).rejects.toThrow(/query vector has dimension 2/);
+    await expect(store.addVectors([[0, 0, 0]], [new Document({ pageContent: "zero" })])).rejects.toThrow(/all zeros/);
+    const all = await store.similaritySearchVectorWithScore([1, 0.1, 0], 50); // k > size: every document, no abort
+    expect(all.map(([d]) => d.pageContent)).toEqual(["a", "b"]);
+    await expect(FaissVectorStore.load(path.join(scratch, "missing"), embeddings)).rejects.toThrow(/is missing/);
+    await expect(new FaissVectorStore(embeddings).save(path.join(scratch, "empty"))).rejects.toThrow(/Nothing to save/);
+    const nested = path.join(scratch, "new", "deeper", "index"); // faiss aborts writing into a missing folder
+    await store.save(nested);
+    expect((await FaissVectorStore.load(nested, embeddings)).size).toBe(2);
+  });
+});

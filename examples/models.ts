@@ -1,0 +1,22 @@
+import { CrossEncoderCompressor, TransformersEmbeddings } from "../src/index.js";
+
+/**
+ * The models the examples use: the default hub models, or local directories named by environment variables
+ * (TWO_STAGE_EMBEDDING_MODEL, TWO_STAGE_RERANKER_MODEL), e.g. models downloaded for offline use or the project's
+ * own test models.
+ */
+export function exampleModels(): { embeddings: TransformersEmbeddings; compressor: CrossEncoderCompressor } {
+  return {
+    embeddings: new TransformersEmbeddings({
+      model: process.env.TWO_STAGE_EMBEDDING_MODEL ?? "Xenova/all-MiniLM-L6-v2",
+    }),
+    compressor: new CrossEncoderCompressor({
+      model: process.env.TWO_STAGE_RERANKER_MODEL ?? "Xenova/ms-marco-MiniLM-L-6-v2",
+    }),
+  };
+}
+
+/** True when this module is the script node/tsx was started with. */
+export function isMain(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && new URL(moduleUrl).pathname === process.argv[1];
+}

@@ -1,0 +1,137 @@
+import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
+import { type FeatureExtractionPipeline, pipeline } from "@xenova/transformers";
+
+import { InvalidArgumentError, ModelLoadError } from "../errors.js";
+import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
+
+/** Embedding models known to work; any other hub id or local directory is accepted too. */
+export type KnownEmbeddingId =
+  | "Xenova/all-MiniLM-L6-v2"
+  | "Xenova/all-MiniLM-L12-v2"
+  | "Xenova/bge-small-en-v1.5"
+  | "Xenova/multi-qa-MiniLM-L6-cos-v1";
+
+/** Options of {@link TransformersEmbeddings}. */
+export interface TransformersEmbeddingsParams extends EmbeddingsParams, ModelSourceParams {
+  /**
+   * Hub id or local model directory.
+   * @default "Xenova/all-MiniLM-L6-v2"
+   */
+  model?: KnownEmbeddingId | (string & {});
+  /**
+   * Load the int8 `onnx/model_quantized.onnx`.
+   * @default true
+   */
+  quantized?: boolean;
+  /**
+   * Texts per model call in `embedDocuments`.
+   * @default 32
+   */
+  batchSize?: number;
+  /**
+   * Token pooling: `mean` over the attention mask (sentence-transformers MiniLM) or `cls`.
+   * @default "mean"
+   */
+  pooling?: "mean" | "cls";
+  /**
+   * L2-normalise embeddings, so inner product is cosine similarity.
+   * @default true
+   */
+  normalize?: boolean;
+  /** A ready transformers.js feature-extraction pipeline: nothing is loaded (share one model). */
+  extractor?: FeatureExtractionPipeline;
+}
+
+/**
+ * LangChain `Embeddings` computed locally with transformers.js (the same ONNX Runtime as the reranker), offline
+ * from a local directory when needed. The model loads once, on first use; `dispose()` frees it.
+ *
+ * @example
+ * ```ts
+ * const embeddings = new TransformersEmbeddings(); // Xenova/all-MiniLM-L6-v2, mean pooling, normalised
+ * const [vector] = await embeddings.embedDocuments(["FAISS searches vectors"]);
+ * vector.length; // 384
+ * ```
+ */
+export class TransformersEmbeddings extends Embeddings {
+  readonly model: string = "Xenova/all-MiniLM-L6-v2";
+  readonly quantized: boolean = true;
+  readonly batchSize: number = 32;
+  readonly pooling: "mean" | "cls" = "mean";
+  readonly normalize: boolean = true;
+
+  private readonly source: ModelSourceParams;
+  private loading?: Promise<FeatureExtractionPipeline>;
+
+  constructor(params: TransformersEmbeddingsParams = {}) {
+    super(params);
+    this.model = params.model ?? this.model;
+    this.quantized = params.quantized ?? this.quantized;
+    this.batchSize = params.batchSize ?? this.batchSize;
+    this.pooling = params.pooling ?? this.pooling;
+    this.normalize = params.normalize ?? this.normalize;
+    this.source = { localModelRoot: params.localModelRoot, offline: params.offline };
+    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) {
+      throw new InvalidArgumentError(`batchSize must be a positive integer; got ${this.batchSize}.`);
+    }
+    if (this.pooling !== "mean" && this.pooling !== "cls") {
+      throw new InvalidArgumentError(`Unknown pooling '${String(this.pooling)}'. Expected one of: mean, cls.`);
+    }
+    if (params.extractor) this.loading = Promise.resolve(params.extractor);
+  }
+
+  private load(): Promise<FeatureExtractionPipeline> {
+    if (!this.loading) {
+      const location = resolveModelSource(this.model, this.quantized, this.source);
+      this.loading = (
+        pipeline("feature-extraction", location.id, {
+          quantized: this.quantized,
+          local_files_only: location.localFilesOnly,
+        }) as Promise<FeatureExtractionPipeline>
+      ).catch((error: unknown) => {
+        this.loading = undefined;
+        throw new ModelLoadError(
+          `Could not load embedding model '${this.model}'${location.dir ? ` from ${location.dir}` : " from the hub"}: ` +
+            `${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      });
+    }
+    return this.loading;
+  }
+
+  private async embedBatch(texts: string[]): Promise<number[][]> {
+    const extractor = await this.load();
+    const output = await extractor(texts, { pooling: this.pooling, normalize: this.normalize });
+    return output.tolist() as number[][];
+  }
+
+  /** Embeds documents in batches of `batchSize`; one vector per text, in order. */
+  override async embedDocuments(texts: string[]): Promise<number[][]> {
+    texts.forEach((text, index) => {
+      if (typeof text !== "string") {
+        throw new InvalidArgumentError(`texts[${index}] is ${typeof text}, not a string.`);
+      }
+    });
+    const out: number[][] = [];
+    for (let start = 0; start < texts.length; start += this.batchSize) {
+      out.push(...(await this.caller.call(() => this.embedBatch(texts.slice(start, start + this.batchSize)))));
+    }
+    return out;
+  }
+
+  /** Embeds one query. */
+  override async embedQuery(text: string): Promise<number[]> {
+    if (typeof text !== "string") throw new InvalidArgumentError(`query is ${typeof text}, not a string.`);
+    const [vector] = await this.caller.call(() => this.embedBatch([text]));
+    return vector;
+  }
+
+  /** Frees the model; the next call loads it again. */
+  async dispose(): Promise<void> {
+    const loading = this.loading;
+    this.loading = undefined;
+    const extractor = await loading?.catch(() => undefined);
+    await extractor?.dispose();
+  }
+}
