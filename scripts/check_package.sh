@@ -14,8 +14,12 @@ npm pkg set type=module >/dev/null
 npm pkg set overrides.sharp=^0.34.0 >/dev/null
 npm install --no-audit --no-fund --prefer-offline "./$tarball" "@langchain/core@$(node -p "require('$root/node_modules/@langchain/core/package.json').version")" >/dev/null
 npx two-stage setup-faiss
+npx two-stage --help | grep -q "two-stage <command>"
 cat > smoke.js <<'JS'
-import { loadFaiss, TwoStageError } from "two-stage-retriever";
+import { loadFaiss, TwoStageError, TwoStageRetriever, CrossEncoderCompressor } from "two-stage-retriever";
+import { buildLexicalCrossEncoder } from "two-stage-retriever/testing";
+if (typeof TwoStageRetriever.fromTexts !== "function" || typeof buildLexicalCrossEncoder !== "function") throw new Error("exports missing");
+if (!(new CrossEncoderCompressor({ topN: 2 }).topN === 2)) throw new Error("compressor options not applied");
 const faiss = loadFaiss();
 const index = new faiss.IndexFlatIP(2);
 index.add([1, 0, 0, 1]);

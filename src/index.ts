@@ -24,3 +24,10 @@ export type { FaissFilter, FaissVectorStoreParams } from "./recall/faiss_vector_
 export { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
 export type { KnownEmbeddingId, TransformersEmbeddingsParams } from "./recall/transformers_embeddings.js";
 export { readFlatIndex, writeFlatIndex } from "./recall/flat_index_file.js";
+export type { Explanation, ExplainedCandidate } from "./two_stage_retriever.js";
+export { loadBeirDataset, readJsonl, documentText } from "./eval/beir_dataset.js";
+export type { BeirDataset, BeirDocument, BeirQuery } from "./eval/beir_dataset.js";
+export { evaluate } from "./eval/evaluate.js";
+export type { EvaluateParams, EvaluationReport, RecallKResult, RunEntry } from "./eval/evaluate.js";
+export { ndcgAt, recallAt, precisionAt, mrrAt, averagePrecisionAt, mean, quantile } from "./eval/metrics.js";
+export { formatTrecRun, writeTrecRun } from "./eval/trec_run.js";

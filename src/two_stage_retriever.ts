@@ -58,6 +58,27 @@ export type TwoStageRetrieverFactoryParams = Omit<TwoStageRetrieverParams, "vect
     embeddings?: EmbeddingsInterface;
   };
 
+/** One stage-1 candidate as {@link TwoStageRetriever.explain} reports it. */
+export interface ExplainedCandidate {
+  document: Document;
+  /** 1-based stage-1 rank. */
+  recallRank: number;
+  recallScore: number;
+  /** 1-based rank after reranking every candidate. */
+  rerankRank: number;
+  relevanceScore: number;
+  /** Whether the retriever returns it (rerankRank ≤ topK). */
+  returned: boolean;
+}
+
+/** What each stage did for one query. */
+export interface Explanation {
+  query: string;
+  /** Every stage-1 candidate, in stage-1 order. */
+  candidates: ExplainedCandidate[];
+  timings: StageTimings;
+}
+
 /** Timings of one retrieval, in milliseconds. */
 export interface StageTimings {
   recallMs: number;
@@ -220,6 +241,50 @@ export class TwoStageRetriever extends BaseRetriever {
           metadata: { ...doc.metadata, recallRank: i + 1, recallScore: isLegacyFaiss ? 1 - score / 2 : score },
         }),
     );
+  }
+
+  /**
+   * Every stage-1 candidate with both ranks and both scores, and each stage's milliseconds: shows how far down
+   * stage 1 the documents stage 2 picked were (if the best ones sit near `recallK`, raise it). The reranker must be a
+   * {@link CrossEncoderCompressor} (other compressors do not expose scores for every candidate).
+   *
+   * @example
+   * ```ts
+   * const { candidates } = await retriever.explain("what causes tides?");
+   * candidates.filter((c) => c.returned).map((c) => `${c.recallRank} → ${c.rerankRank}`); // ["7 → 1", "1 → 2", ...]
+   * ```
+   */
+  async explain(query: string): Promise<Explanation> {
+    if (!(this.compressor instanceof CrossEncoderCompressor)) {
+      throw new InvalidArgumentError("explain() needs a CrossEncoderCompressor as stage 2, to score every candidate.");
+    }
+    const recallStarted = performance.now();
+    const candidates = await this.recall(query);
+    const recallMs = performance.now() - recallStarted;
+    const rerankStarted = performance.now();
+    const scores =
+      candidates.length === 0
+        ? []
+        : await this.compressor.score(
+            query,
+            candidates.map((d) => d.pageContent),
+          );
+    const rerankMs = performance.now() - rerankStarted;
+    const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+    const rerankRank = new Array<number>(scores.length);
+    order.forEach((candidate, rank) => (rerankRank[candidate] = rank + 1));
+    return {
+      query,
+      candidates: candidates.map((document, i) => ({
+        document,
+        recallRank: i + 1,
+        recallScore: Number(document.metadata.recallScore),
+        rerankRank: rerankRank[i],
+        relevanceScore: scores[i],
+        returned: rerankRank[i] <= this.topK,
+      })),
+      timings: { recallMs, rerankMs },
+    };
   }
 
   private async rerankWith(

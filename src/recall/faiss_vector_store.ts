@@ -241,9 +241,10 @@ export class FaissVectorStore extends VectorStore {
 
   /**
    * Saves `faiss.index` + `docstore.json` (the FaissStore layout) atomically: everything is written to a sibling
-   * folder first, then swapped in, so an interrupted save leaves the previous index loadable.
+   * folder first, then swapped in, so an interrupted save leaves the previous index loadable. `extraFiles` (name →
+   * text) are written into the same folder in the same swap.
    */
-  async save(directory: string): Promise<void> {
+  async save(directory: string, options: { extraFiles?: Record<string, string> } = {}): Promise<void> {
     if (!this.index || this.dimension === undefined) {
       throw new IndexError("Nothing to save: the store is empty. Add documents first.");
     }
@@ -253,6 +254,9 @@ export class FaissVectorStore extends VectorStore {
       const mapping = Object.fromEntries(this.labels.map((id, label) => [String(label), id]));
       const docstore = [...this.docs.entries()];
       fs.writeFileSync(path.join(staging, DOCSTORE_FILE), JSON.stringify([docstore, mapping]));
+      for (const [name, content] of Object.entries(options.extraFiles ?? {})) {
+        fs.writeFileSync(path.join(staging, path.basename(name)), content);
+      }
     } catch (error) {
       fs.rmSync(staging, { recursive: true, force: true });
       throw error;

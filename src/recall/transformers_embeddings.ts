@@ -1,5 +1,5 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
-import { type FeatureExtractionPipeline, pipeline } from "@xenova/transformers";
+import { type FeatureExtractionPipeline, type Tensor, pipeline } from "@xenova/transformers";
 
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
@@ -40,6 +40,45 @@ export interface TransformersEmbeddingsParams extends EmbeddingsParams, ModelSou
   normalize?: boolean;
   /** A ready transformers.js feature-extraction pipeline: nothing is loaded (share one model). */
   extractor?: FeatureExtractionPipeline;
+}
+
+/**
+ * Pools token vectors [batch, sequence, hidden] into one vector per row: the mean over attended tokens, or the
+ * first ([CLS]) token; optionally L2-normalised.
+ */
+export function poolRows(
+  data: Float32Array,
+  mask: BigInt64Array,
+  batch: number,
+  sequence: number,
+  hidden: number,
+  pooling: "mean" | "cls",
+  normalize: boolean,
+): number[][] {
+  const rows: number[][] = [];
+  for (let b = 0; b < batch; b++) {
+    const vector = new Float64Array(hidden);
+    if (pooling === "cls") {
+      for (let j = 0; j < hidden; j++) vector[j] = data[b * sequence * hidden + j];
+    } else {
+      let count = 0;
+      for (let s = 0; s < sequence; s++) {
+        if (mask[b * sequence + s] === 0n) continue;
+        count += 1;
+        const offset = (b * sequence + s) * hidden;
+        for (let j = 0; j < hidden; j++) vector[j] += data[offset + j];
+      }
+      if (count > 0) for (let j = 0; j < hidden; j++) vector[j] /= count;
+    }
+    if (normalize) {
+      let norm = 0;
+      for (let j = 0; j < hidden; j++) norm += vector[j] * vector[j];
+      const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      for (let j = 0; j < hidden; j++) vector[j] *= scale;
+    }
+    rows.push(Array.from(vector));
+  }
+  return rows;
 }
 
 /**
@@ -102,11 +141,28 @@ export class TransformersEmbeddings extends Embeddings {
 
   private async embedBatch(texts: string[]): Promise<number[][]> {
     const extractor = await this.load();
-    const output = await extractor(texts, { pooling: this.pooling, normalize: this.normalize });
-    return output.tolist() as number[][];
+    // Tokenizer and model are called directly and pooled here: transformers.js's own pooling walks the
+    // [batch, sequence, hidden] tensor element by element and costs more than the model for small encoders.
+    const inputs = extractor.tokenizer(texts, { padding: true, truncation: true });
+    const outputs = (await extractor.model(inputs)) as Record<string, Tensor>;
+    const hiddenStates = outputs.last_hidden_state ?? outputs.token_embeddings ?? Object.values(outputs)[0];
+    const [batch, sequence, hidden] = hiddenStates.dims as number[];
+    return poolRows(
+      hiddenStates.data as Float32Array,
+      inputs.attention_mask.data as BigInt64Array,
+      batch,
+      sequence,
+      hidden,
+      this.pooling,
+      this.normalize,
+    );
   }
 
-  /** Embeds documents in batches of `batchSize`; one vector per text, in order. */
+  /**
+   * Embeds documents in batches of `batchSize`; one vector per text, in order. Local inference is called directly,
+   * not through LangChain's retrying caller: a model that fails to load would otherwise be retried with backoff
+   * for minutes.
+   */
   override async embedDocuments(texts: string[]): Promise<number[][]> {
     texts.forEach((text, index) => {
       if (typeof text !== "string") {
@@ -115,7 +171,7 @@ export class TransformersEmbeddings extends Embeddings {
     });
     const out: number[][] = [];
     for (let start = 0; start < texts.length; start += this.batchSize) {
-      out.push(...(await this.caller.call(() => this.embedBatch(texts.slice(start, start + this.batchSize)))));
+      out.push(...(await this.embedBatch(texts.slice(start, start + this.batchSize))));
     }
     return out;
   }
@@ -123,7 +179,7 @@ export class TransformersEmbeddings extends Embeddings {
   /** Embeds one query. */
   override async embedQuery(text: string): Promise<number[]> {
     if (typeof text !== "string") throw new InvalidArgumentError(`query is ${typeof text}, not a string.`);
-    const [vector] = await this.caller.call(() => this.embedBatch([text]));
+    const [vector] = await this.embedBatch([text]);
     return vector;
   }
 

@@ -1,0 +1,120 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { writeTestDataset } from "./support/dataset.js";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-cli-"));
+const datasetDir = path.join(root, "tiny");
+writeTestDataset(datasetDir);
+const indexDir = path.join(root, "index");
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** Runs the CLI from source as a child process, with its caches inside the test folder. */
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, XDG_CACHE_HOME: path.join(root, "cache") },
+    timeout: 120_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("two-stage CLI", () => {
+  test("index reads .jsonl and .md inputs and writes an index; a second run needs --append or --rebuild", () => {
+    fs.writeFileSync(path.join(root, "notes.md"), "# Notes\n\nEspresso needs finely ground coffee.\n");
+    const first = cli(
+      "index",
+      path.join(datasetDir, "corpus.jsonl"),
+      path.join(root, "notes.md"),
+      "--out",
+      indexDir,
+      "--lexical-models",
+      "--json",
+    );
+    expect(first.stderr).toContain("embedding");
+    expect(first.status).toBe(0);
+    const summary = JSON.parse(first.stdout);
+    expect(summary).toMatchObject({ added: 25, documents: 25, dim: 384, lexical: true });
+    expect(fs.existsSync(path.join(indexDir, "two-stage.json"))).toBe(true);
+    const again = cli("index", path.join(root, "notes.md"), "--out", indexDir);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain("already holds an index. Pass --append to add to it or --rebuild to replace it.");
+  });
+
+  test("a failed (re)index leaves the previous index intact; a malformed line names file and line", () => {
+    const bad = path.join(root, "bad.jsonl");
+    fs.writeFileSync(bad, '{"_id": "a", "text": "fine"}\n{"_id": "b", "text": oops}\n');
+    const failed = cli("index", bad, "--out", indexDir, "--rebuild", "--lexical-models");
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain(`${bad}:2: not valid JSON`);
+    const query = cli("query", indexDir, "waggle dance of honeybees", "--recall-k", "5", "--top-k", "2", "--json");
+    expect(query.status).toBe(0);
+    const out = JSON.parse(query.stdout);
+    expect(out.candidates).toHaveLength(5);
+    expect(out.candidates.filter((c: { returned: boolean }) => c.returned)).toHaveLength(2);
+    expect(out.candidates.find((c: { rerankRank: number }) => c.rerankRank === 1).docId).toBe("doc13");
+  });
+
+  test("query prints the table of both ranks, both scores and per-stage milliseconds", () => {
+    const { status, stdout } = cli("query", indexDir, "Gutenberg printing press", "--recall-k", "6", "--top-k", "3");
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/rank\s+stage 1 → 2\s+cosine\s+relevance\s+text/);
+    expect(stdout).toMatch(/^\s+1\s+\d+ → 1\s+/m);
+    expect(stdout).toContain("printing press of Gutenberg");
+    expect(stdout).toMatch(/stage 1: [\d.]+ ms for 6 candidates; stage 2: [\d.]+ ms/);
+  });
+
+  test("eval prints the sweep and writes TREC run files for each stage", () => {
+    const prefix = path.join(root, "runs", "tiny");
+    const { status, stdout } = cli(
+      "eval",
+      "--dataset",
+      datasetDir,
+      "--lexical-models",
+      "--recall-k",
+      "2,5,24",
+      "--top-k",
+      "3",
+      "--run-out",
+      prefix,
+      "--json",
+    );
+    expect(status).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.results.map((r: { recallK: number }) => r.recallK)).toEqual([2, 5, 24]);
+    expect(report.results[2].recall).toBe(1);
+    expect(report.recommendation.recallK).toBeDefined();
+    expect(report.runFiles).toEqual([
+      `${prefix}.stage1.run`,
+      `${prefix}.stage2.recall2.run`,
+      `${prefix}.stage2.recall5.run`,
+      `${prefix}.stage2.recall24.run`,
+    ]);
+    const line = fs.readFileSync(`${prefix}.stage2.recall5.run`, "utf8").split("\n")[0];
+    expect(line).toMatch(/^q1 Q0 doc\d+ 1 -?\d+\.\d{6} two-stage-rerank-recall5$/);
+    const table = cli("eval", "--dataset", datasetDir, "--lexical-models", "--recall-k", "2,24", "--top-k", "3");
+    expect(table.stdout).toMatch(/recallK\s+nDCG@3\s+MRR@3\s+Recall@recallK/);
+    expect(table.stdout).toMatch(/Recommendation: recallK = \d+/);
+  });
+
+  test("bad flags are refused with the list of options", () => {
+    const { status, stderr } = cli("eval", "--dataset", datasetDir, "--recall-k", "10,x");
+    expect(status).toBe(1);
+    expect(stderr).toContain("--recall-k must be comma-separated positive integers");
+    expect(cli("query", indexDir, "q", "--frobnicate").stderr).toContain("Unknown option '--frobnicate'");
+  });
+
+  test("npm run demo completes offline, falling back to the lexical models with a clear label", () => {
+    const { status, stdout } = cli("demo", "--offline");
+    expect(status).toBe(0);
+    expect(stdout.split("\n")[0]).toMatch(
+      /^Hub models unavailable .*falling back to the project's LEXICAL TEST MODELS/,
+    );
+    expect(stdout).toContain("Indexed 36 documents");
+    expect(stdout.match(/^Q: /gm)).toHaveLength(3);
+    expect(stdout).toMatch(/Demo finished in [\d.]+ s\./);
+  });
+});

@@ -1,0 +1,135 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { CrossEncoderCompressor, FaissVectorStore, TransformersEmbeddings, TwoStageRetriever } from "../src/index.js";
+import { documentText, loadBeirDataset } from "../src/eval/beir_dataset.js";
+import { evaluate } from "../src/eval/evaluate.js";
+import { formatTrecRun } from "../src/eval/trec_run.js";
+import { TEST_CORPUS } from "./support/corpus.js";
+import { writeTestDataset } from "./support/dataset.js";
+import { buildTestModels } from "./support/models.js";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-eval-"));
+const datasetDir = path.join(root, "tiny");
+writeTestDataset(datasetDir);
+const models = buildTestModels(TEST_CORPUS);
+const embeddings = new TransformersEmbeddings({ model: models.biEncoder });
+const reranker = new CrossEncoderCompressor({ model: models.crossEncoder });
+
+afterAll(async () => {
+  await Promise.all([embeddings.dispose(), reranker.dispose()]);
+  models.cleanup();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+async function retrieverFor(recallK: number, topK: number): Promise<TwoStageRetriever> {
+  const dataset = loadBeirDataset(datasetDir);
+  const store = await FaissVectorStore.fromDocuments(
+    dataset.corpus.map((d) => ({ pageContent: documentText(d), metadata: { docId: d.id } })),
+    embeddings,
+  );
+  return new TwoStageRetriever({ vectorStore: store, compressor: reranker, recallK, topK });
+}
+
+describe("loadBeirDataset", () => {
+  test("reads corpus, judged queries and graded judgments; counts judgments on unknown documents", () => {
+    const dataset = loadBeirDataset(datasetDir);
+    expect(dataset.corpus).toHaveLength(TEST_CORPUS.length);
+    expect(dataset.queries.map((q) => q.id)).toEqual(["q1", "q2", "q3", "q4", "q5", "q7"]);
+    expect(dataset.qrels.get("q4")).toEqual(
+      new Map([
+        ["doc14", 2],
+        ["doc1", 1],
+      ]),
+    );
+    expect(dataset.qrels.get("q1")?.has("doc0")).toBe(false);
+    expect(dataset.unknownDocumentJudgments).toBe(1);
+  });
+
+  test("a malformed JSONL line is reported with file and line; empty inputs are refused", () => {
+    const bad = path.join(root, "bad");
+    writeTestDataset(bad);
+    fs.appendFileSync(path.join(bad, "corpus.jsonl"), '{"_id": "x", "text": broken}\n');
+    expect(() => loadBeirDataset(bad)).toThrow(new RegExp(`corpus\\.jsonl:${TEST_CORPUS.length + 1}: not valid JSON`));
+    const empty = path.join(root, "empty");
+    writeTestDataset(empty);
+    fs.writeFileSync(path.join(empty, "corpus.jsonl"), "");
+    expect(() => loadBeirDataset(empty)).toThrow(/holds no documents/);
+    const unjudged = path.join(root, "unjudged");
+    writeTestDataset(unjudged);
+    fs.writeFileSync(path.join(unjudged, "qrels.tsv"), "query-id\tcorpus-id\tscore\nq1\tnope\t1\n");
+    expect(() => loadBeirDataset(unjudged)).toThrow(/no query has a positive judgment/);
+  });
+});
+
+describe("explain and evaluate", () => {
+  test("explain lists every stage-1 candidate with both ranks, both scores and the stage timings", async () => {
+    const retriever = await retrieverFor(8, 3);
+    const explanation = await retriever.explain("waggle dance of honeybees");
+    expect(explanation.candidates).toHaveLength(8);
+    expect(explanation.candidates.map((c) => c.recallRank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(new Set(explanation.candidates.map((c) => c.rerankRank))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
+    expect(explanation.candidates.filter((c) => c.returned)).toHaveLength(3);
+    const best = explanation.candidates.find((c) => c.rerankRank === 1)!;
+    expect(best.document.pageContent).toBe(TEST_CORPUS[13]);
+    const returned = await retriever.invoke("waggle dance of honeybees");
+    expect(returned.map((d) => d.pageContent)).toEqual(
+      explanation.candidates
+        .filter((c) => c.returned)
+        .sort((a, b) => a.rerankRank - b.rerankRank)
+        .map((c) => c.document.pageContent),
+    );
+    expect(explanation.timings.recallMs).toBeGreaterThanOrEqual(0);
+    expect(explanation.timings.rerankMs).toBeGreaterThan(0);
+  });
+
+  test("evaluate sweeps recallK: stage-1 recall grows with recallK, the top-K matches the retriever, oracle agreement at full depth is 1", async () => {
+    const dataset = loadBeirDataset(datasetDir);
+    const retriever = await retrieverFor(24, 3);
+    const report = await evaluate(retriever, dataset, { recallKs: [1, 3, 24], topK: 3, oracleMaxCorpus: 100 });
+    expect(report.queries).toBe(6);
+    const [k1, k3, k24] = report.results;
+    expect(k1.recall).toBeLessThanOrEqual(k3.recall);
+    expect(k3.recall).toBeLessThanOrEqual(k24.recall);
+    expect(k24.recall).toBe(1);
+    expect(k24.oracleAgreement).toBe(1);
+    expect(k24.judgedBeyond).toBe(0);
+    expect(k1.judgedBeyond).toBeGreaterThan(0);
+    expect(report.judgedTotal).toBe(7);
+    expect(report.rankHistogram.reduce((sum, b) => sum + b.count, 0)).toBe(7);
+    const best = Math.max(...report.results.map((r) => r.ndcg));
+    expect(report.recommendation.bestNdcg).toBe(best);
+    expect(report.recommendation.recallK).toBe(report.results.find((r) => r.ndcg >= best - 0.005)!.recallK);
+    // Each recallK's stage-2 ranking equals what a retriever with that recallK returns.
+    for (const k of [3, 24]) {
+      const live = await retrieverFor(k, 3);
+      for (const query of dataset.queries) {
+        const docs = await live.invoke(query.text);
+        expect(
+          report.runs.stage2
+            .get(k)!
+            .get(query.id)!
+            .slice(0, 3)
+            .map((e) => e.docId),
+        ).toEqual(docs.map((d) => d.metadata.docId));
+      }
+    }
+  });
+
+  test("TREC run files: qid Q0 docid rank score tag", () => {
+    const text = formatTrecRun(
+      new Map([
+        [
+          "q1",
+          [
+            { docId: "d7", score: 0.9 },
+            { docId: "d2", score: 0.25 },
+          ],
+        ],
+      ]),
+      "my run",
+    );
+    expect(text).toBe("q1 Q0 d7 1 0.900000 my_run\nq1 Q0 d2 2 0.250000 my_run\n");
+  });
+});

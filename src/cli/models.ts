@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
+import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
+import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../testing/lexical_models.js";
+import { type ParsedArgs, stringOption } from "./args.js";
+
+/** The model flags every command takes. */
+export const MODEL_VALUED_OPTIONS = ["embedding-model", "reranker-model"] as const;
+export const MODEL_FLAG_OPTIONS = ["offline", "lexical-models"] as const;
+
+/** Which models a command uses, as names (hub ids or directories). */
+export interface ModelChoice {
+  embeddingModel: string;
+  rerankerModel: string;
+  offline: boolean;
+  /** True when these are the project's lexical test models, not real ones. */
+  lexical: boolean;
+}
+
+export const DEFAULT_EMBEDDING_MODEL = "Xenova/all-MiniLM-L6-v2";
+export const DEFAULT_RERANKER_MODEL = "Xenova/ms-marco-MiniLM-L-6-v2";
+
+/**
+ * The project's lexical test models built over `texts`, cached by corpus hash in ~/.cache/two-stage-retriever:
+ * deterministic stand-ins for the real models when none can be downloaded (they rank by word overlap).
+ */
+export function lexicalModelsFor(texts: readonly string[]): { embeddingModel: string; rerankerModel: string } {
+  const hash = createHash("sha1");
+  for (const text of texts) hash.update(text).update("\u0000");
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  const dir = path.join(base, "two-stage-retriever", "lexical-models", hash.digest("hex").slice(0, 16));
+  const bi = path.join(dir, "bi-encoder");
+  const ce = path.join(dir, "cross-encoder");
+  if (!fs.existsSync(path.join(bi, "config.json")) || !fs.existsSync(path.join(ce, "config.json"))) {
+    buildLexicalBiEncoder(bi, { corpus: texts });
+    buildLexicalCrossEncoder(ce, { corpus: texts });
+  }
+  return { embeddingModel: bi, rerankerModel: ce };
+}
+
+/** Reads the model flags; `fallback` supplies names recorded in an index manifest. */
+export function modelChoice(args: ParsedArgs, fallback: Partial<ModelChoice> = {}): ModelChoice {
+  return {
+    embeddingModel: stringOption(args, "embedding-model") ?? fallback.embeddingModel ?? DEFAULT_EMBEDDING_MODEL,
+    rerankerModel: stringOption(args, "reranker-model") ?? fallback.rerankerModel ?? DEFAULT_RERANKER_MODEL,
+    offline: args.options.has("offline") || fallback.offline === true,
+    lexical: fallback.lexical === true,
+  };
+}
+
+/** Instantiates the models (nothing loads until first use). */
+export function instantiate(choice: ModelChoice): {
+  embeddings: TransformersEmbeddings;
+  reranker: CrossEncoderCompressor;
+} {
+  return {
+    embeddings: new TransformersEmbeddings({ model: choice.embeddingModel, offline: choice.offline }),
+    reranker: new CrossEncoderCompressor({ model: choice.rerankerModel, offline: choice.offline }),
+  };
+}
+
+/** A one-line description of the models, marking lexical stand-ins clearly. */
+export function describeModels(choice: ModelChoice): string {
+  const tag = choice.lexical ? " [LEXICAL TEST MODELS: word-overlap stand-ins, not real model quality]" : "";
+  return `embeddings: ${choice.embeddingModel}; reranker: ${choice.rerankerModel}${tag}`;
+}
