@@ -7,22 +7,12 @@ import { CrossEncoderCompressor, InvalidArgumentError, ModelLoadError, TwoStageE
 import { headTokens } from "../src/rerank/cross_encoder_compressor.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { buildTestModels, countingCrossEncoder } from "./support/models.js";
-import { seededRandom } from "./support/random.js";
+import { shuffled } from "./support/random.js";
 
 const models = buildTestModels();
 afterAll(() => models.cleanup());
 
 const docs = () => TEST_CORPUS.map((text, i) => new Document({ pageContent: text, metadata: { source: `doc-${i}` } }));
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const random = seededRandom(seed);
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
 
 describe("CrossEncoderCompressor with the lexical cross-encoder", () => {
   const reranker = new CrossEncoderCompressor({ model: models.crossEncoder, topN: 3 });

@@ -7,7 +7,7 @@ import { runAgent } from "../examples/agent_tool.js";
 import { QUICKSTART_QUESTION, QUICKSTART_TEXTS, quickstart } from "../examples/quickstart.js";
 import { buildRagChain } from "../examples/rag_chain.js";
 import { ScriptedToolModel } from "../examples/scripted_tool_model.js";
-import { exampleModels } from "../examples/models.js";
+import { notesRetriever } from "../examples/models.js";
 import { TwoStageRetriever } from "../src/index.js";
 import { buildTestModels } from "./support/models.js";
 
@@ -25,12 +25,7 @@ afterAll(() => {
 });
 
 async function retriever(): Promise<TwoStageRetriever> {
-  const { embeddings, compressor } = exampleModels();
-  return TwoStageRetriever.fromTexts(
-    QUICKSTART_TEXTS,
-    QUICKSTART_TEXTS.map((_, i) => ({ source: `note-${i + 1}` })),
-    { embeddings, compressor, recallK: 5, topK: 2 },
-  );
+  return (await notesRetriever(QUICKSTART_TEXTS, 2)).retriever;
 }
 
 test("examples/quickstart.ts answers with both ranks per result", async () => {

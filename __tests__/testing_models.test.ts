@@ -15,7 +15,7 @@ import {
 } from "../src/testing/index.js";
 import { bertClassify, bertForward } from "./support/bert_reference.js";
 import { TEST_CORPUS } from "./support/corpus.js";
-import { seededRandom } from "./support/random.js";
+import { shuffled } from "./support/random.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "testing-models-"));
 const dirOf = (name: string) => path.join(root, name);
@@ -47,16 +47,6 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
     nb += b[i] * b[i];
   }
   return dot / Math.sqrt(na * nb);
-}
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const random = seededRandom(seed);
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 describe("buildTokenizer", () => {

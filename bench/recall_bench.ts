@@ -8,7 +8,7 @@ import { Document } from "@langchain/core/documents";
 import { FakeEmbeddings } from "@langchain/core/utils/testing";
 
 import { FaissVectorStore } from "../src/recall/faiss_vector_store.js";
-import { seededRandom } from "../src/testing/model_files.js";
+import { randomUnitVectors } from "../src/testing/random_vectors.js";
 import { machineLine, median } from "./support.js";
 
 const DIM = 384;
@@ -16,22 +16,6 @@ const K = 100;
 const QUERIES = 50;
 const embeddings = new FakeEmbeddings();
 console.log(`# recall bench — ${machineLine()}`);
-
-function unitVectors(count: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const out = new Float32Array(count * DIM);
-  for (let row = 0; row < count; row++) {
-    let norm = 0;
-    for (let j = 0; j < DIM; j++) {
-      const v = random() + random() + random() - 1.5;
-      out[row * DIM + j] = v;
-      norm += v * v;
-    }
-    const scale = 1 / Math.sqrt(norm);
-    for (let j = 0; j < DIM; j++) out[row * DIM + j] *= scale;
-  }
-  return out;
-}
 
 function docs(count: number): Document[] {
   return Array.from({ length: count }, (_, i) => new Document({ pageContent: `document ${i}`, metadata: { i } }));
@@ -48,11 +32,11 @@ async function timePerCall(calls: number, fn: (i: number) => Promise<unknown> | 
   return median(times);
 }
 
-const queries = unitVectors(QUERIES + 3, 99);
+const queries = randomUnitVectors(QUERIES + 3, DIM, 99);
 const query = (i: number) => Array.from(queries.subarray((i % QUERIES) * DIM, ((i % QUERIES) + 1) * DIM));
 
 async function storeOf(n: number): Promise<{ store: FaissVectorStore; addMs: number; data: Float32Array }> {
-  const data = unitVectors(n, n);
+  const data = randomUnitVectors(n, DIM, n);
   const store = new FaissVectorStore(embeddings);
   const t0 = performance.now();
   store.addFlatVectors(data, DIM, docs(n));

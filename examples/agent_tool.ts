@@ -10,7 +10,7 @@ import { TwoStageRetriever } from "../src/index.js";
 import { formatDocs } from "./rag_chain.js";
 import { QUICKSTART_TEXTS } from "./quickstart.js";
 import { ScriptedToolModel } from "./scripted_tool_model.js";
-import { exampleModels, isMain } from "./models.js";
+import { isMain, notesRetriever } from "./models.js";
 
 /** The retriever wrapped as a tool the agent can call with a search query. */
 export function searchNotesTool(retriever: TwoStageRetriever) {
@@ -33,12 +33,7 @@ export async function runAgent(
 }
 
 async function main(): Promise<void> {
-  const { embeddings, compressor } = exampleModels();
-  const retriever = await TwoStageRetriever.fromTexts(
-    QUICKSTART_TEXTS,
-    QUICKSTART_TEXTS.map((_, i) => ({ source: `note-${i + 1}` })),
-    { embeddings, compressor, recallK: 5, topK: 2 },
-  );
+  const { retriever, dispose } = await notesRetriever(QUICKSTART_TEXTS, 2);
   const llm = new ScriptedToolModel([
     new AIMessage({
       content: "",
@@ -47,7 +42,7 @@ async function main(): Promise<void> {
   ]);
   const messages = await runAgent(retriever, llm, "What causes the tides?");
   for (const message of messages) console.log(`${message.getType()}: ${String(message.content)}`);
-  await Promise.all([embeddings.dispose(), compressor.dispose()]);
+  await dispose();
 }
 
 if (isMain(import.meta.url)) await main();

@@ -1,4 +1,4 @@
-import { CrossEncoderCompressor, TransformersEmbeddings } from "../src/index.js";
+import { CrossEncoderCompressor, TransformersEmbeddings, TwoStageRetriever } from "../src/index.js";
 
 /**
  * The models the examples use: the default hub models, or local directories named by environment variables
@@ -19,4 +19,18 @@ export function exampleModels(): { embeddings: TransformersEmbeddings; compresso
 /** True when this module is the script node/tsx was started with. */
 export function isMain(moduleUrl: string): boolean {
   return process.argv[1] !== undefined && new URL(moduleUrl).pathname === process.argv[1];
+}
+
+/** The notes every example searches, each with a `source` the answers cite. */
+export async function notesRetriever(
+  texts: string[],
+  topK: number,
+): Promise<{ retriever: TwoStageRetriever; dispose: () => Promise<void> }> {
+  const { embeddings, compressor } = exampleModels();
+  const retriever = await TwoStageRetriever.fromTexts(
+    texts,
+    texts.map((_, i) => ({ source: `note-${i + 1}` })),
+    { embeddings, compressor, recallK: 5, topK },
+  );
+  return { retriever, dispose: async () => void (await Promise.all([embeddings.dispose(), compressor.dispose()])) };
 }

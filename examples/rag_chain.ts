@@ -7,9 +7,8 @@ import { RunnableLambda, RunnablePassthrough, RunnableSequence } from "@langchai
 import type { DocumentInterface } from "@langchain/core/documents";
 import type { BaseRetriever } from "@langchain/core/retrievers";
 
-import { TwoStageRetriever } from "../src/index.js";
 import { QUICKSTART_TEXTS } from "./quickstart.js";
-import { exampleModels, isMain } from "./models.js";
+import { isMain, notesRetriever } from "./models.js";
 
 const prompt = ChatPromptTemplate.fromMessages([
   ["system", "Answer only from the context. Cite sources in brackets.\n\nContext:\n{context}"],
@@ -32,16 +31,11 @@ export function buildRagChain(retriever: BaseRetriever, llm: BaseChatModel | Run
 }
 
 async function main(): Promise<void> {
-  const { embeddings, compressor } = exampleModels();
-  const retriever = await TwoStageRetriever.fromTexts(
-    QUICKSTART_TEXTS,
-    QUICKSTART_TEXTS.map((_, i) => ({ source: `note-${i + 1}` })),
-    { embeddings, compressor, recallK: 5, topK: 2 },
-  );
+  const { retriever, dispose } = await notesRetriever(QUICKSTART_TEXTS, 2);
   // Stand-in model that echoes its prompt, so the example runs without an API key. Use e.g. ChatOpenAI instead.
   const echo = RunnableLambda.from(async (value: unknown) => String((value as { toString(): string }).toString()));
   console.log(await buildRagChain(retriever, echo).invoke("What causes the tides?"));
-  await Promise.all([embeddings.dispose(), compressor.dispose()]);
+  await dispose();
 }
 
 if (isMain(import.meta.url)) await main();

@@ -1,21 +1,15 @@
 import { seededRandom } from "../../src/testing/model_files.js";
+import { randomUnitVectors } from "../../src/testing/random_vectors.js";
 
-export { seededRandom };
+export { randomUnitVectors, seededRandom };
 
-/** `count` random unit vectors of dimension `dim`, row-major. */
-export function randomUnitVectors(count: number, dim: number, seed: number): Float32Array {
+/** A deterministic shuffle (Fisher–Yates over the seeded generator). */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
   const random = seededRandom(seed);
-  const out = new Float32Array(count * dim);
-  for (let row = 0; row < count; row++) {
-    let norm = 0;
-    for (let j = 0; j < dim; j++) {
-      // Sum of uniforms: cheap, roughly Gaussian, so directions are spread over the sphere.
-      const value = random() + random() + random() - 1.5;
-      out[row * dim + j] = value;
-      norm += value * value;
-    }
-    const scale = 1 / Math.sqrt(norm);
-    for (let j = 0; j < dim; j++) out[row * dim + j] *= scale;
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
 }

@@ -8,3 +8,4 @@ export type { BuildBertModelParams, BertPreset, BertShape } from "./bert_model_b
 export type { BuiltModel } from "./model_files.js";
 export { GraphBuilder, OnnxType, readOnnxInitializers } from "./onnx_graph.js";
 export type { OnnxInitializer } from "./onnx_graph.js";
+export { randomUnitVectors } from "./random_vectors.js";
