@@ -12,7 +12,19 @@ export interface TwoStageErrorOptions {
   cause?: unknown;
 }
 
-/** Base class of every error this package throws. */
+/**
+ * Base class of every error this package throws.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   new CrossEncoderCompressor({ topN: 0 });
+ * } catch (error) {
+ *   InvalidArgumentError.isInstance(error); // true
+ *   (error as Error).message; // "topN must be a positive integer; got 0."
+ * }
+ * ```
+ */
 export class TwoStageError extends Error {
   readonly [MARKER] = true;
 
