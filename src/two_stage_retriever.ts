@@ -224,8 +224,9 @@ export class TwoStageRetriever extends BaseRetriever {
       // FaissStore ignores filters: widen the window until recallK documents match or everything was seen.
       const total = (store as unknown as { index: { ntotal(): number } }).index.ntotal();
       let window = Math.min(total, recallK * 4);
+      const vector = await store.embeddings.embedQuery(query);
       for (;;) {
-        const found = await store.similaritySearchWithScore(query, window);
+        const found = await store.similaritySearchVectorWithScore(vector, window);
         pairs = found.filter(([doc]) => matchesFilter(this.filter, doc)).slice(0, recallK);
         if (pairs.length >= recallK || window >= total) break;
         window = Math.min(total, window * 2);

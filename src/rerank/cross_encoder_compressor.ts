@@ -353,10 +353,10 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     return { batches, pairs: pairs.length, maxBlockMs };
   }
 
-  private cacheKey(query: string, text: string, loaded: LoadedCrossEncoder): string {
+  /** The cache-key prefix shared by every document of one call: settings and the query's hash. */
+  private cacheKeyPrefix(query: string, loaded: LoadedCrossEncoder): string {
     const activation = resolveActivation(this.activation, loaded.numLabels, this.model);
-    const config = `${this.model}|${this.quantized}|${this.maxLength ?? loaded.maxLength}|${this.longDocuments}|${activation}`;
-    return `${config}|${sha1(query)}|${sha1(text)}`;
+    return `${this.model}|${this.quantized}|${this.maxLength ?? loaded.maxLength}|${this.longDocuments}|${activation}|${sha1(query)}`;
   }
 
   /**
@@ -379,12 +379,13 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     const started = performance.now();
     const loaded = await this.load();
     const activation = resolveActivation(this.activation, loaded.numLabels, this.model);
+    const keyPrefix = this.cache ? this.cacheKeyPrefix(query, loaded) : "";
     const scores = new Array<number>(texts.length);
     const firstIndex = new Map<string, number>();
     const pending: number[] = [];
     let cacheHits = 0;
     texts.forEach((text, i) => {
-      const cached = this.cache?.get(this.cacheKey(query, text, loaded));
+      const cached = this.cache?.get(`${keyPrefix}|${sha1(text)}`);
       if (cached !== undefined) {
         scores[i] = cached;
         cacheHits += 1;
@@ -420,7 +421,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     }
     pending.forEach((textIndex, k) => {
       scores[textIndex] = best[k];
-      this.cache?.set(this.cacheKey(query, texts[textIndex], loaded), best[k]);
+      this.cache?.set(`${keyPrefix}|${sha1(texts[textIndex])}`, best[k]);
     });
     texts.forEach((text, i) => {
       if (scores[i] === undefined) scores[i] = scores[firstIndex.get(text)!];
