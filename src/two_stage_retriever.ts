@@ -6,7 +6,13 @@ import type { BaseDocumentCompressor } from "@langchain/core/retrievers/document
 import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
 import { InvalidArgumentError } from "./errors.js";
-import { type FaissFilter, FaissVectorStore, type FaissVectorStoreParams } from "./recall/faiss_vector_store.js";
+import { checkQuery, positiveInteger } from "./validation.js";
+import {
+  type FaissFilter,
+  FaissVectorStore,
+  type FaissVectorStoreParams,
+  matchesFilter,
+} from "./recall/faiss_vector_store.js";
 import { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
 import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 
@@ -86,18 +92,6 @@ export interface StageTimings {
 }
 
 class RerankTimeout extends Error {}
-
-function positiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(`${name} must be a positive integer; got ${String(value)}.`);
-  }
-}
-
-function matchesFilter(filter: unknown, doc: DocumentInterface): boolean {
-  if (filter === undefined) return true;
-  if (typeof filter === "function") return Boolean((filter as (d: DocumentInterface) => boolean)(doc));
-  return Object.entries(filter as Record<string, unknown>).every(([key, value]) => doc.metadata?.[key] === value);
-}
 
 /**
  * Two-stage retrieval as one LangChain retriever: FAISS (or any vector store) recalls `recallK` candidates, a
@@ -227,7 +221,7 @@ export class TwoStageRetriever extends BaseRetriever {
       const vector = await store.embeddings.embedQuery(query);
       for (;;) {
         const found = await store.similaritySearchVectorWithScore(vector, window);
-        pairs = found.filter(([doc]) => matchesFilter(this.filter, doc)).slice(0, recallK);
+        pairs = found.filter(([doc]) => matchesFilter(this.filter as FaissFilter | undefined, doc)).slice(0, recallK);
         if (pairs.length >= recallK || window >= total) break;
         window = Math.min(total, window * 2);
       }
@@ -320,9 +314,7 @@ export class TwoStageRetriever extends BaseRetriever {
     query: string,
     runManager?: CallbackManagerForRetrieverRun,
   ): Promise<DocumentInterface[]> {
-    if (typeof query !== "string" || query.trim() === "") {
-      throw new InvalidArgumentError(`query must be a non-empty string; got ${JSON.stringify(query)}.`);
-    }
+    checkQuery(query);
     const recallStarted = performance.now();
     const recallRun = await runManager
       ?.getChild("recall")

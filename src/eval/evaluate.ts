@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { positiveInteger } from "../validation.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import type { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type BeirDataset, documentText } from "./beir_dataset.js";
@@ -94,12 +95,6 @@ const BUCKETS: [string, number, number][] = [
   ["501-1000", 501, 1000],
 ];
 
-function positiveIntegers(name: string, values: number[]): void {
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new InvalidArgumentError(`${name} must be positive integers; got [${values.join(", ")}].`);
-  }
-}
-
 /** Reranked order of a prefix of candidates: by score, ties in stage-1 order. */
 function rerankedOrder(scores: number[], count: number): number[] {
   return Array.from({ length: count }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
@@ -121,9 +116,10 @@ export async function evaluate(
   const topK = params.topK ?? 10;
   const idField = params.idField ?? "docId";
   const latencyQueries = params.latencyQueries ?? 20;
-  positiveIntegers("recallKs", recallKs);
-  positiveIntegers("topK", [topK]);
-  if (params.maxQueries !== undefined) positiveIntegers("maxQueries", [params.maxQueries]);
+  if (recallKs.length === 0) throw new InvalidArgumentError("recallKs must list at least one recallK.");
+  recallKs.forEach((k) => positiveInteger("recallKs entry", k));
+  positiveInteger("topK", topK);
+  positiveInteger("maxQueries", params.maxQueries);
   const reranker = retriever.compressor;
   if (!(reranker instanceof CrossEncoderCompressor)) {
     throw new InvalidArgumentError("evaluate() needs a CrossEncoderCompressor as stage 2, to score every candidate.");

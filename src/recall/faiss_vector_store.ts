@@ -9,6 +9,7 @@ import { VectorStore } from "@langchain/core/vectorstores";
 import type { IndexFlatIP } from "faiss-node";
 
 import { IndexError, InvalidArgumentError } from "../errors.js";
+import { positiveInteger } from "../validation.js";
 import { replaceDirectory, stagingDirectory } from "./atomic_directory.js";
 import { loadFaiss } from "./faiss_native.js";
 import { readFlatIndex, readFlatIndexHeader, writeFlatIndex } from "./flat_index_file.js";
@@ -30,7 +31,8 @@ const DOCSTORE_FILE = "docstore.json";
 
 type StoredDocument = { pageContent: string; metadata: Record<string, unknown>; id?: string };
 
-function matches(filter: FaissFilter | undefined, doc: DocumentInterface): boolean {
+/** Whether a document passes a filter (no filter: every document). */
+export function matchesFilter(filter: FaissFilter | undefined, doc: DocumentInterface): boolean {
   if (filter === undefined) return true;
   if (typeof filter === "function") return filter(doc);
   return Object.entries(filter).every(([key, value]) => doc.metadata?.[key] === value);
@@ -80,9 +82,7 @@ export class FaissVectorStore extends VectorStore {
   constructor(embeddings: EmbeddingsInterface, params: FaissVectorStoreParams = {}) {
     super(embeddings, params);
     this.filterOverFetch = params.filterOverFetch ?? this.filterOverFetch;
-    if (!Number.isInteger(this.filterOverFetch) || this.filterOverFetch < 1) {
-      throw new InvalidArgumentError(`filterOverFetch must be a positive integer; got ${this.filterOverFetch}.`);
-    }
+    positiveInteger("filterOverFetch", this.filterOverFetch);
   }
 
   /** Number of documents in the index. */
@@ -205,7 +205,7 @@ export class FaissVectorStore extends VectorStore {
     k: number,
     filter?: FaissFilter,
   ): Promise<[Document, number][]> {
-    if (!Number.isInteger(k) || k <= 0) throw new InvalidArgumentError(`k must be a positive integer; got ${k}.`);
+    positiveInteger("k", k);
     if (!this.index || this.labels.length === 0) return [];
     if (query.length !== this.dimension) {
       throw new InvalidArgumentError(
@@ -225,7 +225,7 @@ export class FaissVectorStore extends VectorStore {
       for (let i = 0; i < labels.length && results.length < k; i++) {
         if (labels[i] < 0) continue; // faiss pads missing results with -1
         const doc = this.toDocument(this.labels[labels[i]]);
-        if (matches(filter, doc)) results.push([doc, distances[i]]);
+        if (matchesFilter(filter, doc)) results.push([doc, distances[i]]);
       }
       if (results.length >= k || window >= total) return results;
       window = Math.min(total, window * 2);

@@ -2,6 +2,7 @@ import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { type FeatureExtractionPipeline, type Tensor, pipeline } from "@xenova/transformers";
 
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
+import { positiveInteger } from "../validation.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
 
 /** Embedding models known to work; any other hub id or local directory is accepted too. */
@@ -110,9 +111,7 @@ export class TransformersEmbeddings extends Embeddings {
     this.pooling = params.pooling ?? this.pooling;
     this.normalize = params.normalize ?? this.normalize;
     this.source = { localModelRoot: params.localModelRoot, offline: params.offline };
-    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) {
-      throw new InvalidArgumentError(`batchSize must be a positive integer; got ${this.batchSize}.`);
-    }
+    positiveInteger("batchSize", this.batchSize);
     if (this.pooling !== "mean" && this.pooling !== "cls") {
       throw new InvalidArgumentError(`Unknown pooling '${String(this.pooling)}'. Expected one of: mean, cls.`);
     }

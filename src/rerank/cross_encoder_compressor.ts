@@ -6,6 +6,7 @@ import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_comp
 import { Tensor } from "@xenova/transformers";
 
 import { InvalidArgumentError } from "../errors.js";
+import { checkQuery, describeValue, positiveInteger } from "../validation.js";
 import type { ModelSourceParams } from "../models/model_source.js";
 import {
   type CrossEncoderActivation,
@@ -157,12 +158,6 @@ export function headTokens(tokenizer: CrossEncoderTokenizer, text: string, budge
     }
   }
   return tokenizer.encode(text, null, { add_special_tokens: false }).slice(0, budget);
-}
-
-function positiveInteger(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
-    throw new InvalidArgumentError(`${name} must be a positive integer; got ${String(value)}.`);
-  }
 }
 
 function sha1(text: string): string {
@@ -372,7 +367,9 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     checkQuery(query);
     texts.forEach((text, index) => {
       if (typeof text !== "string") {
-        throw new InvalidArgumentError(`texts[${index}] is ${describe(text)}, not a string. Pass the document text.`);
+        throw new InvalidArgumentError(
+          `texts[${index}] is ${describeValue(text)}, not a string. Pass the document text.`,
+        );
       }
     });
     if (texts.length === 0) return [];
@@ -472,12 +469,12 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     positiveInteger("topN", topN);
     checkQuery(query);
     if (!Array.isArray(documents)) {
-      throw new InvalidArgumentError(`documents must be an array of Documents; got ${describe(documents)}.`);
+      throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`);
     }
     documents.forEach((doc, index) => {
       if (typeof doc?.pageContent !== "string") {
         throw new InvalidArgumentError(
-          `documents[${index}].pageContent is ${describe(doc?.pageContent)}, not a string. Each document needs its text in pageContent.`,
+          `documents[${index}].pageContent is ${describeValue(doc?.pageContent)}, not a string. Each document needs its text in pageContent.`,
         );
       }
     });
@@ -526,20 +523,6 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       await run?.handleChainError(error);
       throw error;
     }
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "string" ? JSON.stringify(value) : typeof value;
-}
-
-function checkQuery(query: unknown): void {
-  if (typeof query !== "string" || query.trim() === "") {
-    throw new InvalidArgumentError(
-      `query must be a non-empty string; got ${describe(query)}. Pass the user's question.`,
-    );
   }
 }
 
