@@ -94,7 +94,7 @@ describe("two-stage CLI", () => {
       `${prefix}.stage2.recall24.run`,
     ]);
     const line = fs.readFileSync(`${prefix}.stage2.recall5.run`, "utf8").split("\n")[0];
-    expect(line).toMatch(/^q1 Q0 doc\d+ 1 -?\d+\.\d{6} two-stage-rerank-recall5$/);
+    expect(line).toMatch(/^q1 Q0 doc\d+ 1 -?\d+(\.\d+)?(e-?\d+)? two-stage-rerank-recall5$/); // full precision
     const table = cli("eval", "--dataset", datasetDir, "--lexical-models", "--recall-k", "2,24", "--top-k", "3");
     expect(table.stdout).toMatch(/recallK\s+nDCG@3\s+MRR@3\s+Recall@recallK/);
     expect(table.stdout).toMatch(/Recommendation: recallK = \d+/);

@@ -49,7 +49,7 @@ describe("CrossEncoderCompressor with the lexical cross-encoder", () => {
   });
 
   test("rerank returns {index, relevanceScore} best first, topN and threshold applied", async () => {
-    const results = await reranker.rerank("Eiffel Tower Paris", TEST_CORPUS, { topN: 2 });
+    const results = await reranker.rerank(TEST_CORPUS, "Eiffel Tower Paris", { topN: 2 });
     expect(results).toHaveLength(2);
     expect(results[0].index).toBe(0);
     expect(results[0].relevanceScore).toBeGreaterThan(results[1].relevanceScore);

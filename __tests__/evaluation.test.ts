@@ -77,7 +77,7 @@ describe("explain and evaluate", () => {
     expect(returned.map((d) => d.pageContent)).toEqual(
       explanation.candidates
         .filter((c) => c.returned)
-        .sort((a, b) => a.rerankRank - b.rerankRank)
+        .sort((a, b) => a.rerankRank! - b.rerankRank!)
         .map((c) => c.document.pageContent),
     );
     expect(explanation.timings.recallMs).toBeGreaterThanOrEqual(0);
@@ -130,6 +130,19 @@ describe("explain and evaluate", () => {
       ]),
       "my run",
     );
-    expect(text).toBe("q1 Q0 d7 1 0.900000 my_run\nq1 Q0 d2 2 0.250000 my_run\n");
+    expect(text).toBe("q1 Q0 d7 1 0.9 my_run\nq1 Q0 d2 2 0.25 my_run\n");
+  });
+
+  test("TREC run files keep full precision and write tied scores strictly decreasing, in ranking order", () => {
+    const scores = [0.923456789012345, 0.5, 0.5, 0.5, 0, 0, -1];
+    const text = formatTrecRun(new Map([["q", scores.map((score, i) => ({ docId: `d${9 - i}`, score }))]]), "t");
+    const written = text
+      .trim()
+      .split("\n")
+      .map((line) => Number(line.split(" ")[4]));
+    expect(written[0]).toBe(0.923456789012345); // not rounded to 6 decimals
+    // trec_eval sorts by score (ties by docno), so strictly decreasing scores reproduce the ranking exactly.
+    for (let i = 1; i < written.length; i++) expect(written[i]).toBeLessThan(written[i - 1]);
+    written.slice(1).forEach((w, i) => expect(Math.abs(w - scores[i + 1])).toBeLessThan(1e-12));
   });
 });

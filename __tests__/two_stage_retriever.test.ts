@@ -74,7 +74,7 @@ describe("TwoStageRetriever", () => {
     const retriever = await makeRetriever();
     const reference = new ContextualCompressionRetriever({
       baseCompressor: new CrossEncoderCompressor({ model: models.crossEncoder, topN: 3 }),
-      baseRetriever: retriever.vectorStore.asRetriever(10),
+      baseRetriever: retriever.vectorStore!.asRetriever(10),
     });
     for (const query of [QUERY, "honeybees waggle dance", "carbon dioxide climate"]) {
       const ours = await retriever.invoke(query);
@@ -250,7 +250,7 @@ describe("FAISS stage 1: persistence and validation", () => {
       /dimension 2, but the index holds dimension 3/,
     );
     await expect(store.addVectors([[0, 0, 1]], [new Document({ pageContent: "dup" })], { ids: ["a"] })).rejects.toThrow(
-      IndexError,
+      InvalidArgumentError, // a bad argument, not a corrupt index
     );
     expect(store.size).toBe(2); // nothing was added by the refused calls
     await expect(store.similaritySearchVectorWithScore([1, 0], 1)).rejects.toThrow(/query vector has dimension 2/);

@@ -1,6 +1,7 @@
 /**
- * Errors thrown by two-stage-retriever. Every error is a {@link TwoStageError}; the subclasses mark the cases a
- * caller may want to handle differently. Use the static `isInstance` guards rather than `instanceof`: they also
+ * Errors thrown by two-stage-retriever's own checks are {@link TwoStageError}s; the subclasses mark the cases a
+ * caller may want to handle differently. Errors raised inside a dependency you passed in (your embeddings, your
+ * vector store, your compressor) reach you unchanged. Use the static `isInstance` guards rather than `instanceof`: they also
  * recognise errors thrown by a second installed copy of this package.
  */
 
@@ -46,9 +47,26 @@ function hasCode(error: unknown, code: string): boolean {
   return TwoStageError.isInstance(error) && error.code === code;
 }
 
-/** A parameter or input has the wrong type, range or shape. The message names the value and the fix. */
+/** Options of {@link InvalidArgumentError}. */
+export interface InvalidArgumentErrorOptions extends TwoStageErrorOptions {
+  /** The parameter or input at fault, e.g. `"recallK"` or `"documents[3].pageContent"`. */
+  argument?: string;
+}
+
+/**
+ * A parameter or input has the wrong type, range or shape. The message names the value and the fix; `argument`
+ * names the parameter.
+ */
 export class InvalidArgumentError extends TwoStageError {
   override readonly code: string = "invalid_argument";
+
+  /** The parameter or input at fault, when known. */
+  readonly argument?: string;
+
+  constructor(message: string, options: InvalidArgumentErrorOptions = {}) {
+    super(message, options);
+    this.argument = options.argument;
+  }
 
   static override isInstance(error: unknown): error is InvalidArgumentError {
     return hasCode(error, "invalid_argument");

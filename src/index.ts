@@ -1,7 +1,40 @@
+// The public API of two-stage-retriever. Internals stay importable by the tests by path, not from here.
+
+// Errors
 export { TwoStageError, InvalidArgumentError, ModelLoadError, IndexError } from "./errors.js";
-export type { TwoStageErrorOptions } from "./errors.js";
+export type { TwoStageErrorOptions, InvalidArgumentErrorOptions } from "./errors.js";
+
+// The retriever
+export { TwoStageRetriever } from "./two_stage_retriever.js";
+export type {
+  TwoStageRetrieverParams,
+  TwoStageRetrieverFactoryParams,
+  StageTimings,
+  Explanation,
+  ExplainedCandidate,
+} from "./two_stage_retriever.js";
+
+// Stage 1
+export type { RecallSource, RecallCandidate, RecallFilter } from "./recall/recall_source.js";
+export { toRecallSource } from "./recall/to_recall_source.js";
+export type { Stage1 } from "./recall/to_recall_source.js";
+export { VectorStoreSource, STORE_CONVENTIONS } from "./recall/vector_store_source.js";
+export type {
+  VectorStoreSourceParams,
+  StoreConvention,
+  StoreScore,
+  StoreFilter,
+} from "./recall/vector_store_source.js";
+export { RetrieverSource } from "./recall/retriever_source.js";
+export type { RetrieverSourceParams } from "./recall/retriever_source.js";
+export { FaissVectorStore } from "./recall/faiss_vector_store.js";
+export type { FaissFilter, FaissVectorStoreParams } from "./recall/faiss_vector_store.js";
 export { loadFaiss } from "./recall/faiss_native.js";
 export type { FaissModule } from "./recall/faiss_native.js";
+export { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
+export type { KnownEmbeddingId, TransformersEmbeddingsParams } from "./recall/transformers_embeddings.js";
+
+// Stage 2
 export { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 export type {
   CrossEncoderCompressorParams,
@@ -14,20 +47,13 @@ export type {
   CrossEncoderSequenceModel,
   CrossEncoderTokenizer,
 } from "./rerank/cross_encoder_model.js";
-export type { PaddedBatch } from "./rerank/pair_batcher.js";
-export { resolveModelSource } from "./models/model_source.js";
-export type { ModelSource, ModelSourceParams } from "./models/model_source.js";
-export { TwoStageRetriever } from "./two_stage_retriever.js";
-export type { TwoStageRetrieverParams, TwoStageRetrieverFactoryParams, StageTimings } from "./two_stage_retriever.js";
-export { FaissVectorStore } from "./recall/faiss_vector_store.js";
-export type { FaissFilter, FaissVectorStoreParams } from "./recall/faiss_vector_store.js";
-export { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
-export type { KnownEmbeddingId, TransformersEmbeddingsParams } from "./recall/transformers_embeddings.js";
-export { readFlatIndex, writeFlatIndex } from "./recall/flat_index_file.js";
-export type { Explanation, ExplainedCandidate } from "./two_stage_retriever.js";
-export { loadBeirDataset, readJsonl, documentText } from "./eval/beir_dataset.js";
-export type { BeirDataset, BeirDocument, BeirQuery } from "./eval/beir_dataset.js";
+export type { CandidateRanking, DroppedReason } from "./rerank/candidate_ranking.js";
+export type { ModelSourceParams } from "./models/model_source.js";
+
+// Evaluation
 export { evaluate } from "./eval/evaluate.js";
 export type { EvaluateParams, EvaluationReport, RecallKResult, RunEntry } from "./eval/evaluate.js";
-export { ndcgAt, recallAt, precisionAt, mrrAt, averagePrecisionAt, mean, quantile } from "./eval/metrics.js";
+export { loadBeirDataset, documentText } from "./eval/beir_dataset.js";
+export type { BeirDataset, BeirDocument, BeirQuery } from "./eval/beir_dataset.js";
+export { ndcgAt, recallAt, precisionAt, mrrAt, averagePrecisionAt } from "./eval/metrics.js";
 export { formatTrecRun, writeTrecRun } from "./eval/trec_run.js";

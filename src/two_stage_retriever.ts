@@ -5,21 +5,28 @@ import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrieve
 import type { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
+import { startRun } from "./callbacks.js";
+import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
 import { checkQuery, positiveInteger } from "./validation.js";
-import {
-  type FaissFilter,
-  FaissVectorStore,
-  type FaissVectorStoreParams,
-  matchesFilter,
-} from "./recall/faiss_vector_store.js";
+import { FaissVectorStore, type FaissVectorStoreParams } from "./recall/faiss_vector_store.js";
+import type { RecallFilter, RecallSource } from "./recall/recall_source.js";
+import { type Stage1, toRecallSource } from "./recall/to_recall_source.js";
 import { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
+import type { CandidateRanking, DroppedReason } from "./rerank/candidate_ranking.js";
 import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
+import { type Stage2, toStage2 } from "./rerank/stage2.js";
 
 /** Options of {@link TwoStageRetriever}. */
 export interface TwoStageRetrieverParams extends BaseRetrieverInput {
-  /** Stage 1: a {@link FaissVectorStore}, a `FaissStore`, or any LangChain vector store (Qdrant, pgvector, …). */
-  vectorStore: VectorStoreInterface;
+  /**
+   * Stage 1: a {@link RecallSource} (e.g. a BM25 index or a hybrid of several), or any LangChain vector store
+   * ({@link FaissVectorStore}, `FaissStore`, `MemoryVectorStore`, `PGVectorStore`, …) or retriever, adapted by
+   * `toRecallSource`. Give this or `vectorStore`.
+   */
+  stage1?: Stage1;
+  /** Stage 1 as a LangChain vector store (the 0.1 name of {@link stage1}). */
+  vectorStore?: VectorStoreInterface;
   /**
    * Stage 2: any LangChain document compressor.
    * @default a CrossEncoderCompressor with Xenova/ms-marco-MiniLM-L-6-v2
@@ -32,16 +39,17 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
    */
   recallK?: number;
   /**
-   * Documents returned. For a CrossEncoderCompressor it is the rerank count; other compressors' output is cut to it.
+   * Documents returned.
    * @default 4
    */
   topK?: number;
   /**
-   * Metadata filter, passed to stores that support one. For FaissStore (which ignores filters) it is applied here
-   * over a widening candidate window; FaissVectorStore applies it itself.
+   * Metadata filter: a predicate, or metadata fields that must equal the given values. Applied natively, translated
+   * for the store, or over a widening candidate window (FaissStore ignores filters itself); a filter a store cannot
+   * take is refused, never ignored.
    * @default undefined
    */
-  filter?: FaissFilter | VectorStoreInterface["FilterType"];
+  filter?: RecallFilter;
   /**
    * Past this many milliseconds of reranking, return stage-1 order (marked `reranked: false`) instead of waiting.
    * @default undefined (no timeout)
@@ -55,7 +63,7 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
 }
 
 /** Options of the factories: the retriever's options plus the embeddings for a new FAISS store. */
-export type TwoStageRetrieverFactoryParams = Omit<TwoStageRetrieverParams, "vectorStore"> &
+export type TwoStageRetrieverFactoryParams = Omit<TwoStageRetrieverParams, "vectorStore" | "stage1"> &
   FaissVectorStoreParams & {
     /**
      * Embeddings for stage 1.
@@ -70,10 +78,13 @@ export interface ExplainedCandidate {
   /** 1-based stage-1 rank. */
   recallRank: number;
   recallScore: number;
-  /** 1-based rank after reranking every candidate. */
-  rerankRank: number;
-  relevanceScore: number;
-  /** Whether the retriever returns it (rerankRank ≤ topK). */
+  /** 1-based rank among the candidates stage 2 kept; undefined when it dropped this one or did not run. */
+  rerankRank?: number;
+  /** Stage-2 score; undefined when stage 2 did not score this candidate (timeout, fallback, compressor without scores). */
+  relevanceScore?: number;
+  /** Why stage 2 left this candidate out, if it did. */
+  dropped?: DroppedReason;
+  /** Whether `invoke` returns it: exactly the documents of the same retrieval. */
   returned: boolean;
 }
 
@@ -82,6 +93,8 @@ export interface Explanation {
   query: string;
   /** Every stage-1 candidate, in stage-1 order. */
   candidates: ExplainedCandidate[];
+  /** The documents `invoke` returns for this retrieval, in order. */
+  documents: DocumentInterface[];
   timings: StageTimings;
 }
 
@@ -91,13 +104,21 @@ export interface StageTimings {
   rerankMs: number;
 }
 
+/** Everything one retrieval did; `invoke` returns its `documents`, `explain` shows all of it. */
+interface Retrieval {
+  candidates: Document[];
+  ranking?: CandidateRanking;
+  documents: DocumentInterface[];
+  timings: StageTimings;
+}
+
 class RerankTimeout extends Error {}
 
 /**
- * Two-stage retrieval as one LangChain retriever: FAISS (or any vector store) recalls `recallK` candidates, a
- * cross-encoder reorders them, the best `topK` come back with `relevanceScore`, `rerankRank`, `recallScore` and
- * `recallRank` in their metadata. Stage 1 and stage 2 appear as child runs (`recall`, `rerank`) in callbacks and
- * `streamEvents`. Use it in chains, as an agent tool, or on its own.
+ * Two-stage retrieval as one LangChain retriever: stage 1 (FAISS, BM25, any vector store or retriever) recalls
+ * `recallK` candidates, a cross-encoder reorders them, the best `topK` come back with `relevanceScore`,
+ * `rerankRank`, `recallScore` and `recallRank` in their metadata. Stage 1 and stage 2 appear as child runs
+ * (`recall`, `rerank`) in callbacks and `streamEvents`. Use it in chains, as an agent tool, or on its own.
  *
  * @example
  * ```ts
@@ -113,25 +134,41 @@ export class TwoStageRetriever extends BaseRetriever {
 
   override lc_namespace = ["two_stage_retriever"];
 
-  readonly vectorStore: VectorStoreInterface;
+  /** Stage 1. */
+  readonly source: RecallSource;
+  /** The vector store given as stage 1, if one was. */
+  readonly vectorStore?: VectorStoreInterface;
   readonly compressor: BaseDocumentCompressor;
-  readonly recallK: number = 50;
-  readonly topK: number = 4;
-  readonly filter?: TwoStageRetrieverParams["filter"];
+  readonly recallK: number = DEFAULT_RECALL_K;
+  readonly topK: number = DEFAULT_TOP_K;
+  readonly filter?: RecallFilter;
   readonly rerankTimeoutMs?: number;
   readonly onRerankError: "throw" | "fallback" = "throw";
 
   /** Timings of the most recent retrieval. */
   lastTimings?: StageTimings;
 
+  private readonly stage2: Stage2;
+  /** What this retriever created itself and must release in {@link dispose}. */
+  private readonly owned: { dispose?(): Promise<void> }[] = [];
+
   constructor(params: TwoStageRetrieverParams) {
     super(params);
-    if (!params?.vectorStore) {
+    const stage1 = params?.stage1 ?? params?.vectorStore;
+    if (!stage1) {
       throw new InvalidArgumentError(
-        "TwoStageRetriever needs a vectorStore (stage 1). Use TwoStageRetriever.fromDocuments to build one.",
+        "TwoStageRetriever needs stage 1: pass `stage1` (a vector store, retriever or RecallSource) or " +
+          "`vectorStore`, or build one with TwoStageRetriever.fromDocuments.",
+        { argument: "stage1" },
       );
     }
-    this.vectorStore = params.vectorStore;
+    if (params.stage1 && params.vectorStore && params.stage1 !== params.vectorStore) {
+      throw new InvalidArgumentError("Pass stage 1 once: `stage1` or `vectorStore`, not both.", {
+        argument: "vectorStore",
+      });
+    }
+    this.source = toRecallSource(stage1);
+    this.vectorStore = params.vectorStore ?? (isVectorStore(stage1) ? stage1 : undefined);
     this.recallK = params.recallK ?? this.recallK;
     this.topK = params.topK ?? this.topK;
     this.filter = params.filter;
@@ -142,15 +179,24 @@ export class TwoStageRetriever extends BaseRetriever {
     if (this.topK > this.recallK) {
       throw new InvalidArgumentError(
         `topK (${this.topK}) must not exceed recallK (${this.recallK}): stage 2 can only return candidates stage 1 found.`,
+        { argument: "topK" },
       );
     }
     if (this.rerankTimeoutMs !== undefined) positiveInteger("rerankTimeoutMs", this.rerankTimeoutMs);
     if (this.onRerankError !== "throw" && this.onRerankError !== "fallback") {
       throw new InvalidArgumentError(
         `Unknown onRerankError '${String(this.onRerankError)}'. Expected one of: throw, fallback.`,
+        { argument: "onRerankError" },
       );
     }
-    this.compressor = params.compressor ?? new CrossEncoderCompressor({ topN: this.topK });
+    if (params.compressor) {
+      this.compressor = params.compressor;
+    } else {
+      const reranker = new CrossEncoderCompressor({ topN: this.topK });
+      this.compressor = reranker;
+      this.owned.push(reranker);
+    }
+    this.stage2 = toStage2(this.compressor);
   }
 
   /** Builds a FAISS store over `docs` (embedding them) and a retriever on it. */
@@ -159,10 +205,11 @@ export class TwoStageRetriever extends BaseRetriever {
     params: TwoStageRetrieverFactoryParams = {},
   ): Promise<TwoStageRetriever> {
     const { embeddings, filterOverFetch, ...rest } = params;
-    const store = await FaissVectorStore.fromDocuments(docs, embeddings ?? new TransformersEmbeddings(), {
-      filterOverFetch,
-    });
-    return new TwoStageRetriever({ ...rest, vectorStore: store });
+    const owned = embeddings ? undefined : new TransformersEmbeddings();
+    const store = await FaissVectorStore.fromDocuments(docs, embeddings ?? owned!, { filterOverFetch });
+    const retriever = new TwoStageRetriever({ ...rest, vectorStore: store });
+    if (owned) retriever.owned.push(owned);
+    return retriever;
   }
 
   /** {@link fromDocuments} from texts and metadata (one object per text, or one for all). */
@@ -184,64 +231,63 @@ export class TwoStageRetriever extends BaseRetriever {
   /** Loads a folder saved by {@link save} (or by `FaissStore.save`). */
   static async load(directory: string, params: TwoStageRetrieverFactoryParams = {}): Promise<TwoStageRetriever> {
     const { embeddings, filterOverFetch, ...rest } = params;
-    const store = await FaissVectorStore.load(directory, embeddings ?? new TransformersEmbeddings(), {
-      filterOverFetch,
-    });
-    return new TwoStageRetriever({ ...rest, vectorStore: store });
+    const owned = embeddings ? undefined : new TransformersEmbeddings();
+    const store = await FaissVectorStore.load(directory, embeddings ?? owned!, { filterOverFetch });
+    const retriever = new TwoStageRetriever({ ...rest, vectorStore: store });
+    if (owned) retriever.owned.push(owned);
+    return retriever;
   }
 
-  /** Adds documents to stage 1. */
+  /** Adds documents to stage 1 (sources that hold their own index). */
   async addDocuments(docs: DocumentInterface[], options?: { ids?: string[] }): Promise<string[] | void> {
-    return this.vectorStore.addDocuments(docs, options);
-  }
-
-  /** Saves stage 1 atomically (FaissVectorStore only). */
-  async save(directory: string): Promise<void> {
-    if (!(this.vectorStore instanceof FaissVectorStore)) {
+    if (!this.source.addDocuments) {
       throw new InvalidArgumentError(
-        `save() needs a FaissVectorStore; this retriever's store is a ${this.vectorStore._vectorstoreType()}, which persists itself.`,
+        `Stage 1 (${this.source.name}) does not take documents from here; add them to it directly.`,
       );
     }
-    await this.vectorStore.save(directory);
+    return this.source.addDocuments(docs, options);
+  }
+
+  /** Saves stage 1 atomically into `directory` (sources that persist to files). */
+  async save(directory: string): Promise<void> {
+    if (!this.source.save) {
+      throw new InvalidArgumentError(`Stage 1 (${this.source.name}) has no save(); it persists itself.`);
+    }
+    await this.source.save(directory);
+  }
+
+  /**
+   * Releases what this retriever created (the default reranker, embeddings made by a factory); models, stores and
+   * compressors you passed in are left to you. The retriever can still be used: models load again on demand.
+   */
+  async dispose(): Promise<void> {
+    await Promise.all(this.owned.map((part) => part.dispose?.()));
   }
 
   /**
    * Stage 1 alone: the `recallK` candidates in stage-1 order, as new Documents with `recallRank` (1-based) and
-   * `recallScore` (cosine for FAISS stores; FaissStore's squared L2 distance d is reported as 1 − d/2, the cosine of
-   * normalised vectors; other stores' own score).
+   * `recallScore` (higher is better: cosine for the known vector stores, BM25 for a BM25 index, the fused score for
+   * hybrids; see the source's `scoreKind`) in their metadata, plus the source's per-candidate details.
    */
-  async recall(query: string, recallK = this.recallK): Promise<Document[]> {
-    const store = this.vectorStore;
-    const isLegacyFaiss = store._vectorstoreType() === "faiss";
-    let pairs: [DocumentInterface, number][];
-    if (isLegacyFaiss && this.filter !== undefined) {
-      // FaissStore ignores filters: widen the window until recallK documents match or everything was seen.
-      const total = (store as unknown as { index: { ntotal(): number } }).index.ntotal();
-      let window = Math.min(total, recallK * 4);
-      const vector = await store.embeddings.embedQuery(query);
-      for (;;) {
-        const found = await store.similaritySearchVectorWithScore(vector, window);
-        pairs = found.filter(([doc]) => matchesFilter(this.filter as FaissFilter | undefined, doc)).slice(0, recallK);
-        if (pairs.length >= recallK || window >= total) break;
-        window = Math.min(total, window * 2);
-      }
-    } else {
-      pairs = await store.similaritySearchWithScore(query, recallK, this.filter as never);
-    }
-    return pairs.map(
-      ([doc, score], i) =>
+  async recall(query: string, recallK: number = this.recallK): Promise<Document[]> {
+    checkQuery(query);
+    positiveInteger("recallK", recallK);
+    const found = await this.source.recall(query, recallK, this.filter);
+    return found.slice(0, recallK).map(
+      ({ document, score, details }, i) =>
         new Document({
-          pageContent: doc.pageContent,
-          id: doc.id,
-          metadata: { ...doc.metadata, recallRank: i + 1, recallScore: isLegacyFaiss ? 1 - score / 2 : score },
+          pageContent: document.pageContent,
+          id: document.id,
+          metadata: { ...document.metadata, ...details, recallRank: i + 1, recallScore: score },
         }),
     );
   }
 
   /**
-   * Every stage-1 candidate with both ranks and both scores, and each stage's milliseconds: shows how far down
-   * stage 1 the documents stage 2 picked were (if the best ones sit near `recallK`, raise it). The reranker must be a
-   * {@link CrossEncoderCompressor} (other compressors do not expose scores for every candidate).
+   * Every stage-1 candidate with both ranks, both scores and whether it is returned, the returned documents, and
+   * each stage's milliseconds — from the very retrieval `invoke` runs, so `returned` marks exactly what `invoke`
+   * returns (after dedupe, `scoreThreshold`, timeouts and fallbacks). If the best documents sit near `recallK`,
+   * raise it.
    *
    * @example
    * ```ts
@@ -249,53 +295,106 @@ export class TwoStageRetriever extends BaseRetriever {
    * candidates.filter((c) => c.returned).map((c) => `${c.recallRank} → ${c.rerankRank}`); // ["7 → 1", "1 → 2", ...]
    * ```
    */
-  async explain(query: string): Promise<Explanation> {
-    if (!(this.compressor instanceof CrossEncoderCompressor)) {
-      throw new InvalidArgumentError("explain() needs a CrossEncoderCompressor as stage 2, to score every candidate.");
-    }
-    const recallStarted = performance.now();
-    const candidates = await this.recall(query);
-    const recallMs = performance.now() - recallStarted;
-    const rerankStarted = performance.now();
-    const scores =
-      candidates.length === 0
-        ? []
-        : await this.compressor.score(
-            query,
-            candidates.map((d) => d.pageContent),
-          );
-    const rerankMs = performance.now() - rerankStarted;
-    const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-    const rerankRank = new Array<number>(scores.length);
-    order.forEach((candidate, rank) => (rerankRank[candidate] = rank + 1));
+  async explain(query: string, callbacks?: Callbacks): Promise<Explanation> {
+    const { candidates, ranking, documents, timings } = await this.retrieve(query, callbacks);
+    const returned = new Set(documents.map((doc) => doc.metadata.recallRank as number));
+    const rerankRank = new Map(ranking?.order.map((candidate, rank) => [candidate, rank + 1]));
     return {
       query,
       candidates: candidates.map((document, i) => ({
         document,
         recallRank: i + 1,
-        recallScore: Number(document.metadata.recallScore),
-        rerankRank: rerankRank[i],
-        relevanceScore: scores[i],
-        returned: rerankRank[i] <= this.topK,
+        recallScore: document.metadata.recallScore as number,
+        rerankRank: rerankRank.get(i),
+        relevanceScore: ranking && Number.isFinite(ranking.scores[i]) ? ranking.scores[i] : undefined,
+        dropped: ranking?.dropped[i],
+        returned: returned.has(i + 1),
       })),
-      timings: { recallMs, rerankMs },
+      documents,
+      timings,
     };
   }
 
-  private async rerankWith(
-    candidates: Document[],
+  override async _getRelevantDocuments(
     query: string,
-    callbacks: Callbacks | undefined,
+    runManager?: CallbackManagerForRetrieverRun,
   ): Promise<DocumentInterface[]> {
-    if (this.compressor instanceof CrossEncoderCompressor) {
-      return this.compressor.rerankDocuments(
-        candidates,
-        query,
-        Math.min(this.topK, Math.max(1, candidates.length)),
-        callbacks,
-      );
+    return (await this.retrieve(query, runManager)).documents;
+  }
+
+  /** The one retrieval path behind `invoke`, `explain` and the CLI: stage 1, then stage 2 with its policies. */
+  private async retrieve(
+    query: string,
+    callbacks: CallbackManagerForRetrieverRun | Callbacks | undefined,
+  ): Promise<Retrieval> {
+    checkQuery(query);
+    const child = (tag: string): Callbacks | undefined =>
+      callbacks && "getChild" in callbacks ? callbacks.getChild(tag) : (callbacks as Callbacks | undefined);
+    const recallStarted = performance.now();
+    const recallRun = await startRun(child("recall"), "recall", { query, recallK: this.recallK });
+    let candidates: Document[];
+    try {
+      candidates = await this.recall(query);
+    } catch (error) {
+      await recallRun?.handleChainError(error);
+      throw error;
     }
-    return (await this.compressor.compressDocuments(candidates, query, callbacks)).slice(0, this.topK);
+    const recallMs = performance.now() - recallStarted;
+    await recallRun?.handleChainEnd({ candidates: candidates.length, ms: recallMs });
+    if (candidates.length === 0) {
+      this.lastTimings = { recallMs, rerankMs: 0 };
+      return { candidates, documents: [], timings: this.lastTimings };
+    }
+
+    const rerankStarted = performance.now();
+    const rerankRun = await startRun(child("rerank"), "rerank", {
+      query,
+      candidates: candidates.length,
+      topK: this.topK,
+    });
+    let ranking: CandidateRanking | undefined;
+    let documents: DocumentInterface[];
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const rerank = this.stage2.rank(candidates, query, this.topK, rerankRun?.getChild());
+      let outcome: Awaited<typeof rerank>;
+      if (this.rerankTimeoutMs === undefined) {
+        outcome = await rerank;
+      } else {
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RerankTimeout()), this.rerankTimeoutMs);
+        });
+        rerank.catch(() => undefined); // a rerank that fails after the timeout must not go unhandled
+        outcome = await Promise.race([rerank, timeout]);
+      }
+      ranking = outcome.ranking;
+      documents = outcome.documents.map(
+        (doc) =>
+          new Document({ pageContent: doc.pageContent, id: doc.id, metadata: { ...doc.metadata, reranked: true } }),
+      );
+    } catch (error) {
+      if (error instanceof RerankTimeout) {
+        documents = this.fallback(candidates, `rerank exceeded ${this.rerankTimeoutMs} ms`);
+      } else if (this.onRerankError === "fallback") {
+        documents = this.fallback(
+          candidates,
+          `rerank failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      } else {
+        await rerankRun?.handleChainError(error);
+        throw error;
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    const rerankMs = performance.now() - rerankStarted;
+    await rerankRun?.handleChainEnd({
+      returned: documents.length,
+      reranked: documents[0]?.metadata.reranked === true,
+      ms: rerankMs,
+    });
+    this.lastTimings = { recallMs, rerankMs };
+    return { candidates, ranking, documents, timings: this.lastTimings };
   }
 
   /** Stage-1 order, cut to topK, marked as not reranked (timeouts and the `fallback` policy). */
@@ -309,86 +408,8 @@ export class TwoStageRetriever extends BaseRetriever {
         }),
     );
   }
+}
 
-  override async _getRelevantDocuments(
-    query: string,
-    runManager?: CallbackManagerForRetrieverRun,
-  ): Promise<DocumentInterface[]> {
-    checkQuery(query);
-    const recallStarted = performance.now();
-    const recallRun = await runManager
-      ?.getChild("recall")
-      .handleChainStart(
-        { lc: 1, type: "not_implemented", id: ["two_stage_retriever", "recall"] },
-        { query, recallK: this.recallK },
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        "recall",
-      );
-    let candidates: Document[];
-    try {
-      candidates = await this.recall(query);
-    } catch (error) {
-      await recallRun?.handleChainError(error);
-      throw error;
-    }
-    const recallMs = performance.now() - recallStarted;
-    await recallRun?.handleChainEnd({ candidates: candidates.length, ms: recallMs });
-    if (candidates.length === 0) {
-      this.lastTimings = { recallMs, rerankMs: 0 };
-      return [];
-    }
-
-    const rerankStarted = performance.now();
-    const rerankRun = await runManager
-      ?.getChild("rerank")
-      .handleChainStart(
-        { lc: 1, type: "not_implemented", id: ["two_stage_retriever", "rerank"] },
-        { query, candidates: candidates.length, topK: this.topK },
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        "rerank",
-      );
-    let result: DocumentInterface[];
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const rerank = this.rerankWith(candidates, query, rerankRun?.getChild());
-      if (this.rerankTimeoutMs === undefined) {
-        result = await rerank;
-      } else {
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new RerankTimeout()), this.rerankTimeoutMs);
-        });
-        rerank.catch(() => undefined); // a rerank that fails after the timeout must not go unhandled
-        result = await Promise.race([rerank, timeout]);
-      }
-      result = result.map(
-        (doc) =>
-          new Document({ pageContent: doc.pageContent, id: doc.id, metadata: { ...doc.metadata, reranked: true } }),
-      );
-    } catch (error) {
-      if (error instanceof RerankTimeout) {
-        result = this.fallback(candidates, `rerank exceeded ${this.rerankTimeoutMs} ms`);
-      } else if (this.onRerankError === "fallback") {
-        result = this.fallback(candidates, `rerank failed: ${error instanceof Error ? error.message : String(error)}`);
-      } else {
-        await rerankRun?.handleChainError(error);
-        throw error;
-      }
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
-    const rerankMs = performance.now() - rerankStarted;
-    await rerankRun?.handleChainEnd({
-      returned: result.length,
-      reranked: result[0]?.metadata.reranked === true,
-      ms: rerankMs,
-    });
-    this.lastTimings = { recallMs, rerankMs };
-    return result;
-  }
+function isVectorStore(stage1: Stage1): stage1 is VectorStoreInterface {
+  return typeof (stage1 as Partial<VectorStoreInterface>).similaritySearchWithScore === "function";
 }

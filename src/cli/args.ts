@@ -44,8 +44,13 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
 
 /** A positive integer option, or the default. */
 export function intOption(args: ParsedArgs, name: string, fallback: number): number {
+  return optionalIntOption(args, name) ?? fallback;
+}
+
+/** A positive integer option, or undefined when absent (the API then applies its own default). */
+export function optionalIntOption(args: ParsedArgs, name: string): number | undefined {
   const raw = stringOption(args, name);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) {
     throw new InvalidArgumentError(`--${name} must be a positive integer; got '${raw}'.`);

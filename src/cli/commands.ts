@@ -10,7 +10,7 @@ import { writeTrecRun } from "../eval/trec_run.js";
 import { FaissVectorStore } from "../recall/faiss_vector_store.js";
 import type { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
 import { type Explanation, TwoStageRetriever } from "../two_stage_retriever.js";
-import { type ParsedArgs, intListOption, intOption, stringOption } from "./args.js";
+import { type ParsedArgs, intListOption, intOption, optionalIntOption, stringOption } from "./args.js";
 import { readInputDocuments } from "./input_documents.js";
 import { type ModelChoice, describeModels, instantiate, lexicalModelsFor, modelChoice } from "./models.js";
 import { Progress } from "./progress.js";
@@ -102,20 +102,22 @@ function readManifest(dir: string): Partial<IndexManifest> {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as IndexManifest) : {};
 }
 
-/** Renders what each stage did for one query. */
-export function renderExplanation(explanation: Explanation): string {
-  const returned = explanation.candidates.filter((c) => c.returned).sort((a, b) => a.rerankRank - b.rerankRank);
-  const rows = returned.map((c) => [
-    c.rerankRank,
-    `${c.recallRank} → ${c.rerankRank}`,
-    c.recallScore.toFixed(3),
-    c.relevanceScore.toFixed(3),
-    snippet(c.document.pageContent),
-  ]);
+/** Renders what each stage did for one query: the returned documents, in order, with both ranks and scores. */
+export function renderExplanation(explanation: Explanation, scoreKind: string): string {
+  const rows = explanation.documents.map((doc, i) => {
+    const c = explanation.candidates[(doc.metadata.recallRank as number) - 1];
+    return [
+      i + 1,
+      `${c.recallRank} → ${c.rerankRank ?? "-"}`,
+      c.recallScore.toFixed(3),
+      c.relevanceScore === undefined ? "-" : c.relevanceScore.toFixed(3),
+      snippet(c.document.pageContent),
+    ];
+  });
   const { recallMs, rerankMs } = explanation.timings;
   return [
     `Q: ${explanation.query}`,
-    renderTable(["rank", "stage 1 → 2", "cosine", "relevance", "text"], rows),
+    renderTable(["rank", "stage 1 → 2", scoreKind, "relevance", "text"], rows),
     `stage 1: ${recallMs.toFixed(1)} ms for ${explanation.candidates.length} candidates; stage 2: ${rerankMs.toFixed(1)} ms`,
   ].join("\n");
 }
@@ -129,6 +131,7 @@ function explanationJson(explanation: Explanation): unknown {
       recallScore: c.recallScore,
       rerankRank: c.rerankRank,
       relevanceScore: c.relevanceScore,
+      dropped: c.dropped,
       returned: c.returned,
       docId: c.document.metadata.docId,
       text: c.document.pageContent,
@@ -148,13 +151,11 @@ export async function openIndex(
   }
   const choice = modelChoice(args, readManifest(dir));
   const { embeddings, reranker } = instantiate(choice);
-  const recallK = intOption(args, "recall-k", 50);
-  const topK = intOption(args, "top-k", 5);
   const retriever = await TwoStageRetriever.load(dir, {
     embeddings,
     compressor: reranker,
-    recallK,
-    topK: Math.min(topK, recallK),
+    recallK: optionalIntOption(args, "recall-k"),
+    topK: optionalIntOption(args, "top-k"),
   });
   return { retriever, choice };
 }
@@ -169,7 +170,7 @@ export async function queryCommand(args: ParsedArgs): Promise<void> {
   const { retriever, choice } = await openIndex(dir, args);
   if (!json) process.stderr.write(`${describeModels(choice)}\n`);
   const explanation = await retriever.explain(question);
-  print(json, explanationJson(explanation), renderExplanation(explanation));
+  print(json, explanationJson(explanation), renderExplanation(explanation, retriever.source.scoreKind));
 }
 
 /** Renders an evaluation report as the sweep table, the stage-1 rank histogram and the recommendation. */
@@ -219,6 +220,11 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
     throw new InvalidArgumentError(
       "eval needs --dataset <dir> (a BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv).",
     );
+  if (args.positionals.length > 0) {
+    throw new InvalidArgumentError(
+      `eval takes no positional arguments; got '${args.positionals.join(" ")}'. Lists are comma-separated: --recall-k 10,20,50.`,
+    );
+  }
   const json = args.options.has("json");
   const recallKs = intListOption(args, "recall-k", [10, 20, 50, 100, 200]);
   const topK = intOption(args, "top-k", 10);
@@ -246,7 +252,7 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
     vectorStore: store,
     compressor: reranker,
     recallK: Math.max(...recallKs),
-    topK: Math.min(topK, Math.max(...recallKs)),
+    topK,
   });
   const total = Math.min(dataset.queries.length, maxQueries ?? dataset.queries.length);
   const progress = new Progress("evaluating", total);

@@ -5,14 +5,8 @@ import { FaissVectorStore } from "../recall/faiss_vector_store.js";
 import { TwoStageRetriever } from "../two_stage_retriever.js";
 import { embedInto, renderExplanation } from "./commands.js";
 import { readInputDocuments } from "./input_documents.js";
-import {
-  type ModelChoice,
-  DEFAULT_EMBEDDING_MODEL,
-  DEFAULT_RERANKER_MODEL,
-  describeModels,
-  instantiate,
-  lexicalModelsFor,
-} from "./models.js";
+import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RERANKER_MODEL } from "../defaults.js";
+import { type ModelChoice, describeModels, instantiate, lexicalModelsFor } from "./models.js";
 
 /** The demo corpus shipped in examples/data (resolved from src/cli or dist/cli alike). */
 export const DEMO_DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "examples", "data");
@@ -72,7 +66,7 @@ export async function demoCommand(offline: boolean): Promise<void> {
   );
   const retriever = new TwoStageRetriever({ vectorStore: store, compressor: models.reranker, recallK: 10, topK: 3 });
   for (const question of DEMO_QUESTIONS) {
-    process.stdout.write(`${renderExplanation(await retriever.explain(question))}\n\n`);
+    process.stdout.write(`${renderExplanation(await retriever.explain(question), retriever.source.scoreKind)}\n\n`);
   }
   await Promise.all([models.embeddings.dispose(), models.reranker.dispose()]);
   process.stdout.write(`Demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s.\n`);

@@ -7,6 +7,7 @@ import { TwoStageError } from "../errors.js";
 import { parseArgs } from "./args.js";
 import { evalCommand, indexCommand, queryCommand } from "./commands.js";
 import { demoCommand } from "./demo.js";
+import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RECALL_K, DEFAULT_RERANKER_MODEL, DEFAULT_TOP_K } from "../defaults.js";
 import { MODEL_FLAG_OPTIONS, MODEL_VALUED_OPTIONS } from "./models.js";
 
 const USAGE = `Usage: two-stage <command> [options]
@@ -14,7 +15,7 @@ const USAGE = `Usage: two-stage <command> [options]
 Commands:
   index <files|dirs|corpus.jsonl> --out <dir> [--append | --rebuild] [--chunk-size 1000] [--chunk-overlap 100]
         read .txt/.md (split into chunks) and .jsonl records, embed them, write a FAISS index atomically
-  query <index> "question" [--recall-k 50] [--top-k 5]
+  query <index> "question" [--recall-k ${DEFAULT_RECALL_K}] [--top-k ${DEFAULT_TOP_K}]
         answer a question; table of final rank, stage-1 → stage-2 rank, both scores and per-stage milliseconds
   eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out <prefix>]
        [--oracle-max-corpus N]
@@ -24,8 +25,8 @@ Commands:
         build faiss-node locally where its install could not (no GitHub access, Alpine, arm64)
 
 Model options (index, query, eval, demo):
-  --embedding-model <id|dir>   default Xenova/all-MiniLM-L6-v2 (query: the model the index was built with)
-  --reranker-model <id|dir>    default Xenova/ms-marco-MiniLM-L-6-v2
+  --embedding-model <id|dir>   default ${DEFAULT_EMBEDDING_MODEL} (query: the model the index was built with)
+  --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL}
   --offline                    never contact the hub; models must be local directories
   --lexical-models             use the project's lexical test models built over the corpus (index, eval)
   --json                       machine-readable output on stdout (progress stays on stderr)

@@ -3,9 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
-import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../testing/lexical_models.js";
+import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../testing/index.js";
 import { type ParsedArgs, stringOption } from "./args.js";
 
 /** The model flags every command takes. */
@@ -20,9 +21,6 @@ export interface ModelChoice {
   /** True when these are the project's lexical test models, not real ones. */
   lexical: boolean;
 }
-
-export const DEFAULT_EMBEDDING_MODEL = "Xenova/all-MiniLM-L6-v2";
-export const DEFAULT_RERANKER_MODEL = "Xenova/ms-marco-MiniLM-L-6-v2";
 
 /**
  * The project's lexical test models built over `texts`, cached by corpus hash in ~/.cache/two-stage-retriever:

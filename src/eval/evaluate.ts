@@ -1,9 +1,11 @@
+import { Document } from "@langchain/core/documents";
+
 import { InvalidArgumentError } from "../errors.js";
 import { positiveInteger } from "../validation.js";
-import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
+import { type RankingCompressor, isRankingCompressor } from "../rerank/stage2.js";
 import type { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type BeirDataset, documentText } from "./beir_dataset.js";
-import { mean, mrrAt, ndcgAt, quantile, recallAt } from "./metrics.js";
+import { type Judgments, mean, mrrAt, ndcgAt, quantile, recallAt } from "./metrics.js";
 
 /** Options of {@link evaluate}. */
 export interface EvaluateParams {
@@ -23,8 +25,9 @@ export interface EvaluateParams {
    */
   maxQueries?: number;
   /**
-   * Stage-2 latency is measured by really reranking each recallK prefix for this many queries (quality metrics use
-   * every query; cross-encoder scores are per pair, so one rerank at the largest recallK serves every prefix).
+   * Stage-2 latency is measured by really reranking each recallK's candidates for this many queries. Quality uses
+   * every query: stage 1 runs for real at each recallK (and is timed for every query), and since cross-encoder scores
+   * are per pair, one scoring of the largest recallK's candidates serves every recallK's ranking.
    * @default 20
    */
   latencyQueries?: number;
@@ -53,8 +56,10 @@ export interface RecallKResult {
   mrr: number;
   /** Recall@recallK of stage 1: the ceiling no reranker can exceed. */
   recall: number;
+  /** Stage-1 latency at this recallK (embedding the query included), measured for every query. */
   recallP50Ms: number;
   recallP95Ms: number;
+  /** Stage-2 latency at this recallK, measured on the first `latencyQueries` queries. */
   rerankP50Ms: number;
   rerankP95Ms: number;
   /**
@@ -95,16 +100,41 @@ const BUCKETS: [string, number, number][] = [
   ["501-1000", 501, 1000],
 ];
 
-/** Reranked order of a prefix of candidates: by score, ties in stage-1 order. */
-function rerankedOrder(scores: number[], count: number): number[] {
-  return Array.from({ length: count }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+/** What one query did at one recallK. */
+interface AtRecallK {
+  /** Stage-1 document ids, best first. */
+  stage1: string[];
+  /** Stage-2 ranking (kept candidates, best first). */
+  ranking: RunEntry[];
+  recallMs: number;
+  rerankMs?: number;
+  /** Two-stage top-K equals the whole-corpus rerank's top-K (when computed). */
+  oracleSame?: boolean;
+}
+
+/** Everything measured for one query; {@link aggregate} turns a list of these into the report. */
+interface QueryObservation {
+  queryId: string;
+  judgments: Judgments;
+  /** Stage-1 ranking at the largest recallK. */
+  stage1: RunEntry[];
+  perK: Map<number, AtRecallK>;
+}
+
+interface Settings {
+  recallKs: number[];
+  topK: number;
+  idField: string;
+  latencyQueries: number;
 }
 
 /**
  * Sweeps recallK on a judged collection: for every recallK, nDCG@topK and MRR@topK after reranking, Recall@recallK
- * of stage 1 (the ceiling), and p50/p95 latency of each stage; where the judged documents land in stage 1; and the
- * smallest recallK within 0.005 nDCG of the best. The retriever's store must hold the dataset's documents with
- * their id in `metadata[idField]`; stage 2 must be a {@link CrossEncoderCompressor}.
+ * of stage 1 (the ceiling), and p50/p95 latency of each stage measured at that recallK; where the judged documents
+ * land in stage 1; and the smallest recallK within 0.005 nDCG of the best. Rankings come from the retriever's own
+ * stage 1 and its reranker's own ranking rule (dedupe, threshold), so each recallK's top-K is what a retriever with
+ * that recallK returns. The retriever's stage 1 must hold the dataset's documents with their id in
+ * `metadata[idField]`; stage 2 must score every candidate (a {@link CrossEncoderCompressor}).
  */
 export async function evaluate(
   retriever: TwoStageRetriever,
@@ -112,124 +142,188 @@ export async function evaluate(
   params: EvaluateParams = {},
 ): Promise<EvaluationReport> {
   const started = performance.now();
-  const recallKs = [...new Set(params.recallKs ?? [10, 20, 50, 100, 200])].sort((a, b) => a - b);
-  const topK = params.topK ?? 10;
-  const idField = params.idField ?? "docId";
-  const latencyQueries = params.latencyQueries ?? 20;
-  if (recallKs.length === 0) throw new InvalidArgumentError("recallKs must list at least one recallK.");
-  recallKs.forEach((k) => positiveInteger("recallKs entry", k));
-  positiveInteger("topK", topK);
+  const settings: Settings = {
+    recallKs: [...new Set(params.recallKs ?? [10, 20, 50, 100, 200])].sort((a, b) => a - b),
+    topK: params.topK ?? 10,
+    idField: params.idField ?? "docId",
+    latencyQueries: params.latencyQueries ?? 20,
+  };
+  if (settings.recallKs.length === 0) {
+    throw new InvalidArgumentError("recallKs must list at least one recallK.", { argument: "recallKs" });
+  }
+  settings.recallKs.forEach((k) => positiveInteger("recallKs entry", k));
+  positiveInteger("topK", settings.topK);
   positiveInteger("maxQueries", params.maxQueries);
   const reranker = retriever.compressor;
-  if (!(reranker instanceof CrossEncoderCompressor)) {
-    throw new InvalidArgumentError("evaluate() needs a CrossEncoderCompressor as stage 2, to score every candidate.");
+  if (!isRankingCompressor(reranker)) {
+    throw new InvalidArgumentError(
+      "evaluate() needs a reranker that scores every candidate (a CrossEncoderCompressor) as stage 2.",
+      { argument: "retriever.compressor" },
+    );
   }
-  const maxK = recallKs[recallKs.length - 1];
   const queries = dataset.queries.slice(0, params.maxQueries ?? dataset.queries.length);
-  const oracle = (params.oracleMaxCorpus ?? 0) > 0 && dataset.corpus.length <= (params.oracleMaxCorpus ?? 0);
-  const corpusTexts = oracle ? dataset.corpus.map(documentText) : [];
-
-  const perK = new Map(
-    recallKs.map((k) => [
-      k,
-      {
-        ndcg: [] as number[],
-        mrr: [] as number[],
-        recall: [] as number[],
-        rerankMs: [] as number[],
-        oracle: [] as number[],
-        beyond: 0,
-      },
-    ]),
-  );
-  const recallMs: number[] = [];
-  const stage1Ndcg: number[] = [];
-  const histogram = new Map<string, number>(BUCKETS.map(([label]) => [label, 0]));
-  histogram.set("not retrieved", 0);
-  let judgedTotal = 0;
-  const stage1Runs = new Map<string, RunEntry[]>();
-  const stage2Runs = new Map<number, Map<string, RunEntry[]>>(recallKs.map((k) => [k, new Map()]));
-
+  const oracleMax = params.oracleMaxCorpus ?? 0;
+  const corpus =
+    oracleMax > 0 && dataset.corpus.length <= oracleMax
+      ? dataset.corpus.map(
+          (doc) => new Document({ pageContent: documentText(doc), metadata: { [settings.idField]: doc.id } }),
+        )
+      : undefined;
+  const observations: QueryObservation[] = [];
   for (const [qi, query] of queries.entries()) {
     const judgments = dataset.qrels.get(query.id) ?? new Map<string, number>();
-    const t0 = performance.now();
-    const candidates = await retriever.recall(query.text, maxK);
-    recallMs.push(performance.now() - t0);
-    const ids = candidates.map((d) => String(d.metadata[idField]));
-    stage1Runs.set(
-      query.id,
-      candidates.map((d, i) => ({ docId: ids[i], score: Number(d.metadata.recallScore) })),
-    );
-    stage1Ndcg.push(ndcgAt(ids, judgments, topK));
-    const texts = candidates.map((d) => d.pageContent);
-    const scores = texts.length > 0 ? await reranker.score(query.text, texts) : [];
-
-    for (const [docId] of judgments) {
-      judgedTotal += 1;
-      const rank = ids.indexOf(docId) + 1;
-      const bucket =
-        rank === 0 ? "not retrieved" : (BUCKETS.find(([, lo, hi]) => rank >= lo && rank <= hi)?.[0] ?? "not retrieved");
-      histogram.set(bucket, (histogram.get(bucket) ?? 0) + 1);
-      for (const k of recallKs) if (rank === 0 || rank > k) perK.get(k)!.beyond += 1;
-    }
-
-    let oracleTop: number[] | undefined;
-    if (oracle) {
-      const all = await reranker.score(query.text, corpusTexts);
-      oracleTop = rerankedOrder(all, all.length)
-        .slice(0, topK)
-        .map((i) => all[i]);
-    }
-    for (const k of recallKs) {
-      const count = Math.min(k, ids.length);
-      const order = rerankedOrder(scores, count);
-      const ranking = order.map((i) => ids[i]);
-      const entry = perK.get(k)!;
-      entry.ndcg.push(ndcgAt(ranking, judgments, topK));
-      entry.mrr.push(mrrAt(ranking, judgments, topK));
-      entry.recall.push(recallAt(ids, judgments, k));
-      stage2Runs.get(k)!.set(
+    observations.push(
+      await observeQuery(
+        retriever,
+        reranker,
         query.id,
-        order.map((i) => ({ docId: ids[i], score: scores[i] })),
-      );
-      if (oracleTop) {
-        // Equal up to ties: position by position, the same score as the whole-corpus rerank's top-K.
-        const ours = order.slice(0, topK).map((i) => scores[i]);
-        const same =
-          ours.length === oracleTop.length && ours.every((score, i) => Math.abs(score - oracleTop![i]) <= 1e-6);
-        entry.oracle.push(same ? 1 : 0);
-      }
-      if (qi < latencyQueries && count > 0) {
-        const t1 = performance.now();
-        await reranker.score(query.text, texts.slice(0, count));
-        entry.rerankMs.push(performance.now() - t1);
-      }
-    }
+        query.text,
+        judgments,
+        settings,
+        qi < settings.latencyQueries,
+        corpus,
+      ),
+    );
     params.onProgress?.(qi + 1, queries.length);
   }
+  return {
+    ...aggregate(observations, settings),
+    dataset: dataset.name,
+    unknownDocumentJudgments: dataset.unknownDocumentJudgments,
+    wallMs: performance.now() - started,
+  };
+}
 
+/** Runs stage 1 at every recallK (timed), scores the candidates once, and ranks each recallK's candidates. */
+async function observeQuery(
+  retriever: TwoStageRetriever,
+  reranker: RankingCompressor,
+  queryId: string,
+  text: string,
+  judgments: Judgments,
+  settings: Settings,
+  timeStage2: boolean,
+  corpus: Document[] | undefined,
+): Promise<QueryObservation> {
+  const { recallKs, topK, idField } = settings;
+  const idOf = (doc: Document) => String(doc.metadata[idField]);
+  const candidatesAt = new Map<number, { docs: Document[]; recallMs: number }>();
+  for (const k of recallKs) {
+    const t0 = performance.now();
+    const docs = await retriever.recall(text, k);
+    candidatesAt.set(k, { docs, recallMs: performance.now() - t0 });
+  }
+  // Scores are per (query, text): score every distinct text once, then rank each recallK's list with them.
+  const scoreOf = new Map<string, number>();
+  const unscored = (docs: Document[]) => docs.filter((doc) => !scoreOf.has(doc.pageContent));
+  for (const { docs } of candidatesAt.values()) {
+    const missing = unscored(docs);
+    if (missing.length === 0) continue;
+    const scores = await reranker.scoreDocuments(missing, text);
+    missing.forEach((doc, i) => scoreOf.set(doc.pageContent, scores[i]));
+  }
+  const oracleTop = corpus ? await topScores(reranker, corpus, text, topK) : undefined;
+  const perK = new Map<number, AtRecallK>();
+  for (const k of recallKs) {
+    const { docs, recallMs } = candidatesAt.get(k)!;
+    const scores = docs.map((doc) => scoreOf.get(doc.pageContent)!);
+    const ranking = reranker.rankScored(docs, scores);
+    const entry: AtRecallK = {
+      stage1: docs.map(idOf),
+      ranking: ranking.order.map((i) => ({ docId: idOf(docs[i]), score: scores[i] })),
+      recallMs,
+    };
+    if (timeStage2 && docs.length > 0) {
+      const t1 = performance.now();
+      await reranker.rankCandidates(docs, text);
+      entry.rerankMs = performance.now() - t1;
+    }
+    if (oracleTop) {
+      // Equal up to ties: position by position, the same score as the whole-corpus rerank's top-K.
+      const ours = entry.ranking.slice(0, topK).map((e) => e.score);
+      entry.oracleSame = ours.length === oracleTop.length && ours.every((s, i) => Math.abs(s - oracleTop[i]) <= 1e-6);
+    }
+    perK.set(k, entry);
+  }
+  const deepest = candidatesAt.get(recallKs[recallKs.length - 1])!.docs;
+  return {
+    queryId,
+    judgments,
+    stage1: deepest.map((doc) => ({ docId: idOf(doc), score: doc.metadata.recallScore as number })),
+    perK,
+  };
+}
+
+/** The top-K scores of reranking the whole corpus. */
+async function topScores(
+  reranker: RankingCompressor,
+  corpus: Document[],
+  query: string,
+  topK: number,
+): Promise<number[]> {
+  const scores = await reranker.scoreDocuments(corpus, query);
+  return reranker
+    .rankScored(corpus, scores)
+    .order.slice(0, topK)
+    .map((i) => scores[i]);
+}
+
+/** Metrics, latency quantiles, the stage-1 rank histogram and the recommendation, from the observations. */
+function aggregate(
+  observations: QueryObservation[],
+  settings: Settings,
+): Omit<EvaluationReport, "dataset" | "unknownDocumentJudgments" | "wallMs"> {
+  const { recallKs, topK } = settings;
+  const histogram = new Map<string, number>([
+    ...BUCKETS.map(([label]): [string, number] => [label, 0]),
+    ["not retrieved", 0],
+  ]);
+  let judgedTotal = 0;
+  for (const { judgments, stage1 } of observations) {
+    const ranks = new Map(stage1.map((entry, i) => [entry.docId, i + 1]));
+    for (const [docId] of judgments) {
+      judgedTotal += 1;
+      const rank = ranks.get(docId) ?? 0;
+      const bucket = BUCKETS.find(([, lo, hi]) => rank >= lo && rank <= hi)?.[0] ?? "not retrieved";
+      histogram.set(bucket, (histogram.get(bucket) ?? 0) + 1);
+    }
+  }
   const results: RecallKResult[] = recallKs.map((k) => {
-    const entry = perK.get(k)!;
+    const at = observations.map((o) => ({ judgments: o.judgments, ...o.perK.get(k)! }));
+    const rankings = at.map((a) => a.ranking.map((e) => e.docId));
+    const recallMs = at.map((a) => a.recallMs);
+    const rerankMs = at.flatMap((a) => (a.rerankMs === undefined ? [] : [a.rerankMs]));
+    const oracle = at.flatMap((a) => (a.oracleSame === undefined ? [] : [a.oracleSame ? 1 : 0]));
     return {
       recallK: k,
-      ndcg: mean(entry.ndcg),
-      mrr: mean(entry.mrr),
-      recall: mean(entry.recall),
+      ndcg: mean(at.map((a, i) => ndcgAt(rankings[i], a.judgments, topK))),
+      mrr: mean(at.map((a, i) => mrrAt(rankings[i], a.judgments, topK))),
+      recall: mean(at.map((a) => recallAt(a.stage1, a.judgments, k))),
       recallP50Ms: quantile(recallMs, 0.5),
       recallP95Ms: quantile(recallMs, 0.95),
-      rerankP50Ms: quantile(entry.rerankMs, 0.5),
-      rerankP95Ms: quantile(entry.rerankMs, 0.95),
-      oracleAgreement: oracle ? mean(entry.oracle) : undefined,
-      judgedBeyond: entry.beyond,
+      rerankP50Ms: quantile(rerankMs, 0.5),
+      rerankP95Ms: quantile(rerankMs, 0.95),
+      oracleAgreement: oracle.length > 0 ? mean(oracle) : undefined,
+      judgedBeyond: at.reduce((sum, a) => {
+        const seen = new Set(a.stage1);
+        return sum + [...a.judgments.keys()].filter((id) => !seen.has(id)).length;
+      }, 0),
     };
   });
   const bestNdcg = Math.max(...results.map((r) => r.ndcg));
   const chosen = results.find((r) => r.ndcg >= bestNdcg - 0.005)!;
   return {
-    dataset: dataset.name,
-    queries: queries.length,
+    queries: observations.length,
     topK,
-    stage1Ndcg: mean(stage1Ndcg),
+    stage1Ndcg: mean(
+      observations.map((o) =>
+        ndcgAt(
+          o.stage1.map((e) => e.docId),
+          o.judgments,
+          topK,
+        ),
+      ),
+    ),
     results,
     rankHistogram: [...histogram.entries()]
       .map(([bucket, count]) => ({ bucket, count }))
@@ -241,8 +335,9 @@ export async function evaluate(
       bestNdcg,
       latencyP50Ms: chosen.recallP50Ms + chosen.rerankP50Ms,
     },
-    unknownDocumentJudgments: dataset.unknownDocumentJudgments,
-    runs: { stage1: stage1Runs, stage2: stage2Runs },
-    wallMs: performance.now() - started,
+    runs: {
+      stage1: new Map(observations.map((o) => [o.queryId, o.stage1])),
+      stage2: new Map(recallKs.map((k) => [k, new Map(observations.map((o) => [o.queryId, o.perK.get(k)!.ranking]))])),
+    },
   };
 }

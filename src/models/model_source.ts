@@ -13,8 +13,6 @@ export interface ModelSource {
   localFilesOnly: boolean;
   /** The resolved local directory, when the model is local. */
   dir?: string;
-  /** The name the user gave (hub id or path), for messages and cache keys. */
-  name: string;
 }
 
 /** Options shared by every component that loads a transformers.js model. */
@@ -70,7 +68,7 @@ export function resolveModelSource(model: string, quantized: boolean, params: Mo
   const dir = candidates.find(isDirectory);
   if (dir) {
     checkModelDirectory(dir, quantized, model);
-    return { id: path.relative(path.resolve(env.localModelPath), dir), localFilesOnly: true, dir, name: model };
+    return { id: path.relative(path.resolve(env.localModelPath), dir), localFilesOnly: true, dir };
   }
   const offline = params.offline === true || env.allowRemoteModels === false;
   if (offline) {
@@ -81,5 +79,5 @@ export function resolveModelSource(model: string, quantized: boolean, params: Mo
         `or set localModelRoot to a folder holding '${model}/'.`,
     );
   }
-  return { id: model, localFilesOnly: false, name: model };
+  return { id: model, localFilesOnly: false };
 }

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import type * as FaissNode from "faiss-node";
 
-import { TwoStageError } from "../errors.js";
+import { ModelLoadError } from "../errors.js";
 
 /** The faiss-node module (`IndexFlatIP`, `IndexFlatL2`, `Index`, `MetricType`). */
 export type FaissModule = typeof FaissNode;
@@ -19,7 +19,7 @@ export function loadFaiss(): FaissModule {
   try {
     cached = require("faiss-node") as FaissModule;
   } catch (error) {
-    throw new TwoStageError(
+    throw new ModelLoadError(
       "faiss-node could not be loaded, so the FAISS stage is unavailable. Its install downloads a prebuilt " +
         "binary (or clones faiss) from GitHub; where that fails, build it locally with `npx two-stage setup-faiss` " +
         "(builds faiss from Debian's source package with AVX2 + OpenBLAS), or pass any other LangChain vector store " +

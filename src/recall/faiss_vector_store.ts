@@ -12,10 +12,12 @@ import { IndexError, InvalidArgumentError } from "../errors.js";
 import { positiveInteger } from "../validation.js";
 import { replaceDirectory, stagingDirectory } from "./atomic_directory.js";
 import { loadFaiss } from "./faiss_native.js";
+import { filteredSearch } from "./filtered_search.js";
 import { readFlatIndex, readFlatIndexHeader, writeFlatIndex } from "./flat_index_file.js";
+import type { RecallFilter } from "./recall_source.js";
 
 /** A metadata filter: a predicate over documents, or metadata fields that must equal the given values. */
-export type FaissFilter = ((doc: DocumentInterface) => boolean) | Record<string, unknown>;
+export type FaissFilter = RecallFilter;
 
 /** Options of {@link FaissVectorStore}. */
 export interface FaissVectorStoreParams {
@@ -30,13 +32,6 @@ const INDEX_FILE = "faiss.index";
 const DOCSTORE_FILE = "docstore.json";
 
 type StoredDocument = { pageContent: string; metadata: Record<string, unknown>; id?: string };
-
-/** Whether a document passes a filter (no filter: every document). */
-export function matchesFilter(filter: FaissFilter | undefined, doc: DocumentInterface): boolean {
-  if (filter === undefined) return true;
-  if (typeof filter === "function") return filter(doc);
-  return Object.entries(filter).every(([key, value]) => doc.metadata?.[key] === value);
-}
 
 /** L2-normalises rows in place; returns the first row that is all zeros or not finite, else -1. */
 function normalizeRows(vectors: Float32Array, dim: number): number {
@@ -151,7 +146,7 @@ export class FaissVectorStore extends VectorStore {
     const batch = new Set<string>();
     newIds.forEach((id) => {
       if (this.docs.has(id) || batch.has(id)) {
-        throw new IndexError(
+        throw new InvalidArgumentError(
           `Document id '${id}' is already in the store. Ids must be unique; delete the old document first or pass another id.`,
         );
       }
@@ -217,19 +212,22 @@ export class FaissVectorStore extends VectorStore {
       throw new InvalidArgumentError("The query vector is all zeros or not finite.");
     }
     const total = this.labels.length;
-    let window = Math.min(total, filter === undefined ? k : k * this.filterOverFetch);
+    const index = this.index;
     const queryArray = Array.from(q);
-    for (;;) {
-      const { labels, distances } = this.index.search(queryArray, window);
-      const results: [Document, number][] = [];
-      for (let i = 0; i < labels.length && results.length < k; i++) {
-        if (labels[i] < 0) continue; // faiss pads missing results with -1
-        const doc = this.toDocument(this.labels[labels[i]]);
-        if (matchesFilter(filter, doc)) results.push([doc, distances[i]]);
-      }
-      if (results.length >= k || window >= total) return results;
-      window = Math.min(total, window * 2);
-    }
+    return filteredSearch(
+      k,
+      this.filterOverFetch,
+      filter,
+      async (window) => {
+        const { labels, distances } = index.search(queryArray, Math.min(window, total));
+        const hits: [Document, number][] = [];
+        for (let i = 0; i < labels.length; i++) {
+          if (labels[i] >= 0) hits.push([this.toDocument(this.labels[labels[i]]), distances[i]]); // -1 pads missing results
+        }
+        return hits;
+      },
+      ([doc]) => doc,
+    );
   }
 
   /** Deletes nothing yet: flat indexes are append-only here. Rebuild the store to remove documents. */

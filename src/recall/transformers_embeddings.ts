@@ -1,6 +1,7 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { type FeatureExtractionPipeline, type Tensor, pipeline } from "@xenova/transformers";
 
+import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { positiveInteger } from "../validation.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
@@ -94,7 +95,7 @@ export function poolRows(
  * ```
  */
 export class TransformersEmbeddings extends Embeddings {
-  readonly model: string = "Xenova/all-MiniLM-L6-v2";
+  readonly model: string = DEFAULT_EMBEDDING_MODEL;
   readonly quantized: boolean = true;
   readonly batchSize: number = 32;
   readonly pooling: "mean" | "cls" = "mean";

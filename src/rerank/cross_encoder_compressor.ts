@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 
-import { type Callbacks, CallbackManager } from "@langchain/core/callbacks/manager";
+import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 import { Tensor } from "@xenova/transformers";
@@ -18,6 +18,9 @@ import {
   loadCrossEncoder,
   resolveActivation,
 } from "./cross_encoder_model.js";
+import { startRun } from "../callbacks.js";
+import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
+import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import { LruCache } from "./lru_cache.js";
 import {
   type EncodedPair,
@@ -164,12 +167,6 @@ function sha1(text: string): string {
   return createHash("sha1").update(text).digest("base64");
 }
 
-/** Dedupe key: `metadata.id` when set, else the text. */
-function identity(doc: DocumentInterface): string {
-  const id = (doc.metadata as Record<string, unknown> | undefined)?.id;
-  return typeof id === "string" || typeof id === "number" ? `id:${String(id)}` : `text:${doc.pageContent}`;
-}
-
 /**
  * Stage 2 of two-stage retrieval: a local cross-encoder reranker for LangChain.js. It reads the query and each
  * document together (full attention) through transformers.js and ONNX Runtime, and returns new Documents sorted by
@@ -185,7 +182,7 @@ function identity(doc: DocumentInterface): string {
  * ```
  */
 export class CrossEncoderCompressor extends BaseDocumentCompressor {
-  readonly model: string = "Xenova/ms-marco-MiniLM-L-6-v2";
+  readonly model: string = DEFAULT_RERANKER_MODEL;
   readonly quantized: boolean = true;
   readonly topN: number = 3;
   readonly batchSize: number = 32;
@@ -437,19 +434,110 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   }
 
   /**
-   * Scores the texts and returns the best first as `{ index, relevanceScore }` (the shape of LangChain's Cohere
-   * reranker and vercel/ai's `rerank`), dropping scores below `scoreThreshold`, at most `topN` (default: all).
+   * Scores documents (or texts) against a query and returns the best first as `{ index, relevanceScore }` — the shape
+   * and argument order of LangChain's `CohereRerank.rerank(documents, query)` — dropping duplicates (when `dedupe`)
+   * and scores below `scoreThreshold`, at most `topN` (default: all).
+   *
+   * @example
+   * ```ts
+   * await reranker.rerank(["Bananas are yellow.", "Paris is the capital of France."], "capital of France");
+   * // [{ index: 1, relevanceScore: 0.97 }, { index: 0, relevanceScore: 0.0003 }]
+   * ```
    */
-  async rerank(query: string, texts: readonly string[], options: { topN?: number } = {}): Promise<RerankResult[]> {
+  async rerank(
+    documents: readonly (string | DocumentInterface)[],
+    query: string,
+    options: { topN?: number } = {},
+  ): Promise<RerankResult[]> {
+    if (typeof documents === "string" && Array.isArray(query)) {
+      throw new InvalidArgumentError(
+        "rerank() takes (documents, query) since 0.2, like LangChain's compressDocuments and CohereRerank.rerank; " +
+          "it was called as (query, documents). Swap the arguments.",
+        { argument: "documents" },
+      );
+    }
     positiveInteger("topN", options.topN);
-    const scores = await this.score(query, texts);
-    return rankScores(scores, this.scoreThreshold).slice(0, options.topN ?? scores.length);
+    if (!Array.isArray(documents)) {
+      throw new InvalidArgumentError(
+        `documents must be an array of strings or Documents; got ${describeValue(documents)}.`,
+        { argument: "documents" },
+      );
+    }
+    const docs = documents.map((doc) => (typeof doc === "string" ? new Document({ pageContent: doc }) : doc));
+    const ranking = await this.rankCandidates(docs, query);
+    return ranking.order
+      .slice(0, options.topN ?? ranking.order.length)
+      .map((index) => ({ index, relevanceScore: ranking.scores[index] }));
+  }
+
+  /**
+   * Relevance of each document, in input order; documents with the same dedupe key (when `dedupe`) or the same
+   * text are scored once.
+   */
+  async scoreDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]> {
+    checkDocuments(documents);
+    if (documents.length === 0) return [];
+    const keys = documents.map((doc) => (this.dedupe ? dedupeKey(doc) : `text:${doc.pageContent}`));
+    const first = new Map<string, number>();
+    keys.forEach((key, i) => {
+      if (!first.has(key)) first.set(key, i);
+    });
+    const unique = [...first.values()];
+    const scores = await this.score(
+      query,
+      unique.map((i) => documents[i].pageContent),
+    );
+    const byKey = new Map(unique.map((i, k) => [keys[i], scores[k]]));
+    return keys.map((key) => byKey.get(key)!);
+  }
+
+  /**
+   * Applies this reranker's `dedupe` and `scoreThreshold` to scored documents: what it keeps and in which order.
+   * The one ranking rule behind {@link compressDocuments}, {@link rerank}, `TwoStageRetriever.invoke`, `explain`
+   * and `evaluate`.
+   */
+  rankScored(documents: readonly DocumentInterface[], scores: readonly number[]): CandidateRanking {
+    return rankScoredCandidates(scores, this.dedupe ? documents.map(dedupeKey) : undefined, this.scoreThreshold);
+  }
+
+  /**
+   * Scores and ranks every candidate ({@link scoreDocuments} then {@link rankScored}), as one run in LangChain
+   * callbacks with input count, kept count, output count (`topN` of them, when given) and milliseconds.
+   */
+  async rankCandidates(
+    documents: readonly DocumentInterface[],
+    query: string,
+    callbacks?: Callbacks,
+    topN?: number,
+  ): Promise<CandidateRanking> {
+    checkQuery(query);
+    checkDocuments(documents);
+    if (documents.length === 0) return { scores: [], dropped: [], order: [] };
+    const run = await startRun(callbacks, "CrossEncoderCompressor", {
+      query,
+      inputCount: documents.length,
+      model: this.model,
+    });
+    const started = performance.now();
+    try {
+      const ranking = this.rankScored(documents, await this.scoreDocuments(documents, query));
+      await run?.handleChainEnd({
+        inputCount: documents.length,
+        keptCount: ranking.order.length,
+        outputCount: Math.min(ranking.order.length, topN ?? ranking.order.length),
+        ms: performance.now() - started,
+      });
+      return ranking;
+    } catch (error) {
+      await run?.handleChainError(error);
+      throw error;
+    }
   }
 
   /**
    * Reranks LangChain documents: new Documents (the inputs are not modified), best first, at most `topN`, with
    * `metadata.relevanceScore` and 1-based `metadata.rerankRank`; other metadata is kept. The rerank appears as its
-   * own run in LangChain callbacks and tracing, with input count, output count and milliseconds.
+   * own run in LangChain callbacks and tracing, with input count, kept count and milliseconds.
    */
   override async compressDocuments(
     documents: DocumentInterface[],
@@ -459,7 +547,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     return this.rerankDocuments(documents, query, this.topN, callbacks);
   }
 
-  /** {@link compressDocuments} with an explicit result count (how `TwoStageRetriever` applies its `topK`). */
+  /** {@link compressDocuments} with an explicit result count. */
   async rerankDocuments(
     documents: DocumentInterface[],
     query: string,
@@ -467,69 +555,24 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     callbacks?: Callbacks,
   ): Promise<DocumentInterface[]> {
     positiveInteger("topN", topN);
-    checkQuery(query);
-    if (!Array.isArray(documents)) {
-      throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`);
-    }
-    documents.forEach((doc, index) => {
-      if (typeof doc?.pageContent !== "string") {
-        throw new InvalidArgumentError(
-          `documents[${index}].pageContent is ${describeValue(doc?.pageContent)}, not a string. Each document needs its text in pageContent.`,
-        );
-      }
-    });
-    if (documents.length === 0) return [];
-    const manager = CallbackManager.configure(callbacks);
-    const run = await manager?.handleChainStart(
-      { lc: 1, type: "not_implemented", id: ["two_stage_retriever", "CrossEncoderCompressor"] },
-      { query, inputCount: documents.length, model: this.model },
-      undefined,
-      undefined,
-      undefined,
-      { model: this.model, topN },
-      "CrossEncoderCompressor",
-    );
-    const started = performance.now();
-    try {
-      const unique: DocumentInterface[] = [];
-      const seen = new Set<string>();
-      for (const doc of documents) {
-        const key = identity(doc);
-        if (this.dedupe && seen.has(key)) continue;
-        seen.add(key);
-        unique.push(doc);
-      }
-      const scores = await this.score(
-        query,
-        unique.map((doc) => doc.pageContent),
-      );
-      const ranked = rankScores(scores, this.scoreThreshold).slice(0, topN);
-      const output = ranked.map(
-        ({ index, relevanceScore }, rank) =>
-          new Document({
-            pageContent: unique[index].pageContent,
-            id: unique[index].id,
-            metadata: { ...unique[index].metadata, relevanceScore, rerankRank: rank + 1 },
-          }),
-      );
-      await run?.handleChainEnd({
-        outputCount: output.length,
-        inputCount: documents.length,
-        scoredCount: unique.length,
-        ms: performance.now() - started,
-      });
-      return output;
-    } catch (error) {
-      await run?.handleChainError(error);
-      throw error;
-    }
+    const ranking = await this.rankCandidates(documents, query, callbacks, topN);
+    return rankedDocuments(documents, ranking, topN);
   }
 }
 
-/** Indices sorted by score (ties keep input order), scores below the threshold dropped. */
-function rankScores(scores: number[], threshold: number | undefined): RerankResult[] {
-  return scores
-    .map((relevanceScore, index) => ({ index, relevanceScore }))
-    .filter((r) => threshold === undefined || r.relevanceScore >= threshold)
-    .sort((a, b) => b.relevanceScore - a.relevanceScore || a.index - b.index);
+/** Throws unless `documents` is an array of objects with a string `pageContent`. */
+function checkDocuments(documents: readonly DocumentInterface[]): void {
+  if (!Array.isArray(documents)) {
+    throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`, {
+      argument: "documents",
+    });
+  }
+  documents.forEach((doc, index) => {
+    if (typeof doc?.pageContent !== "string") {
+      throw new InvalidArgumentError(
+        `documents[${index}].pageContent is ${describeValue(doc?.pageContent)}, not a string. Each document needs its text in pageContent.`,
+        { argument: `documents[${index}].pageContent` },
+      );
+    }
+  });
 }

@@ -1,0 +1,138 @@
+import { FaissStore } from "@langchain/community/vectorstores/faiss";
+import { Document, type DocumentInterface } from "@langchain/core/documents";
+import { MemoryVectorStore } from "@langchain/classic/vectorstores/memory";
+
+import {
+  FaissVectorStore,
+  InvalidArgumentError,
+  type RecallSource,
+  RetrieverSource,
+  TransformersEmbeddings,
+  VectorStoreSource,
+  toRecallSource,
+} from "../src/index.js";
+import { TEST_CORPUS } from "./support/corpus.js";
+import { buildTestModels } from "./support/models.js";
+
+// One contract, every stage-1 adapter: what TwoStageRetriever relies on from a RecallSource.
+const DOCS = TEST_CORPUS.map(
+  (text, i) => new Document({ pageContent: text, id: `d${i}`, metadata: { n: i, topic: i % 3 === 0 ? "a" : "b" } }),
+);
+const QUERIES = ["honeybees waggle dance flowers", "carbon dioxide climate", "Eiffel Tower Paris", "winter penguins"];
+
+const models = buildTestModels();
+const embeddings = new TransformersEmbeddings({ model: models.biEncoder });
+afterAll(async () => {
+  await embeddings.dispose();
+  models.cleanup();
+});
+
+interface Adapter {
+  name: string;
+  make(): Promise<RecallSource>;
+  /** Whether scores are cosines comparable across adapters. */
+  cosine: boolean;
+  /** Whether filters are supported (else they must be refused). */
+  filters: boolean;
+}
+
+const ADAPTERS: Adapter[] = [
+  {
+    name: "FaissVectorStore",
+    make: async () => toRecallSource(await FaissVectorStore.fromDocuments(DOCS, embeddings)),
+    cosine: true,
+    filters: true,
+  },
+  {
+    name: "LangChain FaissStore (squared L2, ignores filters itself)",
+    make: async () => toRecallSource(await FaissStore.fromDocuments(DOCS, embeddings)),
+    cosine: true,
+    filters: true,
+  },
+  {
+    name: "LangChain MemoryVectorStore (predicate filters)",
+    make: async () => toRecallSource(await MemoryVectorStore.fromDocuments(DOCS, embeddings)),
+    cosine: true,
+    filters: true,
+  },
+  {
+    name: "a LangChain retriever",
+    make: async () =>
+      new RetrieverSource((await MemoryVectorStore.fromDocuments(DOCS, embeddings)).asRetriever(DOCS.length)),
+    cosine: false,
+    filters: false,
+  },
+];
+
+let reference: RecallSource;
+beforeAll(async () => {
+  reference = new VectorStoreSource(await FaissVectorStore.fromDocuments(DOCS, embeddings));
+});
+
+describe.each(ADAPTERS)("RecallSource contract: $name", ({ make, cosine, filters }) => {
+  let source: RecallSource;
+  beforeAll(async () => {
+    source = await make();
+  });
+
+  test("returns at most k candidates, best first, with finite scores; k past the size returns everything", async () => {
+    for (const query of QUERIES) {
+      for (const k of [1, 3, 10]) {
+        const found = await source.recall(query, k);
+        expect(found.length).toBe(k);
+        found.forEach((c) => expect(Number.isFinite(c.score)).toBe(true));
+        for (let i = 1; i < found.length; i++) expect(found[i].score).toBeLessThanOrEqual(found[i - 1].score);
+      }
+    }
+    expect(await source.recall(QUERIES[0], 500)).toHaveLength(DOCS.length);
+  });
+
+  test("ranks as exact cosine search does (scores higher-is-better, converted where the store reports distances)", async () => {
+    for (const query of QUERIES) {
+      const ours = await source.recall(query, 5);
+      const exact = await reference.recall(query, 5);
+      expect(ours.map((c) => c.document.pageContent)).toEqual(exact.map((c) => c.document.pageContent));
+      if (cosine) ours.forEach((c, i) => expect(c.score).toBeCloseTo(exact[i].score, 5));
+    }
+  });
+
+  test("candidates are new objects: changing one does not change the source", async () => {
+    const [first] = await source.recall(QUERIES[0], 1);
+    first.document.metadata.n = -1;
+    first.document.pageContent = "changed";
+    const [again] = await source.recall(QUERIES[0], 1);
+    expect(again.document.pageContent).not.toBe("changed");
+    expect(again.document.metadata.n).not.toBe(-1);
+  });
+
+  test("a filter (metadata object or predicate) is applied, or refused with a clear error — never ignored", async () => {
+    const byObject = () => source.recall("carbon dioxide climate", 4, { topic: "a" });
+    const byPredicate = () => source.recall("carbon dioxide climate", 2, (d: DocumentInterface) => d.metadata.n === 14);
+    if (!filters) {
+      await expect(byObject()).rejects.toThrow(InvalidArgumentError);
+      await expect(byPredicate()).rejects.toThrow(/configure the filter on that retriever/);
+      return;
+    }
+    const found = await byObject();
+    expect(found).toHaveLength(4); // the window widened until 4 matched
+    expect(found.every((c) => c.document.metadata.topic === "a")).toBe(true);
+    const all = (await reference.recall("carbon dioxide climate", DOCS.length)).filter(
+      (c) => c.document.metadata.topic === "a",
+    );
+    expect(found.map((c) => c.document.metadata.n)).toEqual(all.slice(0, 4).map((c) => c.document.metadata.n));
+    expect((await byPredicate()).map((c) => c.document.metadata.n)).toEqual([14]);
+  });
+});
+
+describe("adapters", () => {
+  test("toRecallSource keeps a RecallSource as it is and refuses anything else by name", () => {
+    expect(toRecallSource(reference)).toBe(reference);
+    expect(() => toRecallSource({} as never)).toThrow(/stage1 must be a RecallSource, a LangChain vector store/);
+  });
+
+  test("a store with an object-only filter refuses a predicate instead of ignoring it", async () => {
+    const store = await MemoryVectorStore.fromDocuments(DOCS.slice(0, 4), embeddings);
+    const source = new VectorStoreSource(store, { convention: { score: "similarity", filter: "object" } });
+    await expect(source.recall("q", 2, () => true)).rejects.toThrow(/predicate cannot be translated/);
+  });
+});

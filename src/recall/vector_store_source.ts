@@ -1,0 +1,163 @@
+import { Document } from "@langchain/core/documents";
+import type { VectorStoreInterface } from "@langchain/core/vectorstores";
+
+import { InvalidArgumentError } from "../errors.js";
+import { filteredSearch, matchesFilter } from "./filtered_search.js";
+import type { RecallCandidate, RecallFilter, RecallSource } from "./recall_source.js";
+
+/** What a store's score means: a similarity (higher is better) or a distance (lower is better). */
+export type StoreScore = "similarity" | "cosineDistance" | "squaredL2Distance";
+
+/**
+ * How a store takes filters: `native` (both of this package's forms, as given), `predicate` (a function; a metadata
+ * object is turned into one), `object` (metadata equality; a predicate cannot be translated and is refused), `none`
+ * (the store ignores filters: they are applied here over a widening window).
+ */
+export type StoreFilter = "native" | "predicate" | "object" | "none";
+
+/** A vector store's conventions, keyed in {@link STORE_CONVENTIONS} by its `_vectorstoreType()`. */
+export interface StoreConvention {
+  score: StoreScore;
+  filter: StoreFilter;
+}
+
+/**
+ * The stores whose conventions are known and tested. Scores of these are reported as cosine similarity (higher is
+ * better); any other store's score is passed through as it is (`scoreKind` "store"), and its filter is passed
+ * through as the store's own filter type.
+ */
+export const STORE_CONVENTIONS: Readonly<Record<string, StoreConvention>> = {
+  /** This package's FaissVectorStore: cosine similarity; filters applied by the store. */
+  two_stage_faiss: { score: "similarity", filter: "native" },
+  /** LangChain's FaissStore: squared L2 distance between normalised vectors (= 2 − 2·cosine); ignores filters. */
+  faiss: { score: "squaredL2Distance", filter: "none" },
+  /** LangChain's MemoryVectorStore: cosine similarity; filter is a predicate. */
+  memory: { score: "similarity", filter: "predicate" },
+  /** LangChain's PGVectorStore (default cosine strategy): cosine distance = 1 − cosine; metadata-equality filter. */
+  pgvector: { score: "cosineDistance", filter: "object" },
+};
+
+const UNKNOWN: StoreConvention = { score: "similarity", filter: "native" };
+
+function toCosine(score: number, kind: StoreScore): number {
+  if (kind === "cosineDistance") return 1 - score;
+  if (kind === "squaredL2Distance") return 1 - score / 2;
+  return score;
+}
+
+/** Options of {@link VectorStoreSource}. */
+export interface VectorStoreSourceParams {
+  /**
+   * The store's conventions.
+   * @default STORE_CONVENTIONS[store._vectorstoreType()], else pass-through
+   */
+  convention?: StoreConvention;
+  /**
+   * For stores that ignore filters: candidates fetched per wanted result before the window doubles.
+   * @default 4
+   */
+  filterOverFetch?: number;
+  /**
+   * Name in `explain` and manifests.
+   * @default "dense"
+   */
+  name?: string;
+}
+
+/**
+ * Stage 1 over any LangChain vector store (this package's FaissVectorStore, LangChain's FaissStore,
+ * MemoryVectorStore, PGVectorStore, Qdrant, …): scores are turned into cosine similarity for the stores in
+ * {@link STORE_CONVENTIONS}, and filters are applied natively, translated, or over a widening window — never ignored.
+ *
+ * @example
+ * ```ts
+ * const source = new VectorStoreSource(await MemoryVectorStore.fromTexts(texts, {}, embeddings));
+ * const [{ document, score }] = await source.recall("what causes tides?", 1); // score: cosine, e.g. 0.61
+ * ```
+ */
+export class VectorStoreSource implements RecallSource {
+  readonly name: string = "dense";
+  readonly scoreKind: string;
+  readonly convention: StoreConvention;
+  readonly filterOverFetch: number = 4;
+
+  constructor(
+    readonly store: VectorStoreInterface,
+    params: VectorStoreSourceParams = {},
+  ) {
+    this.name = params.name ?? this.name;
+    this.filterOverFetch = params.filterOverFetch ?? this.filterOverFetch;
+    const known = STORE_CONVENTIONS[store._vectorstoreType()];
+    this.convention = params.convention ?? known ?? UNKNOWN;
+    this.scoreKind = params.convention || known ? "cosine" : "store";
+  }
+
+  async recall(query: string, k: number, filter?: RecallFilter): Promise<RecallCandidate[]> {
+    const { score, filter: filterMode } = this.convention;
+    let pairs: [Document, number][];
+    if (filter !== undefined && filterMode === "none") {
+      const vector = await this.store.embeddings.embedQuery(query);
+      const size = storeSize(this.store);
+      pairs = await filteredSearch(
+        k,
+        this.filterOverFetch,
+        filter,
+        (window) =>
+          this.store.similaritySearchVectorWithScore(vector, size === undefined ? window : Math.min(window, size)),
+        ([doc]) => doc,
+      );
+    } else {
+      pairs = await this.store.similaritySearchWithScore(query, k, this.storeFilter(filter));
+    }
+    return pairs.slice(0, k).map(([doc, value]) => ({
+      document: new Document({ pageContent: doc.pageContent, id: doc.id, metadata: { ...doc.metadata } }),
+      score: toCosine(value, score),
+    }));
+  }
+
+  /** The filter in the form the store takes. */
+  private storeFilter(filter: RecallFilter | undefined): VectorStoreInterface["FilterType"] | undefined {
+    if (filter === undefined) return undefined;
+    switch (this.convention.filter) {
+      case "predicate":
+        return typeof filter === "function" ? filter : (doc: Document) => matchesFilter(filter, doc);
+      case "object":
+        if (typeof filter === "function") {
+          throw new InvalidArgumentError(
+            `The ${this.store._vectorstoreType()} store filters in its own query language, which a JavaScript ` +
+              "predicate cannot be translated to. Pass a metadata object instead (e.g. { topic: 'tides' }).",
+            { argument: "filter" },
+          );
+        }
+        return filter;
+      default:
+        return filter;
+    }
+  }
+
+  async addDocuments(documents: Document[], options?: { ids?: string[] }): Promise<string[] | void> {
+    return this.store.addDocuments(documents, options);
+  }
+
+  async save(directory: string): Promise<void> {
+    const store = this.store as VectorStoreInterface & { save?: unknown };
+    if (typeof store.save !== "function") {
+      throw new InvalidArgumentError(
+        `The ${this.store._vectorstoreType()} store has no save(directory); it persists itself.`,
+      );
+    }
+    await (store.save as (directory: string) => Promise<void>).call(store, directory);
+  }
+}
+
+/** The number of vectors of a store that exposes it (`size`, or a faiss `index.ntotal()`), else undefined. */
+function storeSize(store: VectorStoreInterface): number | undefined {
+  const candidate = store as { size?: unknown; index?: { ntotal?: unknown } };
+  if (typeof candidate.size === "number") return candidate.size;
+  try {
+    const ntotal = candidate.index?.ntotal;
+    return typeof ntotal === "function" ? (ntotal.call(candidate.index) as number) : undefined;
+  } catch {
+    return undefined; // FaissStore's `index` getter throws while the store is empty
+  }
+}

@@ -1,0 +1,81 @@
+import { Document, type DocumentInterface } from "@langchain/core/documents";
+
+/** Why stage 2 left a candidate out: a duplicate of an earlier one, scored below `scoreThreshold`, or not returned by a compressor that does not rank every candidate. */
+export type DroppedReason = "duplicate" | "belowThreshold" | "notReturned";
+
+/**
+ * What stage 2 decided for every candidate, in candidate order, and the final order. Built by
+ * {@link rankScoredCandidates}; the retriever, `explain` and `evaluate` all read results from it, so what
+ * diagnostics show is what `invoke` returns.
+ */
+export interface CandidateRanking {
+  /** Relevance score of each candidate (a duplicate carries the score of the copy that was kept). */
+  scores: number[];
+  /** Why a candidate was left out, or undefined when it was kept. */
+  dropped: (DroppedReason | undefined)[];
+  /** Indices of the kept candidates, best first (ties keep candidate order). */
+  order: number[];
+}
+
+/** Indices `0..scores.length-1` (or `indices`) sorted by score, best first; ties keep their order. */
+export function sortByScore(scores: readonly number[], indices?: readonly number[]): number[] {
+  const list = indices ? [...indices] : scores.map((_, i) => i);
+  return list.sort((a, b) => scores[b] - scores[a] || a - b);
+}
+
+/** Dedupe key of a document: `metadata.id` when it is a string or number, else the text. */
+export function dedupeKey(doc: DocumentInterface): string {
+  const id = (doc.metadata as Record<string, unknown> | undefined)?.id;
+  return typeof id === "string" || typeof id === "number" ? `id:${String(id)}` : `text:${doc.pageContent}`;
+}
+
+/**
+ * Ranks scored candidates: later copies of a key are dropped as duplicates (when `keys` is given), scores below
+ * `threshold` are dropped, the rest sorted best first. A pure function of its inputs, so a prefix of the
+ * candidates ranks exactly as a retriever whose stage 1 returned only that prefix would.
+ */
+export function rankScoredCandidates(
+  scores: readonly number[],
+  keys: readonly string[] | undefined,
+  threshold: number | undefined,
+  count = scores.length,
+): CandidateRanking {
+  const kept: number[] = [];
+  const dropped: (DroppedReason | undefined)[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    if (keys !== undefined) {
+      if (seen.has(keys[i])) {
+        dropped.push("duplicate");
+        continue;
+      }
+      seen.add(keys[i]);
+    }
+    if (threshold !== undefined && !(scores[i] >= threshold)) {
+      dropped.push("belowThreshold");
+      continue;
+    }
+    dropped.push(undefined);
+    kept.push(i);
+  }
+  return { scores: scores.slice(0, count), dropped, order: sortByScore(scores, kept) };
+}
+
+/**
+ * The kept candidates, best first, at most `topN`, as new Documents (inputs untouched) with `relevanceScore` and
+ * 1-based `rerankRank` added to their metadata.
+ */
+export function rankedDocuments<M extends Record<string, unknown>>(
+  candidates: readonly DocumentInterface<M>[],
+  ranking: CandidateRanking,
+  topN: number,
+): Document[] {
+  return ranking.order.slice(0, topN).map(
+    (index, rank) =>
+      new Document({
+        pageContent: candidates[index].pageContent,
+        id: candidates[index].id,
+        metadata: { ...candidates[index].metadata, relevanceScore: ranking.scores[index], rerankRank: rank + 1 },
+      }),
+  );
+}
