@@ -16,6 +16,24 @@ export type {
 } from "./rerank/cross_encoder_model.js";
 export type { PaddedBatch } from "./rerank/pair_batcher.js";
 export { resolveModelSource } from "./models/model_source.js";
+export {
+  DEFAULT_EMBEDDING_PROFILE,
+  EMBEDDING_PROFILES,
+  knownEmbeddingProfile,
+  resolveEmbeddingProfile,
+} from "./models/embedding_profiles.js";
+export type {
+  EmbeddingPooling,
+  EmbeddingProfile,
+  EmbeddingProfileFacts,
+  KnownEmbeddingProfile,
+} from "./models/embedding_profiles.js";
+export { RERANKER_PROFILES, knownRerankerProfile } from "./models/reranker_profiles.js";
+export type { RerankerProfile } from "./models/reranker_profiles.js";
+export { readSentenceTransformersConfig } from "./models/sentence_transformers_config.js";
+export type { SentenceTransformersFacts } from "./models/sentence_transformers_config.js";
+export { positionLimit } from "./models/model_config.js";
+export type { ModelConfigLimits } from "./models/model_config.js";
 export type { ModelSource, ModelSourceParams } from "./models/model_source.js";
 export { TwoStageRetriever } from "./two_stage_retriever.js";
 export type { TwoStageRetrieverParams, TwoStageRetrieverFactoryParams, StageTimings } from "./two_stage_retriever.js";
