@@ -110,13 +110,18 @@ export function closeTruncatedRows(ids: BigInt64Array, mask: BigInt64Array, colu
 
 /**
  * LangChain `Embeddings` computed locally with transformers.js (the same ONNX Runtime as the reranker), offline
- * from a local directory when needed. The model loads once, on first use; `dispose()` frees it.
+ * from a local directory when needed. The model's profile (pooling, query and document prefixes, maximum length) is
+ * applied by default; see `EMBEDDING_PROFILES`. The model loads once, on first use; `dispose()` frees it.
  *
  * @example
  * ```ts
  * const embeddings = new TransformersEmbeddings(); // Xenova/all-MiniLM-L6-v2, mean pooling, normalised
  * const [vector] = await embeddings.embedDocuments(["FAISS searches vectors"]);
  * vector.length; // 384
+ *
+ * new TransformersEmbeddings({ model: "Xenova/e5-small-v2" }).profile;
+ * // { pooling: "mean", queryPrefix: "query: ", documentPrefix: "passage: ", normalize: true, maxLength: 512,
+ * //   source: "profile:Xenova/e5-small-v2" }
  * ```
  */
 export class TransformersEmbeddings extends Embeddings {

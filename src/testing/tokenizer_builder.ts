@@ -143,7 +143,8 @@ function writeJson(file: string, value: unknown): void {
 /**
  * Writes a BERT-uncased WordPiece tokenizer (`tokenizer.json`, `tokenizer_config.json`, `special_tokens_map.json`,
  * `vocab.txt`) to `dir`, with a vocabulary derived deterministically from `corpus`. transformers.js loads it with
- * `AutoTokenizer.from_pretrained(dir)`; pairs get `[CLS] a [SEP] b [SEP]` with `token_type_ids` 0 then 1.
+ * `AutoTokenizer.from_pretrained(dir)`; pairs get `[CLS] a [SEP] b [SEP]` with `token_type_ids` 0 then 1, or with
+ * `family: "roberta"` XLM-R's special tokens and `<s> a </s></s> b </s>`.
  *
  * @example
  * ```ts
