@@ -50,6 +50,12 @@ export type {
 export type { CandidateRanking, DroppedReason } from "./rerank/candidate_ranking.js";
 export type { ModelSourceParams } from "./models/model_source.js";
 
+// Model profiles
+export { EMBEDDING_PROFILES, resolveEmbeddingProfile } from "./models/embedding_profiles.js";
+export type { EmbeddingPooling, EmbeddingProfile, EmbeddingProfileFacts } from "./models/embedding_profiles.js";
+export { RERANKER_PROFILES } from "./models/reranker_profiles.js";
+export type { RerankerProfile } from "./models/reranker_profiles.js";
+
 // Evaluation
 export { evaluate } from "./eval/evaluate.js";
 export type { EvaluateParams, EvaluationReport, RecallKResult, RunEntry } from "./eval/evaluate.js";

@@ -57,15 +57,20 @@ export function checkModelDirectory(dir: string, quantized: boolean, name: strin
   }
 }
 
+/** The local directory `model` names (absolute, relative to the working directory, or under `localModelRoot`). */
+export function localModelDirectory(model: string, params: ModelSourceParams = {}): string | undefined {
+  const candidates = [path.resolve(model)];
+  if (params.localModelRoot) candidates.push(path.resolve(params.localModelRoot, model));
+  return candidates.find(isDirectory);
+}
+
 /**
  * Resolves a model name to something `from_pretrained` can load: an existing directory (absolute, relative to the
  * working directory, or under `localModelRoot`) loads from disk only; anything else is a hub id, refused when
  * offline. transformers.js joins ids onto `env.localModelPath`, so local directories are passed relative to it.
  */
 export function resolveModelSource(model: string, quantized: boolean, params: ModelSourceParams = {}): ModelSource {
-  const candidates = [path.resolve(model)];
-  if (params.localModelRoot) candidates.push(path.resolve(params.localModelRoot, model));
-  const dir = candidates.find(isDirectory);
+  const dir = localModelDirectory(model, params);
   if (dir) {
     checkModelDirectory(dir, quantized, model);
     return { id: path.relative(path.resolve(env.localModelPath), dir), localFilesOnly: true, dir };

@@ -5,13 +5,9 @@ import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { positiveInteger } from "../validation.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
+import { type EmbeddingProfile, type KnownEmbeddingId, resolveEmbeddingProfile } from "../models/embedding_profiles.js";
 
-/** Embedding models known to work; any other hub id or local directory is accepted too. */
-export type KnownEmbeddingId =
-  | "Xenova/all-MiniLM-L6-v2"
-  | "Xenova/all-MiniLM-L12-v2"
-  | "Xenova/bge-small-en-v1.5"
-  | "Xenova/multi-qa-MiniLM-L6-cos-v1";
+export type { KnownEmbeddingId } from "../models/embedding_profiles.js";
 
 /** Options of {@link TransformersEmbeddings}. */
 export interface TransformersEmbeddingsParams extends EmbeddingsParams, ModelSourceParams {
@@ -31,15 +27,31 @@ export interface TransformersEmbeddingsParams extends EmbeddingsParams, ModelSou
    */
   batchSize?: number;
   /**
-   * Token pooling: `mean` over the attention mask (sentence-transformers MiniLM) or `cls`.
-   * @default "mean"
+   * Token pooling: `mean` over the attention mask (MiniLM, E5, GTE, nomic) or `cls` (BGE).
+   * @default the model's profile: its sentence-transformers files, else the built-in table, else "mean"
    */
   pooling?: "mean" | "cls";
   /**
+   * Text prepended to every query by `embedQuery` (E5: `"query: "`, BGE: its retrieval instruction, nomic:
+   * `"search_query: "`).
+   * @default the model's profile, else "" (none)
+   */
+  queryPrefix?: string;
+  /**
+   * Text prepended to every document by `embedDocuments` (E5: `"passage: "`, nomic: `"search_document: "`).
+   * @default the model's profile, else "" (none)
+   */
+  documentPrefix?: string;
+  /**
    * L2-normalise embeddings, so inner product is cosine similarity.
-   * @default true
+   * @default the model's profile, else true
    */
   normalize?: boolean;
+  /**
+   * Longest input in tokens (prefix and special tokens included); longer texts are cut.
+   * @default the model's profile (256 for all-MiniLM-L6-v2), else the tokenizer's `model_max_length`
+   */
+  maxLength?: number;
   /** A ready transformers.js feature-extraction pipeline: nothing is loaded (share one model). */
   extractor?: FeatureExtractionPipeline;
 }
@@ -84,22 +96,49 @@ export function poolRows(
 }
 
 /**
+ * Ends every truncated row with the tokenizer's closing special token, as sentence-transformers does:
+ * transformers.js cuts `[CLS] t1 … tn [SEP]` to `max_length` tokens after adding the special tokens, dropping the
+ * `[SEP]`. A row whose last attended token is not `endId` was cut; its last token becomes `endId`. In place.
+ */
+export function closeTruncatedRows(ids: BigInt64Array, mask: BigInt64Array, columns: number, endId: number): void {
+  const end = BigInt(endId);
+  for (let start = 0; start < ids.length; start += columns) {
+    let last = start + columns - 1;
+    while (last >= start && mask[last] === 0n) last -= 1;
+    if (last > start && ids[last] !== end) ids[last] = end;
+  }
+}
+
+/**
  * LangChain `Embeddings` computed locally with transformers.js (the same ONNX Runtime as the reranker), offline
- * from a local directory when needed. The model loads once, on first use; `dispose()` frees it.
+ * from a local directory when needed. The model's profile (pooling, query and document prefixes, maximum length) is
+ * applied by default; see `EMBEDDING_PROFILES`. The model loads once, on first use; `dispose()` frees it.
  *
  * @example
  * ```ts
  * const embeddings = new TransformersEmbeddings(); // Xenova/all-MiniLM-L6-v2, mean pooling, normalised
  * const [vector] = await embeddings.embedDocuments(["FAISS searches vectors"]);
  * vector.length; // 384
+ *
+ * new TransformersEmbeddings({ model: "Xenova/e5-small-v2" }).profile;
+ * // { pooling: "mean", queryPrefix: "query: ", documentPrefix: "passage: ", normalize: true, maxLength: 512,
+ * //   source: "profile:Xenova/e5-small-v2" }
  * ```
  */
 export class TransformersEmbeddings extends Embeddings {
   readonly model: string = DEFAULT_EMBEDDING_MODEL;
   readonly quantized: boolean = true;
   readonly batchSize: number = 32;
-  readonly pooling: "mean" | "cls" = "mean";
-  readonly normalize: boolean = true;
+  readonly pooling: "mean" | "cls";
+  readonly normalize: boolean;
+  readonly queryPrefix: string;
+  readonly documentPrefix: string;
+  readonly maxLength?: number;
+  /**
+   * The resolved profile (pooling, prefixes, normalisation, maximum length and where they came from). Record it
+   * with an index and pass its fields back as options to query the index exactly as it was built.
+   */
+  readonly profile: EmbeddingProfile;
 
   private readonly source: ModelSourceParams;
   private loading?: Promise<FeatureExtractionPipeline>;
@@ -109,13 +148,35 @@ export class TransformersEmbeddings extends Embeddings {
     this.model = params.model ?? this.model;
     this.quantized = params.quantized ?? this.quantized;
     this.batchSize = params.batchSize ?? this.batchSize;
-    this.pooling = params.pooling ?? this.pooling;
-    this.normalize = params.normalize ?? this.normalize;
     this.source = { localModelRoot: params.localModelRoot, offline: params.offline };
-    positiveInteger("batchSize", this.batchSize);
-    if (this.pooling !== "mean" && this.pooling !== "cls") {
-      throw new InvalidArgumentError(`Unknown pooling '${String(this.pooling)}'. Expected one of: mean, cls.`);
+    if (params.pooling !== undefined && params.pooling !== "mean" && params.pooling !== "cls") {
+      throw new InvalidArgumentError(`Unknown pooling '${String(params.pooling)}'. Expected one of: mean, cls.`);
     }
+    for (const key of ["queryPrefix", "documentPrefix"] as const) {
+      if (params[key] !== undefined && typeof params[key] !== "string") {
+        throw new InvalidArgumentError(`${key} must be a string (use "" for none); got ${typeof params[key]}.`);
+      }
+    }
+    positiveInteger("batchSize", this.batchSize);
+    positiveInteger("maxLength", params.maxLength);
+    this.profile = resolveEmbeddingProfile(
+      this.model,
+      {
+        pooling: params.pooling,
+        queryPrefix: params.queryPrefix,
+        documentPrefix: params.documentPrefix,
+        normalize: params.normalize,
+        maxLength: params.maxLength,
+      },
+      this.source,
+    );
+    ({
+      pooling: this.pooling,
+      normalize: this.normalize,
+      queryPrefix: this.queryPrefix,
+      documentPrefix: this.documentPrefix,
+      maxLength: this.maxLength,
+    } = this.profile);
     if (params.extractor) this.loading = Promise.resolve(params.extractor);
   }
 
@@ -143,7 +204,12 @@ export class TransformersEmbeddings extends Embeddings {
     const extractor = await this.load();
     // Tokenizer and model are called directly and pooled here: transformers.js's own pooling walks the
     // [batch, sequence, hidden] tensor element by element and costs more than the model for small encoders.
-    const inputs = extractor.tokenizer(texts, { padding: true, truncation: true });
+    const inputs = extractor.tokenizer(texts, { padding: true, truncation: true, max_length: this.maxLength });
+    const closing = extractor.tokenizer.encode("", null, { add_special_tokens: true });
+    if (closing.length >= 2) {
+      const columns = inputs.input_ids.dims[1] as number;
+      closeTruncatedRows(inputs.input_ids.data, inputs.attention_mask.data, columns, closing[closing.length - 1]);
+    }
     const outputs = (await extractor.model(inputs)) as Record<string, Tensor>;
     const hiddenStates = outputs.last_hidden_state ?? outputs.token_embeddings ?? Object.values(outputs)[0];
     const [batch, sequence, hidden] = hiddenStates.dims as number[];
@@ -159,7 +225,7 @@ export class TransformersEmbeddings extends Embeddings {
   }
 
   /**
-   * Embeds documents in batches of `batchSize`; one vector per text, in order. Local inference is called directly,
+   * Embeds documents in batches of `batchSize`, with the profile's document prefix; one vector per text, in order. Local inference is called directly,
    * not through LangChain's retrying caller: a model that fails to load would otherwise be retried with backoff
    * for minutes.
    */
@@ -170,16 +236,17 @@ export class TransformersEmbeddings extends Embeddings {
       }
     });
     const out: number[][] = [];
-    for (let start = 0; start < texts.length; start += this.batchSize) {
-      out.push(...(await this.embedBatch(texts.slice(start, start + this.batchSize))));
+    const prefixed = this.documentPrefix ? texts.map((text) => this.documentPrefix + text) : texts;
+    for (let start = 0; start < prefixed.length; start += this.batchSize) {
+      out.push(...(await this.embedBatch(prefixed.slice(start, start + this.batchSize))));
     }
     return out;
   }
 
-  /** Embeds one query. */
+  /** Embeds one query, with the profile's query prefix. */
   override async embedQuery(text: string): Promise<number[]> {
     if (typeof text !== "string") throw new InvalidArgumentError(`query is ${typeof text}, not a string.`);
-    const [vector] = await this.embedBatch([text]);
+    const [vector] = await this.embedBatch([this.queryPrefix + text]);
     return vector;
   }
 

@@ -3,11 +3,11 @@ import { createHash } from "node:crypto";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
-import { Tensor } from "@xenova/transformers";
 
 import { InvalidArgumentError } from "../errors.js";
 import { checkQuery, describeValue, positiveInteger } from "../validation.js";
 import type { ModelSourceParams } from "../models/model_source.js";
+import { type KnownCrossEncoderId, type RerankerProfile, knownRerankerProfile } from "../models/reranker_profiles.js";
 import {
   type CrossEncoderActivation,
   type CrossEncoderSequenceModel,
@@ -22,6 +22,7 @@ import { startRun } from "../callbacks.js";
 import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import { LruCache } from "./lru_cache.js";
+import { modelInputs } from "./model_inputs.js";
 import {
   type EncodedPair,
   type PaddedBatch,
@@ -32,12 +33,7 @@ import {
   passageWindows,
 } from "./pair_batcher.js";
 
-/** Cross-encoders known to work; any other hub id or local directory is accepted too. */
-export type KnownCrossEncoderId =
-  | "Xenova/ms-marco-MiniLM-L-6-v2"
-  | "Xenova/ms-marco-TinyBERT-L-2-v2"
-  | "Xenova/bge-reranker-base"
-  | "mixedbread-ai/mxbai-rerank-xsmall-v1";
+export type { KnownCrossEncoderId } from "../models/reranker_profiles.js";
 
 /** Options of {@link CrossEncoderCompressor}. */
 export interface CrossEncoderCompressorParams extends ModelSourceParams {
@@ -63,13 +59,16 @@ export interface CrossEncoderCompressorParams extends ModelSourceParams {
   /**
    * `sigmoid` for 1-logit heads, `softmax` (probability of label 1) for 2-label heads, `none` for raw logits
    * (log-odds `l1 - l0` for 2 labels). A choice that does not fit the model's head is refused when it loads.
-   * @default "sigmoid" for 1-logit heads, "softmax" for 2-label heads
+   * @default the known model's profile (see `RERANKER_PROFILES`), else "sigmoid" for 1-logit heads, "softmax" for
+   * 2-label heads
    */
   activation?: CrossEncoderActivation;
   /**
    * Longest pair in tokens, special tokens included. The query is kept whole (up to {@link maxQueryLength}); the
    * document is cut (or windowed, see {@link longDocuments}) to fit.
-   * @default the model's maximum (tokenizer `model_max_length`, capped by `max_position_embeddings`: 512 for MiniLM)
+   * @default the model's maximum: tokenizer `model_max_length`, capped by the position embeddings (512 for MiniLM;
+   * `max_position_embeddings - pad_token_id - 1` for RoBERTa-family models: 514 → 512 for XLM-R) and by the known
+   * model's profile
    */
   maxLength?: number;
   /**
@@ -195,6 +194,8 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   readonly maxQueryLength?: number;
   readonly passageOverlap?: number;
   readonly scoreThreshold?: number;
+  /** The built-in profile of a known model id (activation and maximum length), else undefined. */
+  readonly profile?: RerankerProfile;
 
   /** Statistics of the most recent scoring call. */
   lastStats?: RerankStats;
@@ -214,7 +215,8 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     this.longDocuments = params.longDocuments ?? this.longDocuments;
     this.dedupe = params.dedupe ?? this.dedupe;
     this.cacheSize = params.cacheSize ?? this.cacheSize;
-    this.activation = params.activation;
+    this.profile = knownRerankerProfile(this.model);
+    this.activation = params.activation ?? this.profile?.activation;
     this.maxLength = params.maxLength;
     this.maxQueryLength = params.maxQueryLength;
     this.passageOverlap = params.passageOverlap;
@@ -269,7 +271,8 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       const pending = this.injected
         ? Promise.resolve().then(() => fromParts(this.injected!.tokenizer, this.injected!.model))
         : loadCrossEncoder(this.model, this.quantized, this.source);
-      this.loading = pending.then((loaded) => {
+      this.loading = pending.then((found) => {
+        const loaded = { ...found, maxLength: Math.min(found.maxLength, this.profile?.maxLength ?? found.maxLength) };
         resolveActivation(this.activation, loaded.numLabels, this.model);
         if (this.maxLength !== undefined && this.maxLength > loaded.maxLength) {
           throw new InvalidArgumentError(
@@ -399,13 +402,8 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     const best = new Array<number>(pending.length).fill(-Infinity);
     let modelMs = 0;
     for (const batch of batches) {
-      const shape = [batch.rows, batch.columns];
       const modelStarted = performance.now();
-      const { logits } = await loaded.model({
-        input_ids: new Tensor("int64", batch.inputIds, shape),
-        attention_mask: new Tensor("int64", batch.attentionMask, shape),
-        token_type_ids: new Tensor("int64", batch.tokenTypeIds, shape),
-      });
+      const { logits } = await loaded.model(modelInputs(batch, loaded));
       modelMs += performance.now() - modelStarted;
       const data = logits.data as Float32Array;
       batch.pairs.forEach((pair, row) => {

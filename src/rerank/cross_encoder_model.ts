@@ -1,6 +1,7 @@
 import { AutoModelForSequenceClassification, AutoTokenizer, Tensor } from "@xenova/transformers";
 
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
+import { type ModelConfigLimits, positionLimit } from "../models/model_config.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
 import type { PairTemplate } from "./pair_batcher.js";
 
@@ -17,7 +18,9 @@ export interface CrossEncoderTokenizer {
 /** The parts of a transformers.js sequence-classification model the reranker uses. */
 export interface CrossEncoderSequenceModel {
   (inputs: Record<string, Tensor>): Promise<{ logits: Tensor }>;
-  config?: { id2label?: Record<string, string>; num_labels?: number; max_position_embeddings?: number };
+  config?: { id2label?: Record<string, string>; num_labels?: number } & ModelConfigLimits;
+  /** The ONNX Runtime session: its `inputNames` are the inputs the graph declares. */
+  session?: { inputNames?: readonly string[] };
   dispose?: () => Promise<unknown> | undefined;
 }
 
@@ -30,6 +33,10 @@ export interface LoadedCrossEncoder {
   numLabels: number;
   /** The longest input the model accepts (tokenizer `model_max_length`, capped by position embeddings). */
   maxLength: number;
+  /** The graph's declared inputs (undefined when the model does not expose its session). */
+  inputNames?: readonly string[];
+  /** Rows of the token type embedding (`type_vocab_size`); 1 means every token is type 0 (XLM-R, RoBERTa). */
+  typeVocabSize?: number;
 }
 
 /** Reads the pair template (`[CLS] q [SEP] d [SEP]` for BERT) off the tokenizer by encoding empty texts. */
@@ -127,11 +134,20 @@ export async function loadCrossEncoder(
 
 /** Derives what the reranker needs from a ready tokenizer and model (loaded here or injected by the caller). */
 export function fromParts(tokenizer: CrossEncoderTokenizer, model: CrossEncoderSequenceModel): LoadedCrossEncoder {
-  const positions = model.config?.max_position_embeddings ?? 512;
+  const positions = positionLimit(model.config) ?? 512;
   const declared = tokenizer.model_max_length;
   const maxLength = Math.min(
     positions,
     declared !== undefined && declared > 0 && declared < 1e6 ? declared : positions,
   );
-  return { tokenizer, model, template: pairTemplate(tokenizer), numLabels: headSize(model), maxLength };
+  const inputNames = model.session?.inputNames;
+  return {
+    tokenizer,
+    model,
+    template: pairTemplate(tokenizer),
+    numLabels: headSize(model),
+    maxLength,
+    inputNames: Array.isArray(inputNames) ? [...inputNames] : undefined,
+    typeVocabSize: model.config?.type_vocab_size,
+  };
 }

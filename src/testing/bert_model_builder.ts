@@ -73,7 +73,19 @@ export interface BuildBertModelParams {
    * @default a short built-in English sample
    */
   corpus?: readonly string[];
+  /**
+   * `bert`: inputs `input_ids`, `attention_mask`, `token_type_ids` (2 types), positions 0..n-1, `[CLS] q [SEP] d
+   * [SEP]`. `roberta`: the XLM-RoBERTa shape of bge-reranker: no `token_type_ids` input (type vocabulary of 1),
+   * positions counted from `pad_token_id + 1` over non-padding tokens (so `max_position_embeddings` is the preset's
+   * length + 2), `<s> q </s></s> d </s>` through the tokenizer's `RobertaProcessing`, config `model_type`
+   * `xlm-roberta`.
+   * @default "bert"
+   */
+  family?: "bert" | "roberta";
 }
+
+/** XLM-R's padding id: position ids start after it. */
+const ROBERTA_PAD_ID = 1;
 
 const DEFAULT_CORPUS = [
   "A bi-encoder embeds documents once; FAISS returns the nearest candidates in milliseconds.",
@@ -99,6 +111,7 @@ class BertGraph {
   constructor(
     private readonly shape: BertShape,
     seed: number,
+    private readonly family: "bert" | "roberta" = "bert",
   ) {
     this.fp32 = new GraphBuilder("bert");
     this.random = seededRandom(seed);
@@ -142,19 +155,31 @@ class BertGraph {
     const g = this.fp32;
     const ids = g.input("input_ids", OnnxType.INT64, ["batch", "sequence"]);
     const mask = g.input("attention_mask", OnnxType.INT64, ["batch", "sequence"]);
-    const types = g.input("token_type_ids", OnnxType.INT64, ["batch", "sequence"]);
+    const roberta = this.family === "roberta";
 
     const word = g.op("Gather", [this.weights("embeddings.word_embeddings.weight", [vocabSize, hidden]), ids]);
-    const seqLen = g.op("Gather", [g.op("Shape", [ids]), g.int64([1], true)]);
-    const positions = g.op("Range", [g.int64([0], true), seqLen, g.int64([1], true)]);
+    let positions: string;
+    if (roberta) {
+      // transformers' create_position_ids_from_input_ids: cumsum(ids != pad) * (ids != pad) + pad.
+      const notPad = g.op("Cast", [g.op("Not", [g.op("Equal", [ids, g.int64([ROBERTA_PAD_ID], true)])])], {
+        to: OnnxType.INT64,
+      });
+      const counted = g.op("Mul", [g.op("CumSum", [notPad, g.int64([1], true)]), notPad]);
+      positions = g.op("Add", [counted, g.int64([ROBERTA_PAD_ID], true)]);
+    } else {
+      const seqLen = g.op("Gather", [g.op("Shape", [ids]), g.int64([1], true)]);
+      positions = g.op("Range", [g.int64([0], true), seqLen, g.int64([1], true)]);
+    }
+    const positionRows = roberta ? maxPositions + ROBERTA_PAD_ID + 1 : maxPositions;
     const position = g.op("Gather", [
-      this.weights("embeddings.position_embeddings.weight", [maxPositions, hidden]),
+      this.weights("embeddings.position_embeddings.weight", [positionRows, hidden]),
       positions,
     ]);
-    const type = g.op("Gather", [
-      this.weights("embeddings.token_type_embeddings.weight", [typeVocabSize, hidden]),
-      types,
-    ]);
+    const typeTable = this.weights("embeddings.token_type_embeddings.weight", [roberta ? 1 : typeVocabSize, hidden]);
+    // RoBERTa has one token type: every token adds row 0 (the graph takes no token_type_ids).
+    const type = roberta
+      ? g.op("Gather", [typeTable, g.int64([0], true)])
+      : g.op("Gather", [typeTable, g.input("token_type_ids", OnnxType.INT64, ["batch", "sequence"])]);
     let x = this.layerNorm(g.op("Add", [g.op("Add", [word, position]), type]), "embeddings.LayerNorm");
 
     // Additive attention mask: 0 where attended, -10000 at padding; shape [batch, 1, 1, sequence].
@@ -300,13 +325,19 @@ export async function buildBertModel(dir: string, params: BuildBertModelParams):
     );
   }
   const numLabels = params.numLabels ?? 1;
+  const family = params.family ?? "bert";
+  if (family !== "bert" && family !== "roberta") {
+    throw new InvalidArgumentError(`Unknown family '${String(family)}'. Expected one of: bert, roberta.`);
+  }
+  const roberta = family === "roberta";
   const tokenizer = buildTokenizer(dir, {
     corpus: params.corpus ?? DEFAULT_CORPUS,
     vocabSize: shape.vocabSize,
     padToVocabSize: true,
     modelMaxLength: shape.maxPositions,
+    family,
   });
-  const graph = new BertGraph(shape, params.seed ?? 0);
+  const graph = new BertGraph(shape, params.seed ?? 0, family);
   graph.build(params.head, numLabels);
   const fp32File = path.join(dir, "onnx", "model.onnx");
   graph.fp32.write(fp32File);
@@ -316,19 +347,21 @@ export async function buildBertModel(dir: string, params: BuildBertModelParams):
     await writeQuantized(fp32File, graph, quantizedFile);
     files.push(quantizedFile);
   }
+  const architecture = roberta ? "XLMRoberta" : "Bert";
   writeBertConfig(dir, {
-    architectures: [params.head === "embedding" ? "BertModel" : "BertForSequenceClassification"],
+    ...(roberta ? { model_type: "xlm-roberta", pad_token_id: ROBERTA_PAD_ID, bos_token_id: 0, eos_token_id: 2 } : {}),
+    architectures: [`${architecture}${params.head === "embedding" ? "Model" : "ForSequenceClassification"}`],
     vocab_size: shape.vocabSize,
     hidden_size: shape.hidden,
     num_hidden_layers: shape.layers,
     num_attention_heads: shape.heads,
     intermediate_size: shape.intermediate,
-    max_position_embeddings: shape.maxPositions,
-    type_vocab_size: shape.typeVocabSize,
+    max_position_embeddings: roberta ? shape.maxPositions + ROBERTA_PAD_ID + 1 : shape.maxPositions,
+    type_vocab_size: roberta ? 1 : shape.typeVocabSize,
     hidden_act: "gelu",
     layer_norm_eps: 1e-12,
     ...(params.head === "classification" ? labelMaps(numLabels) : {}),
-    two_stage_testing_model: `bert-${params.preset}-${params.head}`,
+    two_stage_testing_model: `${family}-${params.preset}-${params.head}`,
   });
   return { dir, tokenizer, files };
 }

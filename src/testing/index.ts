@@ -1,6 +1,12 @@
 export { buildTokenizer, deriveVocabulary } from "./tokenizer_builder.js";
 export type { BuildTokenizerParams } from "./tokenizer_builder.js";
-export { WordPieceTokenizer, bertNormalize, bertPreTokenize, BERT_SPECIAL_TOKENS } from "./wordpiece.js";
+export {
+  WordPieceTokenizer,
+  bertNormalize,
+  bertPreTokenize,
+  BERT_SPECIAL_TOKENS,
+  ROBERTA_SPECIAL_TOKENS,
+} from "./wordpiece.js";
 export { buildLexicalBiEncoder, buildLexicalCrossEncoder, LEXICAL_CROSS_ENCODER } from "./lexical_models.js";
 export type { BuildLexicalBiEncoderParams, BuildLexicalCrossEncoderParams } from "./lexical_models.js";
 export { buildBertModel, BERT_PRESETS } from "./bert_model_builder.js";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { InvalidArgumentError } from "../errors.js";
-import { BERT_SPECIAL_TOKENS, WordPieceTokenizer, corpusWords } from "./wordpiece.js";
+import { BERT_SPECIAL_TOKENS, ROBERTA_SPECIAL_TOKENS, WordPieceTokenizer, corpusWords } from "./wordpiece.js";
 
 /** Options of {@link buildTokenizer}. */
 export interface BuildTokenizerParams {
@@ -24,6 +24,20 @@ export interface BuildTokenizerParams {
    * @default 512
    */
   modelMaxLength?: number;
+  /**
+   * Special tokens and pair template: `bert` (`[CLS] a [SEP] b [SEP]`, token type ids 0 then 1) or `roberta`
+   * (XLM-R's `<s>`/`<pad>`/`</s>`/`<unk>` ids and `<s> a </s></s> b </s>` through a `RobertaProcessing`
+   * post-processor).
+   * @default "bert"
+   */
+  family?: "bert" | "roberta";
+}
+
+/** The special tokens of a tokenizer family, in id order, and their roles. */
+function specialsOf(family: "bert" | "roberta") {
+  return family === "roberta"
+    ? { tokens: ROBERTA_SPECIAL_TOKENS, cls: "<s>", sep: "</s>", pad: "<pad>", unk: "<unk>", mask: "<mask>" }
+    : { tokens: BERT_SPECIAL_TOKENS, cls: "[CLS]", sep: "[SEP]", pad: "[PAD]", unk: "[UNK]", mask: "[MASK]" };
 }
 
 // Every ASCII letter, digit and punctuation mark, so any ASCII text tokenizes without [UNK].
@@ -32,7 +46,12 @@ const BASE_CHARACTERS = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String
 );
 
 /** The vocabulary {@link buildTokenizer} derives from a corpus: specials, characters, `##` pieces, words. */
-export function deriveVocabulary(corpus: readonly string[], vocabSize: number, padToVocabSize = false): string[] {
+export function deriveVocabulary(
+  corpus: readonly string[],
+  vocabSize: number,
+  padToVocabSize = false,
+  specials: readonly string[] = BERT_SPECIAL_TOKENS,
+): string[] {
   const wordCounts = new Map<string, number>();
   const characters = new Set(BASE_CHARACTERS);
   for (const words of corpusWords(corpus)) {
@@ -42,7 +61,7 @@ export function deriveVocabulary(corpus: readonly string[], vocabSize: number, p
     }
   }
   const chars = [...characters].sort();
-  const vocab: string[] = [...BERT_SPECIAL_TOKENS, ...chars, ...chars.map((ch) => `##${ch}`)];
+  const vocab: string[] = [...specials, ...chars, ...chars.map((ch) => `##${ch}`)];
   if (vocab.length > vocabSize) {
     throw new InvalidArgumentError(
       `vocabSize ${vocabSize} is too small: the special tokens and the ${chars.length} characters of the corpus ` +
@@ -61,7 +80,8 @@ export function deriveVocabulary(corpus: readonly string[], vocabSize: number, p
   return vocab;
 }
 
-function tokenizerJson(vocab: readonly string[]): unknown {
+function tokenizerJson(vocab: readonly string[], family: "bert" | "roberta"): unknown {
+  const roles = specialsOf(family);
   const ids = Object.fromEntries(vocab.map((token, id) => [token, id]));
   const special = (content: string) => ({
     id: ids[content],
@@ -78,7 +98,7 @@ function tokenizerJson(vocab: readonly string[]): unknown {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: BERT_SPECIAL_TOKENS.map(special),
+    added_tokens: roles.tokens.map(special),
     normalizer: {
       type: "BertNormalizer",
       clean_text: true,
@@ -87,19 +107,28 @@ function tokenizerJson(vocab: readonly string[]): unknown {
       lowercase: true,
     },
     pre_tokenizer: { type: "BertPreTokenizer" },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [token("[CLS]", 0), sequence("A", 0), token("[SEP]", 0)],
-      pair: [token("[CLS]", 0), sequence("A", 0), token("[SEP]", 0), sequence("B", 1), token("[SEP]", 1)],
-      special_tokens: {
-        "[CLS]": { id: "[CLS]", ids: [ids["[CLS]"]], tokens: ["[CLS]"] },
-        "[SEP]": { id: "[SEP]", ids: [ids["[SEP]"]], tokens: ["[SEP]"] },
-      },
-    },
+    post_processor:
+      family === "roberta"
+        ? {
+            type: "RobertaProcessing",
+            sep: [roles.sep, ids[roles.sep]],
+            cls: [roles.cls, ids[roles.cls]],
+            trim_offsets: true,
+            add_prefix_space: true,
+          }
+        : {
+            type: "TemplateProcessing",
+            single: [token("[CLS]", 0), sequence("A", 0), token("[SEP]", 0)],
+            pair: [token("[CLS]", 0), sequence("A", 0), token("[SEP]", 0), sequence("B", 1), token("[SEP]", 1)],
+            special_tokens: {
+              "[CLS]": { id: "[CLS]", ids: [ids["[CLS]"]], tokens: ["[CLS]"] },
+              "[SEP]": { id: "[SEP]", ids: [ids["[SEP]"]], tokens: ["[SEP]"] },
+            },
+          },
     decoder: { type: "WordPiece", prefix: "##", cleanup: true },
     model: {
       type: "WordPiece",
-      unk_token: "[UNK]",
+      unk_token: roles.unk,
       continuing_subword_prefix: "##",
       max_input_chars_per_word: 100,
       vocab: ids,
@@ -114,7 +143,8 @@ function writeJson(file: string, value: unknown): void {
 /**
  * Writes a BERT-uncased WordPiece tokenizer (`tokenizer.json`, `tokenizer_config.json`, `special_tokens_map.json`,
  * `vocab.txt`) to `dir`, with a vocabulary derived deterministically from `corpus`. transformers.js loads it with
- * `AutoTokenizer.from_pretrained(dir)`; pairs get `[CLS] a [SEP] b [SEP]` with `token_type_ids` 0 then 1.
+ * `AutoTokenizer.from_pretrained(dir)`; pairs get `[CLS] a [SEP] b [SEP]` with `token_type_ids` 0 then 1, or with
+ * `family: "roberta"` XLM-R's special tokens and `<s> a </s></s> b </s>`.
  *
  * @example
  * ```ts
@@ -131,18 +161,24 @@ export function buildTokenizer(dir: string, params: BuildTokenizerParams): WordP
   if (!Number.isInteger(vocabSize) || vocabSize <= 0) {
     throw new InvalidArgumentError(`vocabSize must be a positive integer; got ${vocabSize}.`);
   }
-  const vocab = deriveVocabulary(params.corpus, vocabSize, params.padToVocabSize ?? false);
+  const family = params.family ?? "bert";
+  if (family !== "bert" && family !== "roberta") {
+    throw new InvalidArgumentError(`Unknown family '${String(family)}'. Expected one of: bert, roberta.`);
+  }
+  const roles = specialsOf(family);
+  const vocab = deriveVocabulary(params.corpus, vocabSize, params.padToVocabSize ?? false, roles.tokens);
   fs.mkdirSync(dir, { recursive: true });
-  writeJson(path.join(dir, "tokenizer.json"), tokenizerJson(vocab));
+  writeJson(path.join(dir, "tokenizer.json"), tokenizerJson(vocab, family));
   const specials = {
-    cls_token: "[CLS]",
-    sep_token: "[SEP]",
-    pad_token: "[PAD]",
-    unk_token: "[UNK]",
-    mask_token: "[MASK]",
+    ...(family === "roberta" ? { bos_token: roles.cls, eos_token: roles.sep } : {}),
+    cls_token: roles.cls,
+    sep_token: roles.sep,
+    pad_token: roles.pad,
+    unk_token: roles.unk,
+    mask_token: roles.mask,
   };
   writeJson(path.join(dir, "tokenizer_config.json"), {
-    tokenizer_class: "BertTokenizer",
+    tokenizer_class: family === "roberta" ? "XLMRobertaTokenizer" : "BertTokenizer",
     do_lower_case: true,
     strip_accents: null,
     tokenize_chinese_chars: true,
@@ -151,5 +187,5 @@ export function buildTokenizer(dir: string, params: BuildTokenizerParams): WordP
   });
   writeJson(path.join(dir, "special_tokens_map.json"), specials);
   fs.writeFileSync(path.join(dir, "vocab.txt"), `${vocab.join("\n")}\n`);
-  return new WordPieceTokenizer(vocab);
+  return new WordPieceTokenizer(vocab, roles.unk);
 }

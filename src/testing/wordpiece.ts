@@ -1,6 +1,9 @@
 /** The special tokens of a BERT-uncased vocabulary, in id order. */
 export const BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] as const;
 
+/** The special tokens of an XLM-RoBERTa vocabulary, in id order (`<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3). */
+export const ROBERTA_SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"] as const;
+
 const PUNCTUATION = "\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E";
 const PRE_TOKEN = new RegExp(`[^\\s${PUNCTUATION}]+|[${PUNCTUATION}]`, "gu");
 const CJK =
@@ -53,10 +56,16 @@ export class WordPieceTokenizer {
   readonly vocab: readonly string[];
   private readonly ids: Map<string, number>;
   private readonly memo = new Map<string, string[]>();
+  private readonly unkId: number;
 
-  constructor(vocab: readonly string[]) {
+  /** `unkToken` is the vocabulary entry unknown words map to (`<unk>` in RoBERTa-style vocabularies). */
+  constructor(
+    vocab: readonly string[],
+    private readonly unkToken = "[UNK]",
+  ) {
     this.vocab = vocab;
     this.ids = new Map(vocab.map((token, id) => [token, id]));
+    this.unkId = this.ids.get(unkToken) ?? 1;
   }
 
   /** Number of tokens in the vocabulary. */
@@ -79,13 +88,13 @@ export class WordPieceTokenizer {
   /** Token ids of already pre-tokenised words. */
   encodeWords(words: readonly string[]): number[] {
     const out: number[] = [];
-    for (const word of words) for (const piece of this.wordPieces(word)) out.push(this.ids.get(piece) ?? 1);
+    for (const word of words) for (const piece of this.wordPieces(word)) out.push(this.ids.get(piece) ?? this.unkId);
     return out;
   }
 
   /** Token ids of `text` (no special tokens). */
   encode(text: string): number[] {
-    return this.tokenize(text).map((piece) => this.ids.get(piece) ?? 1);
+    return this.tokenize(text).map((piece) => this.ids.get(piece) ?? this.unkId);
   }
 
   private wordPieces(word: string): string[] {
@@ -99,7 +108,7 @@ export class WordPieceTokenizer {
 
   private splitWord(word: string): string[] {
     const chars = Array.from(word);
-    if (chars.length > MAX_CHARS_PER_WORD) return ["[UNK]"];
+    if (chars.length > MAX_CHARS_PER_WORD) return [this.unkToken];
     const pieces: string[] = [];
     let start = 0;
     while (start < chars.length) {
@@ -113,7 +122,7 @@ export class WordPieceTokenizer {
         }
         end -= 1;
       }
-      if (found === undefined) return ["[UNK]"];
+      if (found === undefined) return [this.unkToken];
       pieces.push(found);
       start = end;
     }
