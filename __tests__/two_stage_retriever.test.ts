@@ -64,7 +64,7 @@ describe("TwoStageRetriever", () => {
       reranked: true,
       n: CORPUS.length - 1,
     });
-    expect(docs[0].metadata.relevanceScore).toBeGreaterThan(docs[1].metadata.relevanceScore);
+    expect(docs[0].metadata.relevanceScore).toBeGreaterThan(docs[1].metadata.relevanceScore!);
     expect(docs[0].metadata.recallScore).toBeGreaterThan(-1);
     expect(docs[0].metadata.recallScore).toBeLessThan(1);
     expect(retriever.lastTimings?.recallMs).toBeGreaterThanOrEqual(0);

@@ -8,6 +8,7 @@ import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 import { startRun } from "./callbacks.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
+import type { RetrievedDocumentMetadata } from "./result_metadata.js";
 import { checkQuery, positiveInteger } from "./validation.js";
 import { FaissVectorStore, type FaissVectorStoreParams } from "./recall/faiss_vector_store.js";
 import type { RecallFilter, RecallSource } from "./recall/recall_source.js";
@@ -94,7 +95,7 @@ export interface Explanation {
   /** Every stage-1 candidate, in stage-1 order. */
   candidates: ExplainedCandidate[];
   /** The documents `invoke` returns for this retrieval, in order. */
-  documents: DocumentInterface[];
+  documents: DocumentInterface<RetrievedDocumentMetadata>[];
   timings: StageTimings;
 }
 
@@ -108,7 +109,7 @@ export interface StageTimings {
 interface Retrieval {
   candidates: Document[];
   ranking?: CandidateRanking;
-  documents: DocumentInterface[];
+  documents: DocumentInterface<RetrievedDocumentMetadata>[];
   timings: StageTimings;
 }
 
@@ -127,7 +128,7 @@ class RerankTimeout extends Error {}
  * docs.map((d) => [d.metadata.rerankRank, d.metadata.recallRank]); // [[1, 7], [2, 1], [3, 12]]
  * ```
  */
-export class TwoStageRetriever extends BaseRetriever {
+export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> {
   static override lc_name(): string {
     return "TwoStageRetriever";
   }
@@ -318,7 +319,7 @@ export class TwoStageRetriever extends BaseRetriever {
   override async _getRelevantDocuments(
     query: string,
     runManager?: CallbackManagerForRetrieverRun,
-  ): Promise<DocumentInterface[]> {
+  ): Promise<DocumentInterface<RetrievedDocumentMetadata>[]> {
     return (await this.retrieve(query, runManager)).documents;
   }
 
@@ -353,7 +354,7 @@ export class TwoStageRetriever extends BaseRetriever {
       topK: this.topK,
     });
     let ranking: CandidateRanking | undefined;
-    let documents: DocumentInterface[];
+    let documents: DocumentInterface<RetrievedDocumentMetadata>[];
     let timer: NodeJS.Timeout | undefined;
     try {
       const rerank = this.stage2.rank(candidates, query, this.topK, rerankRun?.getChild());
@@ -370,7 +371,11 @@ export class TwoStageRetriever extends BaseRetriever {
       ranking = outcome.ranking;
       documents = outcome.documents.map(
         (doc) =>
-          new Document({ pageContent: doc.pageContent, id: doc.id, metadata: { ...doc.metadata, reranked: true } }),
+          new Document<RetrievedDocumentMetadata>({
+            pageContent: doc.pageContent,
+            id: doc.id,
+            metadata: { ...(doc.metadata as RetrievedDocumentMetadata), reranked: true },
+          }),
       );
     } catch (error) {
       if (error instanceof RerankTimeout) {
@@ -398,13 +403,13 @@ export class TwoStageRetriever extends BaseRetriever {
   }
 
   /** Stage-1 order, cut to topK, marked as not reranked (timeouts and the `fallback` policy). */
-  private fallback(candidates: Document[], reason: string): Document[] {
+  private fallback(candidates: Document[], reason: string): Document<RetrievedDocumentMetadata>[] {
     return candidates.slice(0, this.topK).map(
       (doc) =>
-        new Document({
+        new Document<RetrievedDocumentMetadata>({
           pageContent: doc.pageContent,
           id: doc.id,
-          metadata: { ...doc.metadata, reranked: false, rerankFallback: reason },
+          metadata: { ...(doc.metadata as RetrievedDocumentMetadata), reranked: false, rerankFallback: reason },
         }),
     );
   }

@@ -59,17 +59,23 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
   const json = args.options.has("json");
   const exists = fs.existsSync(path.join(out, "faiss.index"));
   const append = args.options.has("append");
+  if (append && args.options.has("rebuild")) {
+    throw new InvalidArgumentError("Pass --append (add to the index) or --rebuild (replace it), not both.");
+  }
+  const chunkSize = intOption(args, "chunk-size", 1000);
+  const chunkOverlap = intOption(args, "chunk-overlap", 100);
+  if (chunkOverlap >= chunkSize) {
+    throw new InvalidArgumentError(
+      `--chunk-overlap (${chunkOverlap}) must be smaller than --chunk-size (${chunkSize}); e.g. --chunk-overlap ${Math.floor(chunkSize / 10)}.`,
+    );
+  }
   if (exists && !append && !args.options.has("rebuild")) {
     throw new InvalidArgumentError(
       `${out} already holds an index. Pass --append to add to it or --rebuild to replace it.`,
     );
   }
   const started = performance.now();
-  const docs = await readInputDocuments(
-    args.positionals,
-    intOption(args, "chunk-size", 1000),
-    intOption(args, "chunk-overlap", 100),
-  );
+  const docs = await readInputDocuments(args.positionals, chunkSize, chunkOverlap);
   const previous: Partial<IndexManifest> = exists && append ? readManifest(out) : {};
   let choice = modelChoice(args, previous);
   if (args.options.has("lexical-models") && !append) {
@@ -106,18 +112,20 @@ function readManifest(dir: string): Partial<IndexManifest> {
 export function renderExplanation(explanation: Explanation, scoreKind: string): string {
   const rows = explanation.documents.map((doc, i) => {
     const c = explanation.candidates[(doc.metadata.recallRank as number) - 1];
+    const { source, docId } = c.document.metadata;
     return [
       i + 1,
       `${c.recallRank} → ${c.rerankRank ?? "-"}`,
       c.recallScore.toFixed(3),
       c.relevanceScore === undefined ? "-" : c.relevanceScore.toFixed(3),
-      snippet(c.document.pageContent),
+      snippet(c.document.pageContent, 60),
+      String(docId ?? source ?? ""),
     ];
   });
   const { recallMs, rerankMs } = explanation.timings;
   return [
     `Q: ${explanation.query}`,
-    renderTable(["rank", "stage 1 → 2", scoreKind, "relevance", "text"], rows),
+    renderTable(["rank", "stage 1 → 2", scoreKind, "relevance", "text", "source"], rows),
     `stage 1: ${recallMs.toFixed(1)} ms for ${explanation.candidates.length} candidates; stage 2: ${rerankMs.toFixed(1)} ms`,
   ].join("\n");
 }
@@ -143,21 +151,31 @@ function explanationJson(explanation: Explanation): unknown {
 export async function openIndex(
   dir: string,
   args: ParsedArgs,
-): Promise<{ retriever: TwoStageRetriever; choice: ModelChoice }> {
+): Promise<{ retriever: TwoStageRetriever; choice: ModelChoice; loadMs: number }> {
   if (!fs.existsSync(path.join(dir, "faiss.index"))) {
     throw new InvalidArgumentError(
       `${dir} is not an index folder (no faiss.index). Create one with: two-stage index <files> --out ${dir}`,
     );
   }
-  const choice = modelChoice(args, readManifest(dir));
+  const manifest = readManifest(dir);
+  if (!manifest.embeddingModel && !args.options.has("embedding-model")) {
+    throw new InvalidArgumentError(
+      `${dir} has no two-stage.json naming the embedding model it was built with (a folder written by FaissStore or ` +
+        "by hand). Pass the same model with --embedding-model <id|dir>; querying with another model returns noise.",
+    );
+  }
+  const choice = modelChoice(args, manifest);
   const { embeddings, reranker } = instantiate(choice);
+  const started = performance.now();
   const retriever = await TwoStageRetriever.load(dir, {
     embeddings,
     compressor: reranker,
     recallK: optionalIntOption(args, "recall-k"),
     topK: optionalIntOption(args, "top-k"),
   });
-  return { retriever, choice };
+  // Load both models now (first use), so the stage timings of the query measure the stages, not the loading.
+  await Promise.all([embeddings.embedQuery("warm-up"), reranker.score("warm-up", ["warm-up"])]);
+  return { retriever, choice, loadMs: performance.now() - started };
 }
 
 /** `two-stage query <index> "question" [--recall-k N] [--top-k N]` */
@@ -167,10 +185,14 @@ export async function queryCommand(args: ParsedArgs): Promise<void> {
   if (!dir || !question)
     throw new InvalidArgumentError('query needs an index folder and a question: two-stage query <index> "question"');
   const json = args.options.has("json");
-  const { retriever, choice } = await openIndex(dir, args);
+  const { retriever, choice, loadMs } = await openIndex(dir, args);
   if (!json) process.stderr.write(`${describeModels(choice)}\n`);
   const explanation = await retriever.explain(question);
-  print(json, explanationJson(explanation), renderExplanation(explanation, retriever.source.scoreKind));
+  print(
+    json,
+    { ...(explanationJson(explanation) as object), loadMs },
+    `${renderExplanation(explanation, retriever.source.scoreKind)}\nmodels and index loaded in ${loadMs.toFixed(0)} ms (not counted in the stage timings)`,
+  );
 }
 
 /** Renders an evaluation report as the sweep table, the stage-1 rank histogram and the recommendation. */

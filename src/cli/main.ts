@@ -1,86 +1,159 @@
 #!/usr/bin/env node
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { TwoStageError } from "../errors.js";
-import { parseArgs } from "./args.js";
+import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RECALL_K, DEFAULT_RERANKER_MODEL, DEFAULT_TOP_K } from "../defaults.js";
+import { ModelLoadError, TwoStageError } from "../errors.js";
+import { type ParsedArgs, parseArgs } from "./args.js";
 import { evalCommand, indexCommand, queryCommand } from "./commands.js";
 import { demoCommand } from "./demo.js";
-import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RECALL_K, DEFAULT_RERANKER_MODEL, DEFAULT_TOP_K } from "../defaults.js";
+import { doctorCommand } from "./doctor.js";
 import { MODEL_FLAG_OPTIONS, MODEL_VALUED_OPTIONS } from "./models.js";
 
-const USAGE = `Usage: two-stage <command> [options]
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-Commands:
-  index <files|dirs|corpus.jsonl> --out <dir> [--append | --rebuild] [--chunk-size 1000] [--chunk-overlap 100]
-        read .txt/.md (split into chunks) and .jsonl records, embed them, write a FAISS index atomically
-  query <index> "question" [--recall-k ${DEFAULT_RECALL_K}] [--top-k ${DEFAULT_TOP_K}]
-        answer a question; table of final rank, stage-1 → stage-2 rank, both scores and per-stage milliseconds
-  eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out <prefix>]
-       [--oracle-max-corpus N]
-        sweep recallK on a BEIR collection: nDCG, MRR, stage-1 recall, latency, and the recallK to use
-  demo  index the bundled demo corpus and answer a few questions (falls back to test models offline)
-  setup-faiss [--help]
-        build faiss-node locally where its install could not (no GitHub access, Alpine, arm64)
-
-Model options (index, query, eval, demo):
+const MODEL_HELP = `Model options:
   --embedding-model <id|dir>   default ${DEFAULT_EMBEDDING_MODEL} (query: the model the index was built with)
   --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL}
   --offline                    never contact the hub; models must be local directories
-  --lexical-models             use the project's lexical test models built over the corpus (index, eval)
-  --json                       machine-readable output on stdout (progress stays on stderr)
+  --lexical-models             use the project's lexical test models built over the corpus (no weights needed)
+  --json                       machine-readable output on stdout (progress stays on stderr)`;
+
+/** One command: its usage text and the options it accepts. */
+interface Command {
+  summary: string;
+  usage: string;
+  valued: readonly string[];
+  flags: readonly string[];
+  run(args: ParsedArgs): Promise<void>;
+}
+
+const MODEL_VALUED = [...MODEL_VALUED_OPTIONS];
+const MODEL_FLAGS = [...MODEL_FLAG_OPTIONS, "json"];
+
+const COMMANDS: Record<string, Command> = {
+  index: {
+    summary: "read .txt/.md (split into chunks) and .jsonl records, embed them, write a FAISS index atomically",
+    usage: `two-stage index <files|dirs|corpus.jsonl> --out <dir> [--append | --rebuild] [--chunk-size 1000] [--chunk-overlap 100]
+
+  --out <dir>           the index folder (created; an existing index needs --append or --rebuild; a folder that
+                        is not an index is refused, never overwritten)
+  --append              add to the index in --out
+  --rebuild             replace the index in --out
+  --chunk-size <n>      characters per chunk of .txt/.md files (default 1000)
+  --chunk-overlap <n>   characters shared by consecutive chunks (default 100; must be smaller than --chunk-size)
+
+${MODEL_HELP}`,
+    valued: [...MODEL_VALUED, "out", "chunk-size", "chunk-overlap"],
+    flags: [...MODEL_FLAGS, "append", "rebuild"],
+    run: indexCommand,
+  },
+  query: {
+    summary: "answer a question: final rank, stage-1 → stage-2 rank, both scores, source, per-stage milliseconds",
+    usage: `two-stage query <index> "question" [--recall-k ${DEFAULT_RECALL_K}] [--top-k ${DEFAULT_TOP_K}]
+
+  --recall-k <n>   stage-1 candidates (default ${DEFAULT_RECALL_K})
+  --top-k <n>      documents returned (default ${DEFAULT_TOP_K}; at most --recall-k)
+
+${MODEL_HELP}`,
+    valued: [...MODEL_VALUED, "recall-k", "top-k"],
+    flags: MODEL_FLAGS,
+    run: queryCommand,
+  },
+  eval: {
+    summary: "sweep recallK on a BEIR collection: nDCG, MRR, stage-1 recall, latency, and the recallK to use",
+    usage: `two-stage eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out <prefix>] [--oracle-max-corpus N]
+
+  --dataset <dir>            a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv (or qrels.tsv)
+  --recall-k <list>          comma-separated recallK values to sweep (default 10,20,50,100,200)
+  --top-k <n>                nDCG@n and MRR@n after reranking (default 10; at most the smallest --recall-k)
+  --max-queries <n>          evaluate the first n judged queries
+  --run-out <prefix>         write TREC run files <prefix>.stage1.run and <prefix>.stage2.recall<K>.run
+  --oracle-max-corpus <n>    also compare with reranking the whole corpus, for corpora of at most n documents
+
+${MODEL_HELP}`,
+    valued: [...MODEL_VALUED, "dataset", "recall-k", "top-k", "max-queries", "run-out", "oracle-max-corpus"],
+    flags: MODEL_FLAGS,
+    run: evalCommand,
+  },
+  demo: {
+    summary: "index the bundled demo corpus and answer a few questions (falls back to test models offline)",
+    usage: `two-stage demo [--offline]
+
+  --offline   do not try the hub; use the project's lexical test models`,
+    valued: [],
+    flags: ["offline"],
+    run: (args) => demoCommand(args.options.has("offline")),
+  },
+  doctor: {
+    summary: "check faiss-node, ONNX Runtime, the model cache and hub access, and say what to do about each problem",
+    usage: `two-stage doctor [--json]
+
+  --json   the checks as JSON`,
+    valued: [],
+    flags: ["json"],
+    run: doctorCommand,
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length), "setup-faiss".length);
+  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
+  lines.push(
+    `  ${"setup-faiss".padEnd(width)}  build faiss-node locally where its install could not (no GitHub, Alpine, arm64)`,
+  );
+  return `Usage: two-stage <command> [options]
+
+Commands:
+${lines.join("\n")}
+
+Run \`two-stage <command> --help\` for a command's options; \`two-stage --version\` for the version.
 `;
+}
 
-const COMMON_VALUED = [...MODEL_VALUED_OPTIONS];
-const COMMON_FLAGS = [...MODEL_FLAG_OPTIONS, "json"];
+function version(): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(packageRoot, "package.json"), "utf8")) as { version: string };
+  return manifest.version;
+}
 
-function setupFaissScript(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.resolve(here, "..", "..", "scripts", "setup_faiss.mjs");
+/** A hint for errors that come from loading models from the hub. */
+function modelHint(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const hubFailure =
+    ModelLoadError.isInstance(error) || /fetch failed|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|huggingface/i.test(message);
+  return hubFailure
+    ? "\nNo model hub? Pass local model directories (--embedding-model <dir> --reranker-model <dir> --offline), or " +
+        "--lexical-models to use the project's test models (word-overlap stand-ins, not real model quality)."
+    : "";
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case "setup-faiss":
-      return spawnSync(process.execPath, [setupFaissScript(), ...rest], { stdio: "inherit" }).status ?? 1;
-    case "index":
-      await indexCommand(
-        parseArgs(
-          rest,
-          [...COMMON_VALUED, "out", "chunk-size", "chunk-overlap"],
-          [...COMMON_FLAGS, "append", "rebuild"],
-        ),
-      );
-      return 0;
-    case "query":
-      await queryCommand(parseArgs(rest, [...COMMON_VALUED, "recall-k", "top-k"], COMMON_FLAGS));
-      return 0;
-    case "eval":
-      await evalCommand(
-        parseArgs(
-          rest,
-          [...COMMON_VALUED, "dataset", "recall-k", "top-k", "max-queries", "run-out", "oracle-max-corpus"],
-          COMMON_FLAGS,
-        ),
-      );
-      return 0;
-    case "demo": {
-      const args = parseArgs(rest, [], ["offline"]);
-      await demoCommand(args.options.has("offline"));
-      return 0;
-    }
-    case undefined:
-    case "-h":
-    case "--help":
-    case "help":
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}`);
-      return 2;
+  const [name, ...rest] = argv;
+  if (name === "setup-faiss") {
+    const script = path.join(packageRoot, "scripts", "setup_faiss.mjs");
+    return spawnSync(process.execPath, [script, ...rest], { stdio: "inherit" }).status ?? 1;
   }
+  if (name === "--version" || name === "-v" || name === "version") {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`Unknown command '${name}'.\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(`Usage: ${command.usage}\n`);
+    return 0;
+  }
+  await command.run(parseArgs(rest, command.valued, command.flags));
+  return 0;
 }
 
 main(process.argv.slice(2)).then(
@@ -89,9 +162,8 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(
-      `two-stage: ${TwoStageError.isInstance(error) ? message : ((error as Error)?.stack ?? message)}\n`,
-    );
+    const text = TwoStageError.isInstance(error) ? message : ((error as Error)?.stack ?? message);
+    process.stderr.write(`two-stage: ${text}${modelHint(error)}\n`);
     process.exitCode = 1;
   },
 );

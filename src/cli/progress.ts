@@ -27,7 +27,7 @@ export class Progress {
     if (this.tty) {
       const width = 24;
       const filled = Math.round(fraction * width);
-      process.stderr.write(`\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${text}`);
+      process.stderr.write(`\r\x1b[2K[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${text}`); // clear, then redraw
       if (this.done === this.total) process.stderr.write("\n");
     } else {
       const decile = Math.floor(fraction * 10);

@@ -1,5 +1,7 @@
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 
+import type { RerankedDocumentMetadata } from "../result_metadata.js";
+
 /** Why stage 2 left a candidate out: a duplicate of an earlier one, scored below `scoreThreshold`, or not returned by a compressor that does not rank every candidate. */
 export type DroppedReason = "duplicate" | "belowThreshold" | "notReturned";
 
@@ -69,10 +71,10 @@ export function rankedDocuments<M extends Record<string, unknown>>(
   candidates: readonly DocumentInterface<M>[],
   ranking: CandidateRanking,
   topN: number,
-): Document[] {
+): Document<RerankedDocumentMetadata>[] {
   return ranking.order.slice(0, topN).map(
     (index, rank) =>
-      new Document({
+      new Document<RerankedDocumentMetadata>({
         pageContent: candidates[index].pageContent,
         id: candidates[index].id,
         metadata: { ...candidates[index].metadata, relevanceScore: ranking.scores[index], rerankRank: rank + 1 },

@@ -20,6 +20,7 @@ import {
 } from "./cross_encoder_model.js";
 import { startRun } from "../callbacks.js";
 import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
+import type { RerankedDocumentMetadata } from "../result_metadata.js";
 import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import { LruCache } from "./lru_cache.js";
 import { modelInputs } from "./model_inputs.js";
@@ -541,7 +542,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     documents: DocumentInterface[],
     query: string,
     callbacks?: Callbacks,
-  ): Promise<DocumentInterface[]> {
+  ): Promise<DocumentInterface<RerankedDocumentMetadata>[]> {
     return this.rerankDocuments(documents, query, this.topN, callbacks);
   }
 
@@ -551,7 +552,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     query: string,
     topN: number,
     callbacks?: Callbacks,
-  ): Promise<DocumentInterface[]> {
+  ): Promise<DocumentInterface<RerankedDocumentMetadata>[]> {
     positiveInteger("topN", topN);
     const ranking = await this.rankCandidates(documents, query, callbacks, topN);
     return rankedDocuments(documents, ranking, topN);

@@ -1,0 +1,132 @@
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+import { loadFaiss } from "../recall/faiss_native.js";
+import type { ParsedArgs } from "./args.js";
+import { renderTable } from "./table.js";
+
+/** One check of `two-stage doctor`. */
+export interface DoctorCheck {
+  name: string;
+  status: "ok" | "warn" | "fail";
+  detail: string;
+  /** What to do when the status is not ok. */
+  fix?: string;
+}
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(name: string): string | undefined {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkFaiss(): DoctorCheck {
+  try {
+    const faiss = loadFaiss();
+    const index = new faiss.IndexFlatIP(2);
+    index.add([1, 0, 0, 1]);
+    const { labels } = index.search([0.2, 0.9], 1);
+    if (labels[0] !== 1) throw new Error(`a test search returned label ${labels[0]} instead of 1`);
+    const root = path.dirname(require.resolve("faiss-node/package.json"));
+    const recordFile = path.join(root, "build", "two-stage-faiss.json");
+    const record = fs.existsSync(recordFile)
+      ? (JSON.parse(fs.readFileSync(recordFile, "utf8")) as { version?: string; optLevel?: string; blas?: string })
+      : undefined;
+    const origin = record
+      ? `built here by setup-faiss: faiss ${record.version}, ${record.optLevel} kernels, ${record.blas}`
+      : "faiss-node's own binary (prebuilt or built by its install)";
+    return {
+      name: "faiss-node",
+      status: "ok",
+      detail: `${packageVersion("faiss-node")} loads and searches; ${origin}`,
+    };
+  } catch (error) {
+    return {
+      name: "faiss-node",
+      status: "fail",
+      detail: (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 160),
+      fix: "npx two-stage setup-faiss (builds faiss + faiss-node locally), or use a BM25 or other LangChain store as stage 1",
+    };
+  }
+}
+
+async function checkOnnxRuntime(): Promise<DoctorCheck> {
+  const version = packageVersion("onnxruntime-node");
+  try {
+    const ort = (await import("onnxruntime-node")) as { InferenceSession?: unknown };
+    if (typeof ort.InferenceSession !== "function") throw new Error("onnxruntime-node has no InferenceSession");
+    return { name: "ONNX Runtime", status: "ok", detail: `onnxruntime-node ${version} loads` };
+  } catch (error) {
+    return {
+      name: "ONNX Runtime",
+      status: "fail",
+      detail: (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 160),
+      fix: "reinstall (npm ci); onnxruntime-node ships binaries for linux/macOS/windows x64 and arm64",
+    };
+  }
+}
+
+async function checkModelCache(): Promise<DoctorCheck> {
+  const { env } = await import("@xenova/transformers");
+  const dir = env.cacheDir;
+  const models: string[] = [];
+  if (dir && fs.existsSync(dir)) {
+    for (const org of fs.readdirSync(dir)) {
+      const orgDir = path.join(dir, org);
+      if (!fs.statSync(orgDir).isDirectory()) continue;
+      for (const name of fs.readdirSync(orgDir)) models.push(`${org}/${name}`);
+    }
+  }
+  return {
+    name: "model cache",
+    status: models.length > 0 ? "ok" : "warn",
+    detail: `${dir ?? "(none)"}: ${models.length > 0 ? models.join(", ") : "no models downloaded yet"}`,
+    fix:
+      models.length > 0
+        ? undefined
+        : "models download on first use; offline, pass local model directories or use --lexical-models",
+  };
+}
+
+async function checkHub(timeoutMs = 4000): Promise<DoctorCheck> {
+  const { env } = await import("@xenova/transformers");
+  try {
+    const response = await fetch(env.remoteHost, { method: "HEAD", signal: AbortSignal.timeout(timeoutMs) });
+    return { name: "model hub", status: "ok", detail: `${env.remoteHost} answers (HTTP ${response.status})` };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return {
+      name: "model hub",
+      status: "warn",
+      detail: `${env.remoteHost} not reachable (${cause ?? (error instanceof Error ? error.message : String(error))})`,
+      fix:
+        "copy models as local directories and pass them (--embedding-model <dir> --reranker-model <dir> --offline), " +
+        "or use --lexical-models / BM25 stage 1 (no weights needed)",
+    };
+  }
+}
+
+/** Runs every check; the checks never throw. */
+export async function runDoctor(): Promise<DoctorCheck[]> {
+  return [checkFaiss(), await checkOnnxRuntime(), await checkModelCache(), await checkHub()];
+}
+
+/** `two-stage doctor [--json]`: what works on this machine, and what to do about the rest. */
+export async function doctorCommand(args: ParsedArgs): Promise<void> {
+  const checks = await runDoctor();
+  if (args.options.has("json")) {
+    process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+  } else {
+    const rows = checks.map((c) => [c.name, c.status, c.detail]);
+    const fixes = checks.filter((c) => c.fix).map((c) => `- ${c.name}: ${c.fix}`);
+    process.stdout.write(
+      `${renderTable(["check", "status", "detail"], rows)}\n${fixes.length ? `\nWhat to do:\n${fixes.join("\n")}\n` : ""}`,
+    );
+  }
+  if (checks.some((c) => c.status === "fail")) process.exitCode = 1;
+}
