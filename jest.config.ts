@@ -6,6 +6,9 @@ const config: Config = {
   testMatch: ["<rootDir>/__tests__/**/*.test.ts"],
   extensionsToTreatAsEsm: [".ts"],
   moduleNameMapper: {
+    // The examples import the package by name, as users do; under test that name is the sources.
+    "^two-stage-retriever$": "<rootDir>/src/index.ts",
+    "^two-stage-retriever/testing$": "<rootDir>/src/testing/index.ts",
     // Sources import local files with the `.js` extension (ESM); map them back to the `.ts` files under test.
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },

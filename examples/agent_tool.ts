@@ -6,7 +6,7 @@ import { tool } from "@langchain/core/tools";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { z } from "zod";
 
-import { TwoStageRetriever } from "../src/index.js";
+import { TwoStageRetriever } from "two-stage-retriever";
 import { formatDocs } from "./rag_chain.js";
 import { QUICKSTART_TEXTS } from "./quickstart.js";
 import { ScriptedToolModel } from "./scripted_tool_model.js";

@@ -1,4 +1,4 @@
-import { CrossEncoderCompressor, TransformersEmbeddings, TwoStageRetriever } from "../src/index.js";
+import { CrossEncoderCompressor, TransformersEmbeddings, TwoStageRetriever } from "two-stage-retriever";
 
 /**
  * The models the examples use: the default hub models, or local directories named by environment variables

@@ -2,7 +2,7 @@
 // each stage did. Run: npx tsx examples/quickstart.ts
 import type { DocumentInterface } from "@langchain/core/documents";
 
-import { TwoStageRetriever } from "../src/index.js";
+import { TwoStageRetriever } from "two-stage-retriever";
 import { exampleModels, isMain } from "./models.js";
 
 export const QUICKSTART_TEXTS = [
