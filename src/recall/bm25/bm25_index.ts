@@ -146,7 +146,6 @@ export class Bm25Index implements RecallSource {
   private dirty = true;
   private docNorms = new Float64Array(0);
   private docCount = 0;
-  private totalLength = 0;
   private scores = new Float64Array(0);
 
   constructor(params: Bm25IndexParams = {}) {
@@ -324,7 +323,6 @@ export class Bm25Index implements RecallSource {
       total += length;
     }
     this.docCount = docCount;
-    this.totalLength = total;
     const avgdl = docCount === 0 ? 1 : total / docCount;
     const norms = new Float64Array(n);
     for (let d = 0; d < n; d++) {

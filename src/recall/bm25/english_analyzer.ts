@@ -162,6 +162,8 @@ export class EnglishAnalyzer implements TextAnalyzer {
     }
     token = lowerCase(token);
     if (token === "" || this.stopWords.has(token)) return null;
-    return this.stem ? porterStemmer(token) : token;
+    if (!this.stem) return token;
+    // The JavaScript Porter port turns the word "eed" itself into "e"; Porter's reference (and Lucene) keep "eed".
+    return token === "eed" ? token : porterStemmer(token);
   }
 }

@@ -7,8 +7,9 @@
  * brackets, other punctuation and symbols) separates words. Words longer than `maxTokenLength` UTF-16 units are cut
  * into pieces of that length, as Lucene does.
  *
- * It is a close approximation, not a port of Lucene's generated scanner: Hebrew-letter quote rules, regional
- * indicator pairs and some emoji sequences are simplified.
+ * It is a close approximation, not a port of Lucene's generated scanner (Hebrew-letter quote rules and some emoji
+ * sequences are simplified). Checked against Lucene 8.7's `EnglishAnalyzer`: the same terms for every document and
+ * query of BEIR SciFact, Cranfield, CISI and ADI, and for the multilingual cases in `__tests__/bm25.test.ts`.
  */
 
 const OTHER = 0;
@@ -24,6 +25,7 @@ const MID_NUM_LET = 9;
 const SINGLE_QUOTE = 10;
 const MID_NUM = 11;
 const EMOJI = 12;
+const REGIONAL_INDICATOR = 14; // flags are pairs of these
 
 const MID_LETTER_CHARS = new Set([0x3a, 0xb7, 0x387, 0x5f4, 0x2027, 0xfe13, 0xfe55, 0xff1a]);
 const MID_NUM_LET_CHARS = new Set([0x2e, 0x2018, 0x2019, 0x2024, 0xfe52, 0xff07, 0xff0e]);
@@ -38,13 +40,16 @@ const RE_EXTEND = /[\p{M}\p{Cf}\p{Emoji_Modifier}]/u;
 const RE_LETTER = /[\p{L}\p{Nl}]/u;
 const RE_NUMERIC = /\p{Nd}/u;
 const RE_CONNECTOR = /\p{Pc}/u;
-const RE_EMOJI = /\p{Emoji_Presentation}/u;
+const RE_EMOJI = /[\p{Extended_Pictographic}\p{Emoji_Presentation}]/u;
 
 function classifySlow(cp: number): number {
   if (MID_LETTER_CHARS.has(cp)) return MID_LETTER;
   if (MID_NUM_LET_CHARS.has(cp)) return MID_NUM_LET;
   if (MID_NUM_CHARS.has(cp)) return MID_NUM;
+  if (cp >= 0x1f1e6 && cp <= 0x1f1ff) return REGIONAL_INDICATOR;
+  if (cp === 0x200b) return OTHER; // zero-width space separates words (UAX #29 leaves it out of Format)
   const ch = String.fromCodePoint(cp);
+  if (cp >= 128 && RE_EMOJI.test(ch) && !RE_EXTEND.test(ch)) return EMOJI; // © ® ™ ↔ … are words, as in Lucene
   if (RE_EXTEND.test(ch)) return EXTEND;
   if (RE_KATAKANA.test(ch)) return KATAKANA;
   if (RE_IDEOGRAPHIC.test(ch)) return IDEOGRAPHIC;
@@ -52,7 +57,6 @@ function classifySlow(cp: number): number {
   if (RE_LETTER.test(ch)) return LETTER;
   if (RE_NUMERIC.test(ch)) return NUMERIC;
   if (RE_CONNECTOR.test(ch)) return EXTEND_NUM_LET;
-  if (RE_EMOJI.test(ch)) return EMOJI;
   return OTHER;
 }
 
@@ -167,6 +171,13 @@ export function standardTokenize(text: string, maxTokenLength = DEFAULT_MAX_TOKE
       emit(start, i);
     } else if (c === SOUTHEAST_ASIAN) {
       while (i < n && (cls[i] === SOUTHEAST_ASIAN || cls[i] === EXTEND || cls[i] === CONTINUATION)) i++;
+      emit(start, i);
+    } else if (c === REGIONAL_INDICATOR) {
+      while (i < n && (cls[i] === EXTEND || cls[i] === CONTINUATION)) i++;
+      if (i < n && cls[i] === REGIONAL_INDICATOR) {
+        i++;
+        while (i < n && (cls[i] === EXTEND || cls[i] === CONTINUATION)) i++;
+      }
       emit(start, i);
     } else if (c === EMOJI) {
       // an emoji with its modifiers, and ZWJ sequences of emoji
