@@ -87,10 +87,14 @@ class U32Buffer {
 
 function checkParams(k1: number, b: number): void {
   if (typeof k1 !== "number" || !Number.isFinite(k1) || k1 < 0) {
-    throw new InvalidArgumentError(`k1 must be a finite number >= 0; got ${describeValue(k1)}. Lucene uses 0.9.`);
+    throw new InvalidArgumentError(
+      `k1 must be a finite number >= 0; got ${typeof k1 === "number" ? k1 : describeValue(k1)}. Lucene uses 0.9.`,
+    );
   }
   if (typeof b !== "number" || !Number.isFinite(b) || b < 0 || b > 1) {
-    throw new InvalidArgumentError(`b must be a number from 0 to 1; got ${describeValue(b)}. Lucene uses 0.4.`);
+    throw new InvalidArgumentError(
+      `b must be a number from 0 to 1; got ${typeof b === "number" ? b : describeValue(b)}. Lucene uses 0.4.`,
+    );
   }
 }
 
@@ -347,7 +351,7 @@ export class Bm25Index implements RecallSource {
     checkQuery(query);
     if (!Number.isInteger(k) || k <= 0) {
       throw new InvalidArgumentError(
-        `k must be a positive integer; got ${describeValue(k)}. Pass how many candidates to recall.`,
+        `k must be a positive integer; got ${typeof k === "number" ? k : describeValue(k)}. Pass how many candidates to recall.`,
       );
     }
     if (filter !== undefined && typeof filter !== "function" && (typeof filter !== "object" || filter === null)) {
