@@ -73,7 +73,7 @@ export function documentKey(doc: DocumentInterface): string {
  * `details` holds every source's rank (from 1) and score as `<name>Rank` / `<name>Score` (undefined where the
  * source did not return it). Documents are matched across sources by {@link documentKey}; the document object
  * returned is the first source's (in `sources` order) that returned it. Ties go to the better best rank, then to
- * the earlier source.
+ * the document seen first (sources in order, each best first).
  *
  * @example
  * ```ts
