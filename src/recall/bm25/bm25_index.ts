@@ -113,7 +113,7 @@ function checkParams(k1: number, b: number): void {
  * ```ts
  * const index = await Bm25Index.fromTexts(["Tides follow the moon.", "Bread needs yeast."]);
  * const [best] = await index.recall("what causes the tides", 1);
- * // best.document.pageContent === "Tides follow the moon.", best.score ≈ 0.52
+ * // best.document.pageContent === "Tides follow the moon.", best.score ≈ 0.3648 (ln 2 · 1 / (1 + 0.9))
  * ```
  */
 export class Bm25Index implements RecallSource {
