@@ -50,6 +50,14 @@ export type {
 export type { CandidateRanking, DroppedReason } from "./rerank/candidate_ranking.js";
 export type { ModelSourceParams } from "./models/model_source.js";
 
+// Stage 1 without a model
+export { Bm25Index } from "./recall/bm25/bm25_index.js";
+export type { Bm25IndexParams } from "./recall/bm25/bm25_index.js";
+export { EnglishAnalyzer, ENGLISH_STOP_WORDS } from "./recall/bm25/english_analyzer.js";
+export type { EnglishAnalyzerParams, TextAnalyzer } from "./recall/bm25/english_analyzer.js";
+export { HybridSource } from "./recall/hybrid_source.js";
+export type { HybridSourceEntry, HybridSourceParams } from "./recall/hybrid_source.js";
+
 // Model profiles
 export { EMBEDDING_PROFILES, resolveEmbeddingProfile } from "./models/embedding_profiles.js";
 export type { EmbeddingPooling, EmbeddingProfile, EmbeddingProfileFacts } from "./models/embedding_profiles.js";
