@@ -264,3 +264,47 @@ describe("FAISS stage 1: persistence and validation", () => {
     expect((await FaissVectorStore.load(nested, embeddings)).size).toBe(2);
   });
 });
+
+describe("stage 1 kinds built by the factories", () => {
+  test("bm25: no embeddings are created; recallScore is the BM25 score; stage 2 still reorders", async () => {
+    const retriever = await TwoStageRetriever.fromDocuments(DOCS, {
+      stage1Kind: "bm25",
+      compressor: reranker,
+      recallK: 10,
+      topK: 3,
+    });
+    expect(retriever.source.name).toBe("bm25");
+    expect(retriever.vectorStore).toBeUndefined();
+    const candidates = await retriever.recall(QUERY);
+    expect(candidates.length).toBeGreaterThan(3);
+    expect(candidates[0].metadata.recallScore).toBeGreaterThan(1); // a BM25 score, not a cosine
+    const docs = await retriever.invoke(QUERY);
+    expect(docs[0].pageContent).toBe(TARGET);
+  });
+
+  test("hybrid: each candidate keeps its dense and BM25 ranks; explain shows them; fused by RRF", async () => {
+    const retriever = await TwoStageRetriever.fromDocuments(DOCS, {
+      stage1Kind: "hybrid",
+      embeddings,
+      compressor: reranker,
+      recallK: 10,
+      topK: 3,
+    });
+    expect(retriever.source.name).toBe("hybrid");
+    const { candidates, documents } = await retriever.explain(QUERY);
+    const target = candidates.find((c) => c.document.pageContent === TARGET)!;
+    expect(target.document.metadata.bm25Rank).toBeGreaterThanOrEqual(1);
+    expect(target.document.metadata.denseRank).toBeGreaterThanOrEqual(1);
+    const { denseRank, bm25Rank } = target.document.metadata as { denseRank?: number; bm25Rank?: number };
+    const expected = (denseRank ? 1 / (60 + denseRank) : 0) + (bm25Rank ? 1 / (60 + bm25Rank) : 0);
+    expect(target.recallScore).toBeCloseTo(expected, 12);
+    expect(documents[0].pageContent).toBe(TARGET);
+    expect(documents[0].metadata.bm25Rank).toBe(target.document.metadata.bm25Rank);
+  });
+
+  test("an unknown stage1Kind is refused by name", async () => {
+    await expect(TwoStageRetriever.fromDocuments(DOCS, { stage1Kind: "sparse" as "bm25" })).rejects.toThrow(
+      /Unknown stage 1 'sparse'. Expected one of: dense, bm25, hybrid/,
+    );
+  });
+});

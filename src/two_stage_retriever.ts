@@ -10,8 +10,9 @@ import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { RetrievedDocumentMetadata } from "./result_metadata.js";
 import { checkQuery, positiveInteger } from "./validation.js";
-import { FaissVectorStore, type FaissVectorStoreParams } from "./recall/faiss_vector_store.js";
-import type { RecallFilter, RecallSource } from "./recall/recall_source.js";
+import { type BuildStage1Params, type Stage1Kind, buildStage1, checkStage1Kind } from "./recall/build_stage1.js";
+import { FaissVectorStore } from "./recall/faiss_vector_store.js";
+import { type RecallFilter, type RecallSource, isRecallSource } from "./recall/recall_source.js";
 import { type Stage1, toRecallSource } from "./recall/to_recall_source.js";
 import { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
 import type { CandidateRanking, DroppedReason } from "./rerank/candidate_ranking.js";
@@ -63,11 +64,16 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
   onRerankError?: "throw" | "fallback";
 }
 
-/** Options of the factories: the retriever's options plus the embeddings for a new FAISS store. */
+/** Options of the factories: the retriever's options plus what to build stage 1 with. */
 export type TwoStageRetrieverFactoryParams = Omit<TwoStageRetrieverParams, "vectorStore" | "stage1"> &
-  FaissVectorStoreParams & {
+  Omit<BuildStage1Params, "embeddings"> & {
     /**
-     * Embeddings for stage 1.
+     * Which stage 1 to build: `dense` (FAISS over embeddings), `bm25` (no model), or `hybrid` (both, fused by RRF).
+     * @default "dense"
+     */
+    stage1Kind?: Stage1Kind;
+    /**
+     * Embeddings for a dense or hybrid stage 1 (not created for `bm25`).
      * @default a TransformersEmbeddings with Xenova/all-MiniLM-L6-v2
      */
     embeddings?: EmbeddingsInterface;
@@ -163,7 +169,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         { argument: "stage1" },
       );
     }
-    if (params.stage1 && params.vectorStore && params.stage1 !== params.vectorStore) {
+    if (params.stage1 && params.vectorStore && !usesStore(params.stage1, params.vectorStore)) {
       throw new InvalidArgumentError("Pass stage 1 once: `stage1` or `vectorStore`, not both.", {
         argument: "vectorStore",
       });
@@ -200,15 +206,24 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     this.stage2 = toStage2(this.compressor);
   }
 
-  /** Builds a FAISS store over `docs` (embedding them) and a retriever on it. */
+  /**
+   * Builds stage 1 over `docs` — a FAISS store (embedding them), a BM25 index, or both fused (`stage1Kind`) — and a
+   * retriever on it.
+   */
   static async fromDocuments(
     docs: DocumentInterface[],
     params: TwoStageRetrieverFactoryParams = {},
   ): Promise<TwoStageRetriever> {
-    const { embeddings, filterOverFetch, ...rest } = params;
-    const owned = embeddings ? undefined : new TransformersEmbeddings();
-    const store = await FaissVectorStore.fromDocuments(docs, embeddings ?? owned!, { filterOverFetch });
-    const retriever = new TwoStageRetriever({ ...rest, vectorStore: store });
+    const { embeddings, filterOverFetch, bm25, fusion, stage1Kind = "dense", ...rest } = params;
+    checkStage1Kind(stage1Kind, "stage1Kind");
+    const owned = embeddings || stage1Kind === "bm25" ? undefined : new TransformersEmbeddings();
+    const built = await buildStage1(stage1Kind, docs, {
+      embeddings: embeddings ?? owned,
+      filterOverFetch,
+      bm25,
+      fusion,
+    });
+    const retriever = new TwoStageRetriever({ ...rest, stage1: built.source, vectorStore: built.store });
     if (owned) retriever.owned.push(owned);
     return retriever;
   }
@@ -413,6 +428,11 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         }),
     );
   }
+}
+
+/** Whether `stage1` is `store`, or a source the factories built over it. */
+function usesStore(stage1: Stage1, store: VectorStoreInterface): boolean {
+  return stage1 === store || (isRecallSource(stage1) && !isVectorStore(stage1));
 }
 
 function isVectorStore(stage1: Stage1): stage1 is VectorStoreInterface {

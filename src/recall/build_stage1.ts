@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+
+import type { DocumentInterface } from "@langchain/core/documents";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+
+import { InvalidArgumentError } from "../errors.js";
+import { Bm25Index, type Bm25IndexParams } from "./bm25/bm25_index.js";
+import { FaissVectorStore, type FaissVectorStoreParams } from "./faiss_vector_store.js";
+import { HybridSource, type HybridSourceParams } from "./hybrid_source.js";
+import type { RecallSource } from "./recall_source.js";
+import { VectorStoreSource } from "./vector_store_source.js";
+
+/** The stage 1 a factory builds: dense (FAISS over embeddings), BM25 (no model), or both fused. */
+export type Stage1Kind = "dense" | "bm25" | "hybrid";
+
+export const STAGE1_KINDS: readonly Stage1Kind[] = ["dense", "bm25", "hybrid"];
+
+/** Options for building a stage 1 from documents. */
+export interface BuildStage1Params extends FaissVectorStoreParams {
+  /** Embeddings for dense and hybrid (required for them). */
+  embeddings?: EmbeddingsInterface;
+  /** Options of the BM25 index (bm25, hybrid). */
+  bm25?: Bm25IndexParams;
+  /** Fusion options (hybrid). */
+  fusion?: Omit<HybridSourceParams, "sources">;
+}
+
+/** What {@link buildStage1} built. */
+export interface BuiltStage1 {
+  source: RecallSource;
+  /** The FAISS store, for dense and hybrid. */
+  store?: FaissVectorStore;
+  /** The BM25 index, for bm25 and hybrid. */
+  bm25?: Bm25Index;
+}
+
+/** Checks a stage-1 kind named by a user. */
+export function checkStage1Kind(kind: unknown, argument = "stage1"): Stage1Kind {
+  if (!STAGE1_KINDS.includes(kind as Stage1Kind)) {
+    throw new InvalidArgumentError(`Unknown stage 1 '${String(kind)}'. Expected one of: ${STAGE1_KINDS.join(", ")}.`, {
+      argument,
+    });
+  }
+  return kind as Stage1Kind;
+}
+
+/** Wraps built parts in the source of a kind (hybrid: dense and BM25 fused, the dense source named "dense"). */
+export function stage1Source(
+  parts: { store?: FaissVectorStore; bm25?: Bm25Index },
+  params: BuildStage1Params = {},
+): RecallSource {
+  const dense = parts.store ? new VectorStoreSource(parts.store, { name: "dense" }) : undefined;
+  if (dense && parts.bm25) {
+    return new HybridSource({
+      ...params.fusion,
+      sources: [
+        { source: dense, name: "dense" },
+        { source: parts.bm25, name: "bm25" },
+      ],
+    });
+  }
+  const source = dense ?? parts.bm25;
+  if (!source) throw new InvalidArgumentError("A stage 1 needs a FAISS store, a BM25 index, or both.");
+  return source;
+}
+
+/**
+ * Builds stage 1 of `kind` over `documents`. Every document gets one id (its `id`, else a random UUID) shared by the
+ * dense and BM25 parts, so a hybrid fuses them by identity.
+ */
+export async function buildStage1(
+  kind: Stage1Kind,
+  documents: DocumentInterface[],
+  params: BuildStage1Params = {},
+  ids: string[] = documents.map((doc) => doc.id ?? randomUUID()),
+): Promise<BuiltStage1> {
+  checkStage1Kind(kind);
+  const parts: { store?: FaissVectorStore; bm25?: Bm25Index } = {};
+  if (kind !== "dense") parts.bm25 = await Bm25Index.fromDocuments(documents, params.bm25, { ids });
+  if (kind !== "bm25") {
+    if (!params.embeddings) {
+      throw new InvalidArgumentError(`A ${kind} stage 1 needs embeddings.`, { argument: "embeddings" });
+    }
+    parts.store = new FaissVectorStore(params.embeddings, { filterOverFetch: params.filterOverFetch });
+    await parts.store.addDocuments(documents, { ids });
+  }
+  return { ...parts, source: stage1Source(parts, params) };
+}
