@@ -117,4 +117,70 @@ describe("two-stage CLI", () => {
     expect(stdout.match(/^Q: /gm)).toHaveLength(3);
     expect(stdout).toMatch(/Demo finished in [\d.]+ s\./);
   });
+
+  test("every command has --help; --version prints the package version", () => {
+    for (const command of ["index", "query", "eval", "demo", "doctor"]) {
+      const { status, stdout } = cli(command, "--help");
+      expect(status).toBe(0);
+      expect(stdout).toMatch(new RegExp(`^Usage: two-stage ${command}`));
+    }
+    expect(cli("eval", "--help").stdout).toContain("--stage1 <kind>");
+    const version = cli("--version");
+    expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync("package.json", "utf8")).version);
+  });
+
+  test("the CLI validates as the API does: topK > recallK, --append with --rebuild, overlap ≥ chunk size", () => {
+    const topK = cli("query", indexDir, "honeybees", "--recall-k", "2", "--top-k", "5");
+    expect(topK.status).toBe(1);
+    expect(topK.stderr).toContain("topK (5) must not exceed recallK (2)");
+    const both = cli("index", path.join(root, "notes.md"), "--out", indexDir, "--append", "--rebuild");
+    expect(both.stderr).toContain("Pass --append (add to the index) or --rebuild (replace it), not both.");
+    const overlap = cli(
+      "index",
+      path.join(root, "notes.md"),
+      "--out",
+      path.join(root, "x"),
+      "--chunk-size",
+      "100",
+      "--chunk-overlap",
+      "100",
+    );
+    expect(overlap.status).toBe(1);
+    expect(overlap.stderr).toContain("--chunk-overlap (100) must be smaller than --chunk-size (100)");
+    expect(overlap.stderr).not.toContain("    at "); // no stack trace
+  });
+
+  test("eval --stage1 bm25 runs BM25 as stage 1 and keeps stage1Ndcg in --json", () => {
+    const { status, stdout } = cli(
+      "eval",
+      "--dataset",
+      datasetDir,
+      "--stage1",
+      "bm25",
+      "--lexical-models",
+      "--recall-k",
+      "5,24",
+      "--top-k",
+      "3",
+      "--json",
+    );
+    expect(status).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.stage1).toBe("bm25");
+    expect(report.stage1Ndcg).toBeGreaterThan(0);
+    expect(report.results.map((r: { recallK: number }) => r.recallK)).toEqual([5, 24]);
+    expect(cli("eval", "--dataset", datasetDir, "--stage1", "sparse").stderr).toContain(
+      "Unknown stage 1 'sparse'. Expected one of: dense, bm25, hybrid.",
+    );
+  });
+
+  test("doctor reports faiss-node, ONNX Runtime, the model cache and the hub, with what to do", () => {
+    const { status, stdout } = cli("doctor", "--json");
+    const checks = JSON.parse(stdout) as { name: string; status: string; fix?: string }[];
+    expect(checks.map((c) => c.name)).toEqual(["faiss-node", "ONNX Runtime", "model cache", "model hub"]);
+    expect(checks[0].status).toBe("ok");
+    expect(checks[1].status).toBe("ok");
+    checks.filter((c) => c.status !== "ok").forEach((c) => expect(c.fix).toBeTruthy());
+    expect(status).toBe(0);
+  });
 });

@@ -1,18 +1,28 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import type { DocumentInterface } from "@langchain/core/documents";
+import { Document, type DocumentInterface } from "@langchain/core/documents";
 
 import { InvalidArgumentError } from "../errors.js";
 import { documentText, loadBeirDataset } from "../eval/beir_dataset.js";
 import { type EvaluationReport, evaluate } from "../eval/evaluate.js";
 import { writeTrecRun } from "../eval/trec_run.js";
+import { Bm25Index } from "../recall/bm25/bm25_index.js";
+import { type Stage1Kind, stage1Source } from "../recall/build_stage1.js";
 import { FaissVectorStore } from "../recall/faiss_vector_store.js";
+import type { RecallSource } from "../recall/recall_source.js";
 import type { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
 import { type Explanation, TwoStageRetriever } from "../two_stage_retriever.js";
 import { type ParsedArgs, intListOption, intOption, optionalIntOption, stringOption } from "./args.js";
 import { readInputDocuments } from "./input_documents.js";
-import { type ModelChoice, describeModels, instantiate, lexicalModelsFor, modelChoice } from "./models.js";
+import {
+  type ModelChoice,
+  describeModels,
+  instantiate,
+  lexicalModelsFor,
+  modelChoice,
+  prepareModels,
+} from "./models.js";
 import { Progress } from "./progress.js";
 import { renderTable, snippet } from "./table.js";
 
@@ -48,6 +58,31 @@ export async function embedInto(
     progress.tick(slice.length);
   }
   await store.addVectors(vectors, docs as DocumentInterface[], { ids: docs.map((d) => String(d.metadata.docId)) });
+}
+
+/** The line that says which stage 1 and models run, and why test models stand in when they do. */
+export function announceModels(choice: ModelChoice, fallbackReason?: string): string {
+  const fallback = fallbackReason
+    ? `Hub models unavailable (${fallbackReason}); falling back to the project's LEXICAL TEST MODELS for what needs a model${choice.stage1 === "bm25" ? ", with BM25 (real recall, no model) as stage 1" : ""}.\n`
+    : "";
+  return `${fallback}${describeModels(choice)}`;
+}
+
+/** Builds the stage 1 a command asked for over `docs` (ids from `metadata.docId`), with a progress bar for embedding. */
+export async function buildCliStage1(
+  kind: Stage1Kind,
+  docs: Document[],
+  embeddings: TransformersEmbeddings,
+  quiet = false,
+): Promise<RecallSource> {
+  const ids = docs.map((d) => String(d.metadata.docId));
+  const parts: { store?: FaissVectorStore; bm25?: Bm25Index } = {};
+  if (kind !== "dense") parts.bm25 = await Bm25Index.fromDocuments(docs, {}, { ids });
+  if (kind !== "bm25") {
+    parts.store = new FaissVectorStore(embeddings);
+    await embedInto(parts.store, embeddings, docs, quiet);
+  }
+  return stage1Source(parts);
 }
 
 /** `two-stage index <inputs…> --out <dir> [--append | --rebuild]` */
@@ -258,20 +293,16 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
   const indexable = dataset.corpus.filter((doc) => documentText(doc).trim() !== "");
   const emptyDocuments = dataset.corpus.length - indexable.length;
   const texts = indexable.map(documentText);
-  let choice = modelChoice(args);
-  if (args.options.has("lexical-models")) choice = { ...choice, ...lexicalModelsFor(texts), lexical: true };
-  if (!json) process.stderr.write(`${describeModels(choice)}\n`);
-  const { embeddings, reranker } = instantiate(choice);
-  const store = new FaissVectorStore(embeddings);
-  await embedInto(
-    store,
-    embeddings,
-    indexable.map((doc, i) => ({ pageContent: texts[i], metadata: { docId: doc.id } })),
-    false,
+  const { choice, embeddings, reranker, fallbackReason } = await prepareModels(args, texts);
+  if (!json) process.stderr.write(`${announceModels(choice, fallbackReason)}\n`);
+  const docs = indexable.map(
+    (doc, i) => new Document({ pageContent: texts[i], id: doc.id, metadata: { docId: doc.id } }),
   );
-  const indexMs = performance.now() - started;
+  const indexStarted = performance.now();
+  const source = await buildCliStage1(choice.stage1, docs, embeddings);
+  const indexMs = performance.now() - indexStarted;
   const retriever = new TwoStageRetriever({
-    vectorStore: store,
+    stage1: source,
     compressor: reranker,
     recallK: Math.max(...recallKs),
     topK,
@@ -301,7 +332,16 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
   const wall = performance.now() - started;
   print(
     json,
-    { ...serialisable, models: choice, emptyDocuments, indexMs, totalMs: wall, runFiles },
+    {
+      ...serialisable,
+      stage1: choice.stage1,
+      models: choice,
+      fallbackReason,
+      emptyDocuments,
+      indexMs,
+      totalMs: wall,
+      runFiles,
+    },
     `${renderReport(report)}${emptyDocuments ? `\n${emptyDocuments} empty documents were left out of the index.` : ""}\nIndexing ${(indexMs / 1000).toFixed(1)} s; total ${(wall / 1000).toFixed(1)} s.${runFiles.length ? `\nRun files: ${runFiles.join(", ")}` : ""}`,
   );
 }

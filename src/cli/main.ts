@@ -14,11 +14,14 @@ import { MODEL_FLAG_OPTIONS, MODEL_VALUED_OPTIONS } from "./models.js";
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-const MODEL_HELP = `Model options:
+const MODEL_HELP = `Stage 1 and model options:
+  --stage1 <kind>              dense (FAISS over embeddings), bm25 (no model) or hybrid (both, fused by RRF);
+                               default dense, or bm25 when the hub models cannot be loaded (query: as indexed)
   --embedding-model <id|dir>   default ${DEFAULT_EMBEDDING_MODEL} (query: the model the index was built with)
   --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL}
   --offline                    never contact the hub; models must be local directories
-  --lexical-models             use the project's lexical test models built over the corpus (no weights needed)
+  --lexical-models             use the project's lexical test models built over the corpus (no weights needed);
+                               without the hub, commands fall back to them by themselves and say so
   --json                       machine-readable output on stdout (progress stays on stderr)`;
 
 /** One command: its usage text and the options it accepts. */
@@ -68,7 +71,7 @@ ${MODEL_HELP}`,
 
   --dataset <dir>            a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv (or qrels.tsv)
   --recall-k <list>          comma-separated recallK values to sweep (default 10,20,50,100,200)
-  --top-k <n>                nDCG@n and MRR@n after reranking (default 10; at most the smallest --recall-k)
+  --top-k <n>                nDCG@n and MRR@n after reranking (default 10; at most the largest --recall-k)
   --max-queries <n>          evaluate the first n judged queries
   --run-out <prefix>         write TREC run files <prefix>.stage1.run and <prefix>.stage2.recall<K>.run
   --oracle-max-corpus <n>    also compare with reranking the whole corpus, for corpora of at most n documents

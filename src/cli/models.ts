@@ -4,13 +4,14 @@ import os from "node:os";
 import path from "node:path";
 
 import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RERANKER_MODEL } from "../defaults.js";
+import { type Stage1Kind, checkStage1Kind } from "../recall/build_stage1.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../testing/index.js";
 import { type ParsedArgs, stringOption } from "./args.js";
 
 /** The model flags every command takes. */
-export const MODEL_VALUED_OPTIONS = ["embedding-model", "reranker-model"] as const;
+export const MODEL_VALUED_OPTIONS = ["embedding-model", "reranker-model", "stage1"] as const;
 export const MODEL_FLAG_OPTIONS = ["offline", "lexical-models"] as const;
 
 /** Which models a command uses, as names (hub ids or directories). */
@@ -20,6 +21,8 @@ export interface ModelChoice {
   offline: boolean;
   /** True when these are the project's lexical test models, not real ones. */
   lexical: boolean;
+  /** The stage 1 chosen with `--stage1` or recorded in the manifest. */
+  stage1?: Stage1Kind;
 }
 
 /**
@@ -40,13 +43,15 @@ export function lexicalModelsFor(texts: readonly string[]): { embeddingModel: st
   return { embeddingModel: bi, rerankerModel: ce };
 }
 
-/** Reads the model flags; `fallback` supplies names recorded in an index manifest. */
+/** Reads the model flags and `--stage1`; `fallback` supplies what an index manifest recorded. */
 export function modelChoice(args: ParsedArgs, fallback: Partial<ModelChoice> = {}): ModelChoice {
+  const stage1 = stringOption(args, "stage1") ?? fallback.stage1;
   return {
     embeddingModel: stringOption(args, "embedding-model") ?? fallback.embeddingModel ?? DEFAULT_EMBEDDING_MODEL,
     rerankerModel: stringOption(args, "reranker-model") ?? fallback.rerankerModel ?? DEFAULT_RERANKER_MODEL,
     offline: args.options.has("offline") || fallback.offline === true,
     lexical: fallback.lexical === true,
+    stage1: stage1 === undefined ? undefined : checkStage1Kind(stage1, "--stage1"),
   };
 }
 
@@ -61,8 +66,74 @@ export function instantiate(choice: ModelChoice): {
   };
 }
 
-/** A one-line description of the models, marking lexical stand-ins clearly. */
+/** Fails within `timeoutMs` when the model hub cannot be reached (a blocked network can hang a fetch for minutes). */
+async function checkHub(timeoutMs = 5000): Promise<void> {
+  const { env } = await import("@xenova/transformers");
+  if (env.allowRemoteModels === false) throw new Error("env.allowRemoteModels is false");
+  try {
+    await fetch(new URL(`${DEFAULT_EMBEDDING_MODEL}/resolve/main/config.json`, env.remoteHost), {
+      method: "HEAD",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    throw new Error(
+      `${env.remoteHost} not reachable: ${cause ?? (error instanceof Error ? error.message : String(error))}`,
+    );
+  }
+}
+
+/** Models ready to use, and what was chosen. */
+export interface PreparedModels {
+  choice: ModelChoice & { stage1: Stage1Kind };
+  embeddings: TransformersEmbeddings;
+  reranker: CrossEncoderCompressor;
+  /** Why the hub models were replaced by the lexical test models, when they were. */
+  fallbackReason?: string;
+}
+
+/**
+ * Chooses and loads the models a command needs: the flags (or an index manifest), `--lexical-models` for the test
+ * models, and when the hub models cannot be loaded (no network, `--offline` without local copies) a fallback that
+ * says so: the reranker (and the embeddings, for a dense stage 1) become the lexical test models built over `texts`,
+ * and stage 1 defaults to BM25 — real recall that needs no model.
+ */
+export async function prepareModels(
+  args: ParsedArgs,
+  texts: readonly string[],
+  manifest: Partial<ModelChoice> = {},
+): Promise<PreparedModels> {
+  const chosen = modelChoice(args, manifest);
+  if (args.options.has("lexical-models")) {
+    const choice = { ...chosen, ...lexicalModelsFor(texts), lexical: true, stage1: chosen.stage1 ?? "dense" };
+    return { choice, ...instantiate(choice) };
+  }
+  const stage1 = chosen.stage1 ?? "dense";
+  const models = instantiate(chosen);
+  try {
+    const local = (name: string) => fs.existsSync(path.resolve(name));
+    const needsHub = !local(chosen.rerankerModel) || (stage1 !== "bm25" && !local(chosen.embeddingModel));
+    if (needsHub && !chosen.offline) await checkHub();
+    if (stage1 !== "bm25") await models.embeddings.embedQuery("probe");
+    await models.reranker.score("probe", ["probe"]);
+    return { choice: { ...chosen, stage1 }, ...models };
+  } catch (error) {
+    if (chosen.lexical) throw error;
+    await Promise.all([models.embeddings.dispose(), models.reranker.dispose()]);
+    const fallbackReason = (error instanceof Error ? error.message : String(error))
+      .split(/\n|(?<=\.) /)[0]
+      .slice(0, 160);
+    const choice = { ...chosen, ...lexicalModelsFor(texts), lexical: true, stage1: chosen.stage1 ?? "bm25" };
+    return { choice, ...instantiate(choice), fallbackReason };
+  }
+}
+
+/** A one-line description of stage 1 and the models, marking lexical stand-ins clearly. */
 export function describeModels(choice: ModelChoice): string {
-  const tag = choice.lexical ? " [LEXICAL TEST MODELS: word-overlap stand-ins, not real model quality]" : "";
-  return `embeddings: ${choice.embeddingModel}; reranker: ${choice.rerankerModel}${tag}`;
+  const tag = " [LEXICAL TEST MODEL: word-overlap stand-in, not real model quality]";
+  const stage1 =
+    choice.stage1 === "bm25"
+      ? "stage 1: BM25 (no model)"
+      : `stage 1: ${choice.stage1 === "hybrid" ? "hybrid of BM25 and " : ""}embeddings ${choice.embeddingModel}${choice.lexical ? tag : ""}`;
+  return `${stage1}; reranker: ${choice.rerankerModel}${choice.lexical ? tag : ""}`;
 }
