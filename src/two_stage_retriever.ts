@@ -18,6 +18,7 @@ import { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
 import type { CandidateRanking, DroppedReason } from "./rerank/candidate_ranking.js";
 import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 import { type Stage2, toStage2 } from "./rerank/stage2.js";
+import { documentsFromTexts } from "./documents_from_texts.js";
 
 /** Options of {@link TwoStageRetriever}. */
 export interface TwoStageRetrieverParams extends BaseRetrieverInput {
@@ -234,14 +235,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     metadatas: object[] | object,
     params: TwoStageRetrieverFactoryParams = {},
   ): Promise<TwoStageRetriever> {
-    const docs = texts.map(
-      (text, i) =>
-        new Document({
-          pageContent: text,
-          metadata: { ...((Array.isArray(metadatas) ? metadatas[i] : metadatas) ?? {}) },
-        }),
-    );
-    return TwoStageRetriever.fromDocuments(docs, params);
+    return TwoStageRetriever.fromDocuments(documentsFromTexts(texts, metadatas), params);
   }
 
   /** Loads a folder saved by {@link save} (or by `FaissStore.save`). */

@@ -25,6 +25,12 @@ function packageVersion(name: string): string | undefined {
   }
 }
 
+/** A failed check: the first line of the error, and what to do. */
+function failed(name: string, error: unknown, fix: string): DoctorCheck {
+  const detail = (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 160);
+  return { name, status: "fail", detail, fix };
+}
+
 function checkFaiss(): DoctorCheck {
   try {
     const faiss = loadFaiss();
@@ -46,12 +52,11 @@ function checkFaiss(): DoctorCheck {
       detail: `${packageVersion("faiss-node")} loads and searches; ${origin}`,
     };
   } catch (error) {
-    return {
-      name: "faiss-node",
-      status: "fail",
-      detail: (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 160),
-      fix: "npx two-stage setup-faiss (builds faiss + faiss-node locally), or use a BM25 or other LangChain store as stage 1",
-    };
+    return failed(
+      "faiss-node",
+      error,
+      "npx two-stage setup-faiss (builds faiss + faiss-node locally), or use a BM25 or other LangChain store as stage 1",
+    );
   }
 }
 
@@ -62,12 +67,11 @@ async function checkOnnxRuntime(): Promise<DoctorCheck> {
     if (typeof ort.InferenceSession !== "function") throw new Error("onnxruntime-node has no InferenceSession");
     return { name: "ONNX Runtime", status: "ok", detail: `onnxruntime-node ${version} loads` };
   } catch (error) {
-    return {
-      name: "ONNX Runtime",
-      status: "fail",
-      detail: (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 160),
-      fix: "reinstall (npm ci); onnxruntime-node ships binaries for linux/macOS/windows x64 and arm64",
-    };
+    return failed(
+      "ONNX Runtime",
+      error,
+      "reinstall (npm ci); onnxruntime-node ships binaries for linux/macOS/windows x64 and arm64",
+    );
   }
 }
 

@@ -18,6 +18,13 @@ export interface RetrieverSourceParams {
  * candidates are its documents cut to `k`, scored 1/rank (`scoreKind` "reciprocal-rank"). Configure the retriever to
  * return at least `recallK` documents. A filter cannot be passed through a retriever and is refused: set it on the
  * retriever itself.
+ *
+ * @example
+ * ```ts
+ * const stage1 = new RetrieverSource(myStore.asRetriever({ k: 100, filter: { lang: "en" } }));
+ * const retriever = new TwoStageRetriever({ stage1, recallK: 100, topK: 5 });
+ * (await retriever.recall("what causes tides?"))[0].metadata; // { ..., recallRank: 1, recallScore: 1 }
+ * ```
  */
 export class RetrieverSource implements RecallSource {
   readonly name: string = "retriever";

@@ -12,6 +12,7 @@ import { matchesFilter } from "../filtered_search.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "../recall_source.js";
 import { EnglishAnalyzer, type TextAnalyzer } from "./english_analyzer.js";
 import { quantizedLength } from "./small_float.js";
+import { documentsFromTexts } from "../../documents_from_texts.js";
 
 /** Options of {@link Bm25Index}. */
 export interface Bm25IndexParams {
@@ -666,13 +667,6 @@ export class Bm25Index implements RecallSource {
     metadatas: object[] | object = {},
     params: Bm25IndexParams = {},
   ): Promise<Bm25Index> {
-    const docs = texts.map(
-      (text, i) =>
-        new Document({
-          pageContent: text,
-          metadata: { ...((Array.isArray(metadatas) ? metadatas[i] : metadatas) ?? {}) },
-        }),
-    );
-    return Bm25Index.fromDocuments(docs, params);
+    return Bm25Index.fromDocuments(documentsFromTexts(texts, metadatas), params);
   }
 }

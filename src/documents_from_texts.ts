@@ -1,0 +1,15 @@
+import { Document } from "@langchain/core/documents";
+
+/**
+ * Documents from texts and metadata (one object per text, or one for all), as LangChain's `fromTexts` factories
+ * take them. Each document gets its own copy of the metadata.
+ */
+export function documentsFromTexts(texts: readonly string[], metadatas: object[] | object = {}): Document[] {
+  return texts.map(
+    (text, i) =>
+      new Document({
+        pageContent: text,
+        metadata: { ...((Array.isArray(metadatas) ? metadatas[i] : metadatas) ?? {}) },
+      }),
+  );
+}
