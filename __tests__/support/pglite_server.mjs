@@ -1,3 +1,4 @@
+/* global process */
 // A real PostgreSQL engine (PGlite: Postgres compiled to WebAssembly, with pgvector) served over the Postgres wire
 // protocol on 127.0.0.1 with an ephemeral port, in its own process so the engine neither runs in jest's VM realm nor
 // blocks the test's event loop. Prints "listening <port>" once ready; stops on SIGTERM or when stdin closes.
