@@ -10,7 +10,7 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 const dataDir = process.argv[2];
 const db = await PGlite.create(dataDir, { extensions: { vector } });
 // PGlite is one Postgres backend; the server multiplexes client connections onto it, one query at a time.
-const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 });
+const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
 await server.start();
 const port = Number(server.getServerConn().split(":").pop());
 process.stdout.write(`listening ${port}\n`);

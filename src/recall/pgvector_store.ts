@@ -174,8 +174,9 @@ async function enablePgvector(client: Client): Promise<string> {
     return rows[0]?.extversion ?? "";
   } catch (error) {
     throw new InvalidArgumentError(
-      `Could not enable pgvector on the database: ${(error as Error).message}. Install pgvector on the server ` +
-        "(https://github.com/pgvector/pgvector) or connect to a database where `CREATE EXTENSION vector` works.",
+      `Could not connect and enable pgvector: ${(error as Error).message}. Check the connection settings, and ` +
+        "that the server has pgvector installed (https://github.com/pgvector/pgvector) and lets this user run " +
+        "`CREATE EXTENSION vector` (or has it enabled already).",
       { argument: "connectionString", cause: error },
     );
   } finally {

@@ -1,0 +1,143 @@
+import type { DistanceStrategy } from "@langchain/community/vectorstores/pgvector";
+import { Document } from "@langchain/core/documents";
+
+import { FaissVectorStore, InvalidArgumentError, TransformersEmbeddings, VectorStoreSource } from "../src/index.js";
+import { pgvectorFilter } from "../src/recall/pgvector_convention.js";
+import { createHnswIndex } from "../src/recall/pgvector_hnsw.js";
+import { type PgvectorStoreHandle, connectPgvectorStore, versionAtLeast } from "../src/recall/pgvector_store.js";
+import { TEST_CORPUS } from "./support/corpus.js";
+import { buildTestModels } from "./support/models.js";
+import { type TestPostgres, startPostgres } from "./support/postgres.js";
+
+// What differs between FAISS and pgvector, one difference per test: score direction and scale per distance
+// strategy, filter syntax, session settings and the HNSW index.
+const DOCS = TEST_CORPUS.map(
+  (text, i) => new Document({ pageContent: text, metadata: { n: i, topic: i % 2 ? "x" : "y" } }),
+);
+const QUERY = "honeybees waggle dance flowers";
+
+const models = buildTestModels();
+const embeddings = new TransformersEmbeddings({ model: models.biEncoder });
+let postgres: TestPostgres;
+let dimensions: number;
+const handles: PgvectorStoreHandle[] = [];
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+  dimensions = (await embeddings.embedQuery("dimension")).length;
+});
+afterEach(async () => {
+  for (const handle of handles.splice(0)) await handle.end();
+});
+afterAll(async () => {
+  await postgres?.stop();
+  await embeddings.dispose();
+  models.cleanup();
+});
+
+async function open(params: Partial<Parameters<typeof connectPgvectorStore>[1]> = {}): Promise<PgvectorStoreHandle> {
+  const handle = await connectPgvectorStore(embeddings, {
+    connectionString: postgres.connectionString,
+    tableName: postgres.tableName("unit"),
+    dimensions,
+    ...params,
+  });
+  handles.push(handle);
+  return handle;
+}
+
+describe("PGVectorStore scores", () => {
+  test.each<[DistanceStrategy, "distance" | "similarity"]>([
+    ["cosine", "distance"],
+    ["cosine", "similarity"],
+    ["innerProduct", "distance"],
+    ["innerProduct", "similarity"],
+    ["euclidean", "distance"],
+    ["euclidean", "similarity"],
+  ])("%s strategy, %s normalisation: recallScore is FAISS's cosine", async (distanceStrategy, scoreNormalization) => {
+    const { store } = await open({ distanceStrategy });
+    store.scoreNormalization = scoreNormalization;
+    await store.addDocuments(DOCS);
+    const raw = await store.similaritySearchWithScore(QUERY, 5);
+    const ours = await new VectorStoreSource(store).recall(QUERY, 5);
+    const exact = await (await FaissVectorStore.fromDocuments(DOCS, embeddings)).similaritySearchWithScore(QUERY, 5);
+    expect(ours.map((c) => c.document.pageContent)).toEqual(exact.map(([d]) => d.pageContent));
+    ours.forEach((c, i) => expect(c.score).toBeCloseTo(exact[i][1], 5));
+    expect(ours[0].score).toBeGreaterThan(ours[4].score); // higher is better, whatever the store reported
+    if (scoreNormalization === "distance" && distanceStrategy !== "innerProduct") {
+      expect(raw[0][1]).toBeLessThan(raw[4][1]); // the store itself reports lower-is-better
+    }
+  });
+
+  test("an unknown distanceStrategy is refused by name", async () => {
+    const { store } = await open();
+    store.distanceStrategy = "manhattan" as DistanceStrategy;
+    expect(() => new VectorStoreSource(store)).toThrow(/distanceStrategy the string "manhattan"/);
+  });
+});
+
+describe("PGVectorStore filters", () => {
+  test("the package's metadata object becomes SQL equality; what SQL would read differently is refused", () => {
+    expect(pgvectorFilter({ topic: "x", n: 3, ok: true })).toEqual({ topic: "x", n: 3, ok: true });
+    expect(() => pgvectorFilter({ n: { in: [1, 2] } })).toThrow(/filter field 'n' must equal a string/);
+    expect(() => pgvectorFilter({ n: null })).toThrow(InvalidArgumentError);
+    expect(() => pgvectorFilter({ n: [1] })).toThrow(/got an array/);
+    expect(() => pgvectorFilter({ n: Number.NaN })).toThrow(InvalidArgumentError);
+    expect(() => pgvectorFilter({ "a' OR '1'='1": "x" })).toThrow(/contains a quote/);
+  });
+
+  test("a filter runs in SQL: k matching rows come back, however rare the match", async () => {
+    const { store } = await open();
+    await store.addDocuments(DOCS);
+    const source = new VectorStoreSource(store);
+    const found = await source.recall(QUERY, 3, { topic: "x" });
+    expect(found).toHaveLength(3);
+    expect(found.every((c) => c.document.metadata.topic === "x")).toBe(true);
+    expect((await source.recall(QUERY, 5, { n: 7 })).map((c) => c.document.metadata.n)).toEqual([7]);
+    await expect(source.recall(QUERY, 3, { n: { gte: 3 } })).rejects.toThrow(/convention with filter 'native'/);
+    // PGVectorStore's own operators stay reachable for those who ask for them.
+    const native = new VectorStoreSource(store, { convention: { score: "cosineDistance", filter: "native" } });
+    expect((await native.recall(QUERY, 30, { n: { gte: 20 } })).every((c) => c.document.metadata.n >= 20)).toBe(true);
+  });
+});
+
+describe("HNSW and session settings", () => {
+  test("ef_search and iterative scan are set on every pooled connection; the HNSW index serves the query", async () => {
+    const { store, pgvectorVersion } = await open({ efSearch: 123, maxConnections: 3 });
+    await store.addDocuments(DOCS);
+    const name = await createHnswIndex(store, { m: 16, efConstruction: 64 });
+    expect(await createHnswIndex(store)).toBe(name); // idempotent
+    const clients = await Promise.all([store.pool.connect(), store.pool.connect()]);
+    try {
+      for (const client of clients) {
+        const { rows } = await client.query("SELECT current_setting('hnsw.ef_search') AS ef");
+        expect(rows[0].ef).toBe("123");
+        if (versionAtLeast(pgvectorVersion, [0, 8])) {
+          const scan = await client.query("SELECT current_setting('hnsw.iterative_scan') AS scan");
+          expect(scan.rows[0].scan).toBe("strict_order");
+        }
+      }
+      const vector = `[${(await embeddings.embedQuery(QUERY)).join(",")}]`;
+      await clients[0].query("SET enable_seqscan = off"); // tiny table: make the planner show it can use the index
+      const plan = await clients[0].query(
+        `EXPLAIN SELECT * FROM ${store.tableName} ORDER BY embedding <=> $1 LIMIT 5`,
+        [vector],
+      );
+      expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain(name);
+      await clients[0].query("RESET enable_seqscan");
+    } finally {
+      clients.forEach((client) => client.release());
+    }
+  });
+
+  test("bad settings are refused before any connection", async () => {
+    const base = { connectionString: "postgres://nobody@127.0.0.1:1/none", dimensions: 8 };
+    await expect(connectPgvectorStore(embeddings, { ...base, tableName: "docs; DROP TABLE x" })).rejects.toThrow(
+      /not a plain SQL identifier/,
+    );
+    await expect(connectPgvectorStore(embeddings, { ...base, efSearch: 0 })).rejects.toThrow(/efSearch/);
+    await expect(connectPgvectorStore(embeddings, { ...base, maxConnections: 1 })).rejects.toThrow(/at least 2/);
+    await expect(connectPgvectorStore(embeddings, { dimensions: 8 })).rejects.toThrow(/connectionString/);
+    await expect(connectPgvectorStore(embeddings, base)).rejects.toThrow(/Could not connect and enable pgvector/);
+  });
+});
