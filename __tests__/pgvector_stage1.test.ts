@@ -1,11 +1,27 @@
 import type { DistanceStrategy } from "@langchain/community/vectorstores/pgvector";
 import { Document } from "@langchain/core/documents";
 
-import { FaissVectorStore, InvalidArgumentError, TransformersEmbeddings, VectorStoreSource } from "../src/index.js";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import {
+  CrossEncoderCompressor,
+  FaissVectorStore,
+  InvalidArgumentError,
+  TransformersEmbeddings,
+  TwoStageRetriever,
+  VectorStoreSource,
+  documentText,
+  evaluate,
+  loadBeirDataset,
+} from "../src/index.js";
+import { randomUnitVectors } from "../src/testing/index.js";
 import { pgvectorFilter } from "../src/recall/pgvector_convention.js";
 import { createHnswIndex } from "../src/recall/pgvector_hnsw.js";
 import { type PgvectorStoreHandle, connectPgvectorStore, versionAtLeast } from "../src/recall/pgvector_store.js";
 import { TEST_CORPUS } from "./support/corpus.js";
+import { writeTestDataset } from "./support/dataset.js";
 import { buildTestModels } from "./support/models.js";
 import { type TestPostgres, startPostgres } from "./support/postgres.js";
 
@@ -139,5 +155,57 @@ describe("HNSW and session settings", () => {
     await expect(connectPgvectorStore(embeddings, { ...base, maxConnections: 1 })).rejects.toThrow(/at least 2/);
     await expect(connectPgvectorStore(embeddings, { dimensions: 8 })).rejects.toThrow(/connectionString/);
     await expect(connectPgvectorStore(embeddings, base)).rejects.toThrow(/Could not connect and enable pgvector/);
+  });
+});
+
+describe("approximate stage 1 made visible", () => {
+  test("evaluate({ exactStage1 }) reports ANN recall: near 1 at ef_search 40, at most 1/k when ef_search starves the index, 1 for exact search", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-ann-"));
+    const reranker = new CrossEncoderCompressor({ model: models.crossEncoder });
+    try {
+      writeTestDataset(dir);
+      const dataset = loadBeirDataset(dir);
+      const docs = dataset.corpus.map((d) => new Document({ pageContent: documentText(d), metadata: { docId: d.id } }));
+      // Filler rows (random unit vectors, far from every query) make the table big enough for the planner to use
+      // the HNSW index rather than scanning.
+      const flat = randomUnitVectors(2000, dimensions, 7);
+      const fillers = Array.from({ length: 2000 }, (_, i) =>
+        Array.from(flat.subarray(i * dimensions, (i + 1) * dimensions)),
+      );
+      const fillerDocs = fillers.map(
+        (_, i) => new Document({ pageContent: `filler ${i}`, metadata: { docId: `f${i}` } }),
+      );
+      const faiss = await FaissVectorStore.fromDocuments(docs, embeddings);
+      await faiss.addVectors(fillers, fillerDocs);
+      const exactStage1 = new VectorStoreSource(faiss);
+      const annRecallWith = async (efSearch: number, iterativeScan: "strict_order" | "off") => {
+        const { store, end } = await open({ efSearch, iterativeScan });
+        try {
+          await store.addDocuments(docs);
+          await store.addVectors(fillers, fillerDocs);
+          await createHnswIndex(store);
+          const retriever = new TwoStageRetriever({ stage1: store, compressor: reranker, recallK: 5, topK: 3 });
+          const report = await evaluate(retriever, dataset, { recallKs: [3, 5], topK: 3, exactStage1 });
+          return report.results.map((r) => r.annRecall!);
+        } finally {
+          await end();
+        }
+      };
+      // HNSW misses a little of the exact top-k (here mostly near-zero-cosine filler rows in the tail).
+      const approximate = await annRecallWith(40, "strict_order");
+      approximate.forEach((r) => expect(r).toBeGreaterThan(0.8));
+      // ef_search 1 without iterative scan: the index returns at most one row per query.
+      const starved = await annRecallWith(1, "off");
+      starved.forEach((r) => expect(r).toBeLessThanOrEqual(1 / 3 + 1e-9));
+      // The exact search against itself: exactly 1; without exactStage1: not reported.
+      const exactRetriever = new TwoStageRetriever({ stage1: exactStage1, compressor: reranker, recallK: 5, topK: 3 });
+      const self = await evaluate(exactRetriever, dataset, { recallKs: [3, 5], topK: 3, exactStage1 });
+      expect(self.results.map((r) => r.annRecall)).toEqual([1, 1]);
+      const plain = await evaluate(exactRetriever, dataset, { recallKs: [5], topK: 3 });
+      expect(plain.results[0].annRecall).toBeUndefined();
+    } finally {
+      await reranker.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

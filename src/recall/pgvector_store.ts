@@ -51,7 +51,7 @@ export interface PgvectorStoreHandle {
   efSearch: number;
   /** The installed pgvector version, e.g. "0.8.0". */
   pgvectorVersion: string;
-  /** Ends the pool (the table and its rows stay). */
+  /** Ends the pool (the table and its rows stay); calling it again does nothing. */
   end(): Promise<void>;
 }
 
@@ -160,7 +160,8 @@ export async function connectPgvectorStore(
     dimensions: params.dimensions,
     distanceStrategy: params.distanceStrategy ?? "cosine",
   });
-  return { store, efSearch, pgvectorVersion, end: () => store.end() };
+  let ended: Promise<void> | undefined;
+  return { store, efSearch, pgvectorVersion, end: () => (ended ??= store.end()) };
 }
 
 /** Creates the pgvector extension if missing (one short connection) and returns its version. */
