@@ -18,6 +18,7 @@ import {
 } from "../src/index.js";
 import { randomUnitVectors } from "../src/testing/index.js";
 import { pgvectorFilter } from "../src/recall/pgvector_convention.js";
+import { bulkInsertPgvector } from "../src/recall/pgvector_bulk_insert.js";
 import { createHnswIndex } from "../src/recall/pgvector_hnsw.js";
 import { type PgvectorStoreHandle, connectPgvectorStore, versionAtLeast } from "../src/recall/pgvector_store.js";
 import { TEST_CORPUS } from "./support/corpus.js";
@@ -114,6 +115,27 @@ describe("PGVectorStore filters", () => {
     // PGVectorStore's own operators stay reachable for those who ask for them.
     const native = new VectorStoreSource(store, { convention: { score: "cosineDistance", filter: "native" } });
     expect((await native.recall(QUERY, 30, { n: { gte: 20 } })).every((c) => c.document.metadata.n >= 20)).toBe(true);
+  });
+});
+
+describe("bulk load", () => {
+  test("bulkInsertPgvector writes the rows addVectors writes, in one transaction (a failing batch writes nothing)", async () => {
+    const vectors = await embeddings.embedDocuments(DOCS.map((d) => d.pageContent));
+    const viaStore = await open();
+    await viaStore.store.addVectors(vectors, DOCS);
+    const bulk = await open();
+    expect(await bulkInsertPgvector(bulk.store, vectors, DOCS, { batchSize: 7 })).toBe(DOCS.length);
+    const a = await new VectorStoreSource(viaStore.store).recall(QUERY, DOCS.length);
+    const b = await new VectorStoreSource(bulk.store).recall(QUERY, DOCS.length);
+    expect(b.map((c) => [c.document.pageContent, c.document.metadata])).toEqual(
+      a.map((c) => [c.document.pageContent, c.document.metadata]),
+    );
+    b.forEach((c, i) => expect(c.score).toBeCloseTo(a[i].score, 6));
+    const broken = [...vectors.slice(0, 10), [1, 2, 3]]; // the last batch has a wrong dimension
+    await expect(bulkInsertPgvector(bulk.store, broken, DOCS.slice(0, 11), { batchSize: 5 })).rejects.toThrow();
+    const { rows } = await bulk.store.pool.query(`SELECT count(*)::int AS n FROM ${bulk.store.tableName}`);
+    expect(rows[0].n).toBe(DOCS.length);
+    await expect(bulkInsertPgvector(bulk.store, vectors, DOCS.slice(1))).rejects.toThrow(/one document per vector/);
   });
 });
 
