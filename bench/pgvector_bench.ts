@@ -173,7 +173,9 @@ try {
     );
   }
   // The index itself at each ef_search, the planner's choice taken away (enable_seqscan off), on one connection.
-  console.log(`\n  HNSW forced (enable_seqscan off), same query SQL as PGVectorStore, strict_order iterative scan:`);
+  console.log(
+    `\n  HNSW forced (enable_seqscan off), its ORDER BY … LIMIT selecting the id only, strict_order iterative scan:`,
+  );
   console.log(`  ef_search | Recall@${K} vs exact | query p50 ms`);
   const client = new pg.Client({ connectionString: postgres.connectionString });
   await client.connect();
