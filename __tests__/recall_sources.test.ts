@@ -2,6 +2,8 @@ import { FaissStore } from "@langchain/community/vectorstores/faiss";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { MemoryVectorStore } from "@langchain/classic/vectorstores/memory";
 
+import { connectPgvectorStore, type PgvectorStoreHandle } from "../src/recall/pgvector_store.js";
+import { createHnswIndex } from "../src/recall/pgvector_hnsw.js";
 import {
   Bm25Index,
   FaissVectorStore,
@@ -15,6 +17,7 @@ import {
 import { buildStage1 } from "../src/recall/build_stage1.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { buildTestModels } from "./support/models.js";
+import { type TestPostgres, startPostgres } from "./support/postgres.js";
 
 // One contract, every stage-1 adapter: what TwoStageRetriever relies on from a RecallSource.
 const DOCS = TEST_CORPUS.map(
@@ -24,10 +27,33 @@ const QUERIES = ["honeybees waggle dance flowers", "carbon dioxide climate", "Ei
 
 const models = buildTestModels();
 const embeddings = new TransformersEmbeddings({ model: models.biEncoder });
+// A real Postgres + pgvector (PGlite over the wire protocol, or DATABASE_URL), started and stopped here.
+let postgres: TestPostgres;
+const pgStores: PgvectorStoreHandle[] = [];
+beforeAll(async () => {
+  postgres = await startPostgres();
+});
 afterAll(async () => {
+  for (const handle of pgStores) await handle.end();
+  await postgres?.stop();
   await embeddings.dispose();
   models.cleanup();
 });
+
+/** PGVectorStore (pg client → Postgres) over DOCS; with an HNSW index when `efSearch` is given. */
+async function pgvector(efSearch?: number): Promise<RecallSource> {
+  const dimensions = (await embeddings.embedQuery("dimension")).length;
+  const handle = await connectPgvectorStore(embeddings, {
+    connectionString: postgres.connectionString,
+    tableName: postgres.tableName(efSearch ? "hnsw" : "exact"),
+    dimensions,
+    efSearch,
+  });
+  pgStores.push(handle);
+  await handle.store.addDocuments(DOCS);
+  if (efSearch) await createHnswIndex(handle.store);
+  return toRecallSource(handle.store);
+}
 
 interface Adapter {
   name: string;
@@ -36,8 +62,8 @@ interface Adapter {
   dense: boolean;
   /** Whether scores are cosines comparable across adapters. */
   cosine: boolean;
-  /** Whether filters are supported (else they must be refused). */
-  filters: boolean;
+  /** Which filters are applied: both forms, metadata objects only (predicates refused), or none (all refused). */
+  filters: "all" | "object" | "none";
   /** Whether every document is a candidate for any query (lexical sources return only documents sharing a term). */
   exhaustive: boolean;
 }
@@ -50,7 +76,7 @@ const ADAPTERS: Adapter[] = [
     make: async () => toRecallSource(await FaissVectorStore.fromDocuments(DOCS, embeddings)),
     dense: true,
     cosine: true,
-    filters: true,
+    filters: "all",
     exhaustive: true,
   },
   {
@@ -58,7 +84,7 @@ const ADAPTERS: Adapter[] = [
     make: async () => toRecallSource(await FaissStore.fromDocuments(DOCS, embeddings)),
     dense: true,
     cosine: true,
-    filters: true,
+    filters: "all",
     exhaustive: true,
   },
   {
@@ -66,7 +92,23 @@ const ADAPTERS: Adapter[] = [
     make: async () => toRecallSource(await MemoryVectorStore.fromDocuments(DOCS, embeddings)),
     dense: true,
     cosine: true,
-    filters: true,
+    filters: "all",
+    exhaustive: true,
+  },
+  {
+    name: "LangChain PGVectorStore on Postgres + pgvector (cosine distance, SQL filters), exact search",
+    make: () => pgvector(),
+    dense: true,
+    cosine: true,
+    filters: "object",
+    exhaustive: true,
+  },
+  {
+    name: "LangChain PGVectorStore with an HNSW index (m 16, ef_construction 64, ef_search 40)",
+    make: () => pgvector(40),
+    dense: true,
+    cosine: true,
+    filters: "object",
     exhaustive: true,
   },
   {
@@ -75,7 +117,7 @@ const ADAPTERS: Adapter[] = [
       new RetrieverSource((await MemoryVectorStore.fromDocuments(DOCS, embeddings)).asRetriever(DOCS.length)),
     dense: true,
     cosine: false,
-    filters: false,
+    filters: "none",
     exhaustive: true,
   },
   {
@@ -83,7 +125,7 @@ const ADAPTERS: Adapter[] = [
     make: async () => Bm25Index.fromDocuments(DOCS, {}, { ids: IDS }),
     dense: false,
     cosine: false,
-    filters: true,
+    filters: "all",
     exhaustive: false,
   },
   {
@@ -91,7 +133,7 @@ const ADAPTERS: Adapter[] = [
     make: async () => (await buildStage1("hybrid", DOCS, { embeddings }, IDS)).source,
     dense: false,
     cosine: false,
-    filters: true,
+    filters: "all",
     exhaustive: true,
   },
 ];
@@ -143,7 +185,7 @@ describe.each(ADAPTERS)("RecallSource contract: $name", ({ make, dense, cosine, 
   test("a filter (metadata object or predicate) is applied, or refused with a clear error — never ignored", async () => {
     const byObject = () => source.recall("carbon dioxide climate", 4, { topic: "a" });
     const byPredicate = () => source.recall("carbon dioxide climate", 2, (d: DocumentInterface) => d.metadata.n === 14);
-    if (!filters) {
+    if (filters === "none") {
       await expect(byObject()).rejects.toThrow(InvalidArgumentError);
       await expect(byPredicate()).rejects.toThrow(/configure the filter on that retriever/);
       return;
@@ -157,7 +199,12 @@ describe.each(ADAPTERS)("RecallSource contract: $name", ({ make, dense, cosine, 
     );
     expect(found.map((c) => c.document.metadata.n)).toEqual(all.slice(0, 4).map((c) => c.document.metadata.n));
     if (exhaustive) expect(found).toHaveLength(4);
-    expect((await byPredicate()).map((c) => c.document.metadata.n)).toEqual([14]);
+    if (filters === "object") {
+      await expect(byPredicate()).rejects.toThrow(/predicate cannot be translated/);
+      expect((await source.recall("anything", 3, { n: 14 })).map((c) => c.document.metadata.n)).toEqual([14]);
+    } else {
+      expect((await byPredicate()).map((c) => c.document.metadata.n)).toEqual([14]);
+    }
   });
 });
 

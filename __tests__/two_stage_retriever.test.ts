@@ -7,6 +7,7 @@ import { FaissStore } from "@langchain/community/vectorstores/faiss";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
+import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
 import {
   CrossEncoderCompressor,
@@ -17,8 +18,10 @@ import {
   TwoStageRetriever,
 } from "../src/index.js";
 import { directoryOps } from "../src/recall/atomic_directory.js";
+import { type PgvectorStoreHandle, connectPgvectorStore } from "../src/recall/pgvector_store.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { buildTestModels } from "./support/models.js";
+import { type TestPostgres, startPostgres } from "./support/postgres.js";
 
 // Stage 1 (mean-pooled lexical embeddings) prefers short documents sharing one query term; stage 2 (the lexical
 // cross-encoder) rewards covering all of them. TARGET therefore sits below the distractors in stage 1.
@@ -49,9 +52,55 @@ async function makeRetriever(
   return TwoStageRetriever.fromDocuments(DOCS, { embeddings, compressor: reranker, recallK: 10, topK: 3, ...extra });
 }
 
-describe("TwoStageRetriever", () => {
+/** A stage 1 the retriever cases run on: the vector store over DOCS, and what it does with filters. */
+interface Stage1Kind {
+  name: string;
+  open(): Promise<VectorStoreInterface>;
+  close(): Promise<void>;
+  /** Whether predicate filters are applied (else refused: SQL cannot take a JavaScript function). */
+  predicateFilters: boolean;
+}
+
+let postgres: TestPostgres | undefined;
+let pgHandle: PgvectorStoreHandle | undefined;
+const STAGE1_KINDS: Stage1Kind[] = [
+  {
+    name: "FaissVectorStore",
+    open: () => FaissVectorStore.fromDocuments(DOCS, embeddings),
+    close: async () => undefined,
+    predicateFilters: true,
+  },
+  {
+    name: "PGVectorStore on Postgres + pgvector",
+    async open() {
+      postgres = await startPostgres();
+      pgHandle = await connectPgvectorStore(embeddings, {
+        connectionString: postgres.connectionString,
+        tableName: postgres.tableName("retriever"),
+        dimensions: (await embeddings.embedQuery("dimension")).length,
+      });
+      await pgHandle.store.addDocuments(DOCS);
+      return pgHandle.store;
+    },
+    async close() {
+      await pgHandle?.end();
+      await postgres?.stop();
+    },
+    predicateFilters: false,
+  },
+];
+
+describe.each(STAGE1_KINDS)("TwoStageRetriever on $name", ({ open, close, predicateFilters }) => {
+  let store: VectorStoreInterface;
+  beforeAll(async () => {
+    store = await open();
+  });
+  afterAll(() => close());
+  const retrieverOn = (extra: Partial<ConstructorParameters<typeof TwoStageRetriever>[0]> = {}) =>
+    new TwoStageRetriever({ stage1: store, compressor: reranker, recallK: 10, topK: 3, ...extra });
+
   test("stage 2 really reorders: the target is first although stage 1 ranked it below topK", async () => {
-    const retriever = await makeRetriever();
+    const retriever = retrieverOn();
     const candidates = await retriever.recall(QUERY);
     const stage1Rank = candidates.findIndex((d) => d.pageContent === TARGET) + 1;
     expect(stage1Rank).toBeGreaterThan(retriever.topK);
@@ -70,8 +119,16 @@ describe("TwoStageRetriever", () => {
     expect(retriever.lastTimings?.recallMs).toBeGreaterThanOrEqual(0);
   });
 
+  test("recallScore is the cosine, higher is better (a distance store's score is converted)", async () => {
+    const faiss = await FaissVectorStore.fromDocuments(DOCS, embeddings);
+    const expected = await faiss.similaritySearchWithScore(QUERY, 10);
+    const candidates = await retrieverOn().recall(QUERY);
+    expect(candidates.map((d) => d.pageContent)).toEqual(expected.map(([d]) => d.pageContent));
+    candidates.forEach((d, i) => expect(d.metadata.recallScore).toBeCloseTo(expected[i][1], 5));
+  });
+
   test("equals ContextualCompressionRetriever(CrossEncoderCompressor, store.asRetriever(recallK)) on the same store", async () => {
-    const retriever = await makeRetriever();
+    const retriever = retrieverOn();
     const reference = new ContextualCompressionRetriever({
       baseCompressor: new CrossEncoderCompressor({ model: models.crossEncoder, topN: 3 }),
       baseRetriever: retriever.vectorStore!.asRetriever(10),
@@ -85,41 +142,42 @@ describe("TwoStageRetriever", () => {
   });
 
   test("batch() of 3 queries answers each", async () => {
-    const retriever = await makeRetriever();
-    const out = await retriever.batch(["Eiffel Tower Paris 1889", "espresso coffee", "violin cello viola"]);
+    const out = await retrieverOn().batch(["Eiffel Tower Paris 1889", "espresso coffee", "violin cello viola"]);
     expect(out.map((docs) => docs[0].metadata.n)).toEqual([0, 16, 23]);
   });
 
-  test("a filter is applied on FaissVectorStore (function or metadata object)", async () => {
-    const byObject = await makeRetriever({ filter: { topic: "odd" } });
+  test("a metadata-object filter is applied; a predicate is applied or refused, never ignored", async () => {
+    const byObject = retrieverOn({ filter: { topic: "odd" } });
     const docs = await byObject.invoke("penguins huddle in the antarctic winter");
-    expect(docs.length).toBeGreaterThan(0);
+    expect(docs.length).toBe(3);
     expect(docs.every((d) => d.metadata.topic === "odd")).toBe(true);
-    const byFunction = await makeRetriever({ filter: (d: DocumentInterface) => d.metadata.n === 10 });
-    const only = await byFunction.invoke("anything about the winter");
-    expect(only.map((d) => d.metadata.n)).toEqual([10]);
+    const byFunction = retrieverOn({ filter: (d: DocumentInterface) => d.metadata.n === 10 });
+    if (predicateFilters) {
+      const only = await byFunction.invoke("anything about the winter");
+      expect(only.map((d) => d.metadata.n)).toEqual([10]);
+    } else {
+      await expect(byFunction.invoke("anything about the winter")).rejects.toThrow(/predicate cannot be translated/);
+      const only = await retrieverOn({ filter: { n: 10 } }).invoke("anything about the winter");
+      expect(only.map((d) => d.metadata.n)).toEqual([10]);
+    }
   });
 
-  test("a filter is applied on FaissStore too (it ignores filters itself)", async () => {
-    const store = await FaissStore.fromDocuments(DOCS, embeddings);
-    const retriever = new TwoStageRetriever({
-      vectorStore: store,
-      compressor: reranker,
-      recallK: 5,
-      topK: 3,
-      filter: { topic: "even" },
-    });
-    const docs = await retriever.invoke("honeybees waggle dance flowers");
-    expect(docs.length).toBe(3);
-    expect(docs.every((d) => d.metadata.topic === "even")).toBe(true);
-    const unfiltered = new TwoStageRetriever({ vectorStore: store, compressor: reranker, recallK: 5, topK: 1 });
-    const [best] = await unfiltered.invoke("honeybees waggle dance flowers");
-    expect(best.metadata.n).toBe(13);
-    expect(best.metadata.recallScore).toBeGreaterThan(0.3); // 1 - d/2: the cosine, not a raw squared distance
+  test("explain shows every candidate with both ranks and marks exactly what invoke returns", async () => {
+    const retriever = retrieverOn();
+    const explanation = await retriever.explain(QUERY);
+    expect(explanation.candidates.map((c) => c.recallRank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const target = explanation.candidates.find((c) => c.document.pageContent === TARGET)!;
+    expect(target).toMatchObject({ rerankRank: 1, returned: true });
+    expect(target.recallRank).toBeGreaterThan(3);
+    const returned = explanation.candidates.filter((c) => c.returned).sort((a, b) => a.rerankRank! - b.rerankRank!);
+    expect(returned.map((c) => c.document.pageContent)).toEqual(
+      (await retriever.invoke(QUERY)).map((d) => d.pageContent),
+    );
+    expect(explanation.candidates.every((c, i, all) => i === 0 || c.recallScore <= all[i - 1].recallScore)).toBe(true);
   });
 
   test("stage 1 and stage 2 are child runs in callbacks and streamEvents", async () => {
-    const retriever = await makeRetriever();
+    const retriever = retrieverOn();
     const names: string[] = [];
     class Recorder extends BaseCallbackHandler {
       name = "recorder";
@@ -143,6 +201,26 @@ describe("TwoStageRetriever", () => {
       if (event.event === "on_chain_end") events.push(`${event.name}:${typeof event.data.output?.ms}`);
     }
     expect(events).toEqual(expect.arrayContaining(["recall:number", "rerank:number"]));
+  });
+});
+
+describe("TwoStageRetriever on LangChain's FaissStore", () => {
+  test("a filter is applied on FaissStore too (it ignores filters itself)", async () => {
+    const store = await FaissStore.fromDocuments(DOCS, embeddings);
+    const retriever = new TwoStageRetriever({
+      vectorStore: store,
+      compressor: reranker,
+      recallK: 5,
+      topK: 3,
+      filter: { topic: "even" },
+    });
+    const docs = await retriever.invoke("honeybees waggle dance flowers");
+    expect(docs.length).toBe(3);
+    expect(docs.every((d) => d.metadata.topic === "even")).toBe(true);
+    const unfiltered = new TwoStageRetriever({ vectorStore: store, compressor: reranker, recallK: 5, topK: 1 });
+    const [best] = await unfiltered.invoke("honeybees waggle dance flowers");
+    expect(best.metadata.n).toBe(13);
+    expect(best.metadata.recallScore).toBeGreaterThan(0.3); // 1 - d/2: the cosine, not a raw squared distance
   });
 });
 

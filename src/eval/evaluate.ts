@@ -3,6 +3,7 @@ import { Document } from "@langchain/core/documents";
 import { InvalidArgumentError } from "../errors.js";
 import { positiveInteger } from "../validation.js";
 import { type RankingCompressor, isRankingCompressor } from "../rerank/stage2.js";
+import type { RecallSource } from "../recall/recall_source.js";
 import type { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type BeirDataset, documentText } from "./beir_dataset.js";
 import { type Judgments, mean, mrrAt, ndcgAt, quantile, recallAt } from "./metrics.js";
@@ -37,6 +38,13 @@ export interface EvaluateParams {
    * @default 0
    */
   oracleMaxCorpus?: number;
+  /**
+   * An exact search over the same documents (e.g. the same PGVectorStore table without its HNSW index, or a
+   * FaissVectorStore): when given, each recallK also reports `annRecall`, how much of the exact top-recallK the
+   * retriever's (approximate) stage 1 found. It must hold the documents with their id in `metadata[idField]`.
+   * @default undefined (not measured)
+   */
+  exactStage1?: RecallSource;
   /** Metadata field holding the dataset's document id in the retriever's documents. @default "docId" */
   idField?: string;
   /** Called after each query. */
@@ -56,6 +64,12 @@ export interface RecallKResult {
   mrr: number;
   /** Recall@recallK of stage 1: the ceiling no reranker can exceed. */
   recall: number;
+  /**
+   * Stage-1 "ANN recall" (with `exactStage1`): |stage-1 top-recallK ∩ exact top-recallK| / recallK, averaged over
+   * queries (divided by fewer when the exact search finds fewer). Below 1, the approximate index loses candidates
+   * exact search would have given stage 2: raise `ef_search`.
+   */
+  annRecall?: number;
   /** Stage-1 latency at this recallK (embedding the query included), measured for every query. */
   recallP50Ms: number;
   recallP95Ms: number;
@@ -110,6 +124,8 @@ interface AtRecallK {
   rerankMs?: number;
   /** Two-stage top-K equals the whole-corpus rerank's top-K (when computed). */
   oracleSame?: boolean;
+  /** Share of the exact top-recallK in stage 1's (when an exact stage 1 is given). */
+  annRecall?: number;
 }
 
 /** Everything measured for one query; {@link aggregate} turns a list of these into the report. */
@@ -126,6 +142,7 @@ interface Settings {
   topK: number;
   idField: string;
   latencyQueries: number;
+  exactStage1?: RecallSource;
 }
 
 /**
@@ -147,6 +164,7 @@ export async function evaluate(
     topK: params.topK ?? 10,
     idField: params.idField ?? "docId",
     latencyQueries: params.latencyQueries ?? 20,
+    exactStage1: params.exactStage1,
   };
   if (settings.recallKs.length === 0) {
     throw new InvalidArgumentError("recallKs must list at least one recallK.", { argument: "recallKs" });
@@ -223,6 +241,11 @@ async function observeQuery(
     missing.forEach((doc, i) => scoreOf.set(doc.pageContent, scores[i]));
   }
   const oracleTop = corpus ? await topScores(reranker, corpus, text, topK) : undefined;
+  const exact = settings.exactStage1
+    ? (await settings.exactStage1.recall(text, recallKs[recallKs.length - 1], retriever.filter)).map((c) =>
+        idOf(c.document as Document),
+      )
+    : undefined;
   const perK = new Map<number, AtRecallK>();
   for (const k of recallKs) {
     const { docs, recallMs } = candidatesAt.get(k)!;
@@ -237,6 +260,12 @@ async function observeQuery(
       const t1 = performance.now();
       await reranker.rankCandidates(docs, text);
       entry.rerankMs = performance.now() - t1;
+    }
+    if (exact) {
+      const exactTop = exact.slice(0, k);
+      const found = new Set(entry.stage1);
+      entry.annRecall =
+        exactTop.length === 0 ? 1 : exactTop.filter((id) => found.has(id)).length / Math.min(k, exactTop.length);
     }
     if (oracleTop) {
       // Equal up to ties: position by position, the same score as the whole-corpus rerank's top-K.
@@ -294,11 +323,13 @@ function aggregate(
     const recallMs = at.map((a) => a.recallMs);
     const rerankMs = at.flatMap((a) => (a.rerankMs === undefined ? [] : [a.rerankMs]));
     const oracle = at.flatMap((a) => (a.oracleSame === undefined ? [] : [a.oracleSame ? 1 : 0]));
+    const ann = at.flatMap((a) => (a.annRecall === undefined ? [] : [a.annRecall]));
     return {
       recallK: k,
       ndcg: mean(at.map((a, i) => ndcgAt(rankings[i], a.judgments, topK))),
       mrr: mean(at.map((a, i) => mrrAt(rankings[i], a.judgments, topK))),
       recall: mean(at.map((a) => recallAt(a.stage1, a.judgments, k))),
+      annRecall: ann.length > 0 ? mean(ann) : undefined,
       recallP50Ms: quantile(recallMs, 0.5),
       recallP95Ms: quantile(recallMs, 0.95),
       rerankP50Ms: quantile(rerankMs, 0.5),

@@ -3,10 +3,30 @@ import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
 import { InvalidArgumentError } from "../errors.js";
 import { filteredSearch, matchesFilter } from "./filtered_search.js";
+import { pgvectorConvention } from "./pgvector_convention.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "./recall_source.js";
 
-/** What a store's score means: a similarity (higher is better) or a distance (lower is better). */
-export type StoreScore = "similarity" | "cosineDistance" | "squaredL2Distance";
+/**
+ * What a store's score means, and so how it becomes a cosine (higher is better):
+ * - `similarity`: a cosine already (or, from an inner-product store, a·b);
+ * - `cosineDistance`: 1 − cosine → 1 − d;
+ * - `halfCosineSimilarity`: (1 + cosine) / 2 (PGVectorStore's "similarity" normalisation) → 2s − 1;
+ * - `negativeInnerProduct`: −(a·b) (pgvector's `<#>`) → −d;
+ * - `squaredL2Distance`: ‖a − b‖² → 1 − d / 2;
+ * - `l2Distance`: ‖a − b‖ (pgvector's `<->`) → 1 − d² / 2;
+ * - `inverseL2Similarity`: 1 / (1 + ‖a − b‖) → d = 1/s − 1, then as `l2Distance`.
+ *
+ * The inner-product and L2 conversions equal the cosine for unit-length embeddings (what TransformersEmbeddings
+ * returns); for other vectors they still rank exactly as the store does.
+ */
+export type StoreScore =
+  | "similarity"
+  | "cosineDistance"
+  | "halfCosineSimilarity"
+  | "negativeInnerProduct"
+  | "squaredL2Distance"
+  | "l2Distance"
+  | "inverseL2Similarity";
 
 /**
  * How a store takes filters: `native` (both of this package's forms, as given), `predicate` (a function; a metadata
@@ -19,37 +39,72 @@ export type StoreFilter = "native" | "predicate" | "object" | "none";
 export interface StoreConvention {
   score: StoreScore;
   filter: StoreFilter;
+  /**
+   * For `object` filters: turns this package's metadata object into the store's filter, refusing (with an
+   * InvalidArgumentError) what the store would read differently.
+   * @default the object as it is
+   */
+  translateFilter?: (filter: Record<string, unknown>) => object;
 }
+
+/** A store's convention, fixed or read from the store's own settings (e.g. PGVectorStore's `distanceStrategy`). */
+export type StoreConventionEntry = StoreConvention | ((store: VectorStoreInterface) => StoreConvention);
 
 /**
  * The stores whose conventions are known and tested. Scores of these are reported as cosine similarity (higher is
  * better); any other store's score is passed through as it is (`scoreKind` "store"), and its filter is passed
  * through as the store's own filter type.
  */
-export const STORE_CONVENTIONS: Readonly<Record<string, StoreConvention>> = {
+export const STORE_CONVENTIONS: Readonly<Record<string, StoreConventionEntry>> = {
   /** This package's FaissVectorStore: cosine similarity; filters applied by the store. */
   two_stage_faiss: { score: "similarity", filter: "native" },
   /** LangChain's FaissStore: squared L2 distance between normalised vectors (= 2 − 2·cosine); ignores filters. */
   faiss: { score: "squaredL2Distance", filter: "none" },
   /** LangChain's MemoryVectorStore: cosine similarity; filter is a predicate. */
   memory: { score: "similarity", filter: "predicate" },
-  /** LangChain's PGVectorStore (default cosine strategy): cosine distance = 1 − cosine; metadata-equality filter. */
-  pgvector: { score: "cosineDistance", filter: "object" },
+  /**
+   * LangChain's PGVectorStore: read from its `distanceStrategy` and `scoreNormalization` (default cosine distance =
+   * 1 − cosine); metadata-equality filter translated to SQL, predicates refused.
+   */
+  pgvector: pgvectorConvention,
 };
+
+/** The convention of `store` from {@link STORE_CONVENTIONS}, or undefined for a store not listed there. */
+export function storeConvention(store: VectorStoreInterface): StoreConvention | undefined {
+  const entry = Object.hasOwn(STORE_CONVENTIONS, store._vectorstoreType())
+    ? STORE_CONVENTIONS[store._vectorstoreType()]
+    : undefined;
+  return typeof entry === "function" ? entry(store) : entry;
+}
 
 const UNKNOWN: StoreConvention = { score: "similarity", filter: "native" };
 
 function toCosine(score: number, kind: StoreScore): number {
-  if (kind === "cosineDistance") return 1 - score;
-  if (kind === "squaredL2Distance") return 1 - score / 2;
-  return score;
+  switch (kind) {
+    case "cosineDistance":
+      return 1 - score;
+    case "halfCosineSimilarity":
+      return 2 * score - 1;
+    case "negativeInnerProduct":
+      return -score;
+    case "squaredL2Distance":
+      return 1 - score / 2;
+    case "l2Distance":
+      return 1 - (score * score) / 2;
+    case "inverseL2Similarity": {
+      const distance = 1 / score - 1;
+      return 1 - (distance * distance) / 2;
+    }
+    default:
+      return score;
+  }
 }
 
 /** Options of {@link VectorStoreSource}. */
 export interface VectorStoreSourceParams {
   /**
    * The store's conventions.
-   * @default STORE_CONVENTIONS[store._vectorstoreType()], else pass-through
+   * @default the store's entry in STORE_CONVENTIONS, else pass-through
    */
   convention?: StoreConvention;
   /**
@@ -87,27 +142,29 @@ export class VectorStoreSource implements RecallSource {
   ) {
     this.name = params.name ?? this.name;
     this.filterOverFetch = params.filterOverFetch ?? this.filterOverFetch;
-    const known = STORE_CONVENTIONS[store._vectorstoreType()];
+    const known = params.convention ? undefined : storeConvention(store);
     this.convention = params.convention ?? known ?? UNKNOWN;
     this.scoreKind = params.convention || known ? "cosine" : "store";
   }
 
   async recall(query: string, k: number, filter?: RecallFilter): Promise<RecallCandidate[]> {
     const { score, filter: filterMode } = this.convention;
+    // Never ask a store for more than it holds (FaissStore warns, faiss itself would abort).
+    const size = storeSize(this.store);
+    if (size === 0) return [];
+    const cap = (n: number) => (size === undefined ? n : Math.min(n, size));
     let pairs: [Document, number][];
     if (filter !== undefined && filterMode === "none") {
       const vector = await this.store.embeddings.embedQuery(query);
-      const size = storeSize(this.store);
       pairs = await filteredSearch(
         k,
         this.filterOverFetch,
         filter,
-        (window) =>
-          this.store.similaritySearchVectorWithScore(vector, size === undefined ? window : Math.min(window, size)),
+        (window) => this.store.similaritySearchVectorWithScore(vector, cap(window)),
         ([doc]) => doc,
       );
     } else {
-      pairs = await this.store.similaritySearchWithScore(query, k, this.storeFilter(filter));
+      pairs = await this.store.similaritySearchWithScore(query, cap(k), this.storeFilter(filter));
     }
     return pairs.slice(0, k).map(([doc, value]) => ({
       document: new Document({ pageContent: doc.pageContent, id: doc.id, metadata: { ...doc.metadata } }),
@@ -129,7 +186,7 @@ export class VectorStoreSource implements RecallSource {
             { argument: "filter" },
           );
         }
-        return filter;
+        return this.convention.translateFilter ? this.convention.translateFilter(filter) : filter;
       default:
         return filter;
     }
