@@ -7,8 +7,8 @@ import { step } from "./atomic_directory.js";
 /** The document store file of the FaissStore layout: `[[id, document][], {label: id}]`. */
 export const DOCSTORE_FILE = "docstore.json";
 
-/** Bytes buffered before each write when streaming the docstore out. */
-const WRITE_CHUNK = 1 << 20;
+/** Bytes buffered before each write when streaming the docstore out (tests lower it to get many write steps). */
+export const docstoreTuning = { writeChunkBytes: 1 << 20 };
 /** A single-JSON docstore (FaissStore's) larger than this cannot be parsed: V8 strings stop near 512 MB. */
 const MAX_SINGLE_JSON_BYTES = 500 * 1024 * 1024;
 
@@ -51,7 +51,7 @@ export function writeDocstore(
   const put = (text: string) => {
     pending.push(text);
     pendingLength += text.length;
-    if (pendingLength >= WRITE_CHUNK) flush();
+    if (pendingLength >= docstoreTuning.writeChunkBytes) flush();
   };
   try {
     put("[[\n");
