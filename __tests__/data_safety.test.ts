@@ -142,7 +142,7 @@ describe("integrity on load", () => {
     [
       "pageContent a number",
       patchDocstore((e) => ((e[3][1] as Record<string, unknown>).pageContent = 42)),
-      /\('doc-3'\) has no pageContent string \(got 42\)/,
+      /\('doc-3'\) has no pageContent string \(got number 42\)/,
     ],
     [
       "metadata not an object",

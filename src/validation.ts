@@ -6,7 +6,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string")
     return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${String(value)}`;
   if (typeof value === "bigint") return `the BigInt ${String(value)}n`;
   return typeof value;
 }
@@ -16,7 +16,8 @@ function notPositiveInteger(name: string, value: unknown): InvalidArgumentError 
     typeof value === "string" && Number.isInteger(Number(value)) && value.trim() !== ""
       ? ` Pass a number (${Number(value)}), not a string.`
       : "";
-  return new InvalidArgumentError(`${name} must be a positive integer; got ${describeValue(value)}.${hint}`);
+  const got = typeof value === "number" ? String(value) : describeValue(value);
+  return new InvalidArgumentError(`${name} must be a positive integer; got ${got}.${hint}`);
 }
 
 /** Throws unless `value` is a positive integer (an undefined value is an unset option and passes). */
