@@ -14,10 +14,8 @@ async function injectedExtractor() {
   })) as FeatureExtractionPipeline;
   const shapes: number[][] = [];
   let disposed = 0;
-  const model = extractor.model as unknown as ((inputs: Record<string, Tensor>) => Promise<unknown>) & {
-    dispose(): Promise<void>;
-  };
-  const realCall = model._call?.bind(model);
+  const model = extractor.model as unknown as { _call(inputs: Record<string, Tensor>): Promise<unknown> };
+  const realCall = model._call.bind(model);
   Object.assign(model, {
     _call: (inputs: Record<string, Tensor>) => {
       shapes.push(inputs.input_ids.dims as number[]);
