@@ -213,6 +213,20 @@ describe("integrity on load", () => {
   });
 });
 
+describe("damaged folders can be replaced", () => {
+  test("load refuses a damaged manifest; save replaces it and removes the old data folder", async () => {
+    const { store } = await vectorStore(3);
+    const dir = fresh("damaged-manifest");
+    await store.save(dir);
+    const oldData = path.basename(dataFolder(dir));
+    fs.writeFileSync(path.join(dir, "two-stage.json"), "{ not json");
+    await expect(FaissVectorStore.load(dir, NO_EMBEDDINGS)).rejects.toThrow(/two-stage\.json is not valid JSON/);
+    await store.save(dir);
+    expect((await FaissVectorStore.load(dir, NO_EMBEDDINGS)).size).toBe(3);
+    expect(fs.readdirSync(dir)).not.toContain(oldData);
+  });
+});
+
 describe("metadata is checked when added, so every accepted store can be saved", () => {
   const cycle: Record<string, unknown> = { a: 1 };
   cycle.self = cycle;

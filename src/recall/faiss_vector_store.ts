@@ -480,7 +480,12 @@ export class FaissVectorStore extends VectorStore {
         extras.push([base, content]);
       }
     }
-    const previous = indexEntry(readManifest(target), path.join(target, MANIFEST_FILE))?.data;
+    let previous: string | undefined;
+    try {
+      previous = indexEntry(readManifest(target), path.join(target, MANIFEST_FILE))?.data;
+    } catch {
+      previous = undefined; // a damaged manifest is replaced; its data folder is cleaned up as stale
+    }
     // Everything below is synchronous: two saves in one process cannot interleave.
     const staging = stagingFolder(target);
     const checksums: Record<string, string> = {};
@@ -548,12 +553,21 @@ export class FaissVectorStore extends VectorStore {
     }
     const target = path.resolve(directory);
     recoverLegacySiblings(target);
+    const currentData = (): string | undefined => {
+      try {
+        return indexEntry(readManifest(target), "")?.data;
+      } catch {
+        return undefined;
+      }
+    };
     for (let attempt = 0; ; attempt++) {
+      const data = currentData();
       try {
         return FaissVectorStore.loadOnce(directory, target, embeddings, params);
       } catch (error) {
-        // A concurrent save may have removed the data folder this attempt read the manifest for: read it again.
-        if (attempt === 0 && (error as NodeJS.ErrnoException).code === "ENOENT") continue;
+        // A save in another process may have published a new version (and removed the one this attempt read)
+        // meanwhile: read the new one.
+        if (attempt < 2 && currentData() !== data) continue;
         throw error;
       }
     }
