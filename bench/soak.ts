@@ -4,6 +4,9 @@
 //   3. 100 save → load cycles of a ~50 MB FaissVectorStore into one folder.
 // Prints the RSS series of each soak (MB): first, every tenth, last. The machine may be shared: compare the shape of
 // a series (flat vs growing), not absolute numbers across machines.
+// With `node --expose-gc --import tsx bench/soak.ts` (`npm run bench:soak:gc`), a full GC runs before each sample:
+// onnxruntime-node 1.14's session dispose() is a no-op, so a disposed model's native memory returns only when V8
+// collects its wrapper; the GC series shows what is really retained.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,7 +34,10 @@ async function soak(name: string, count: number, stepFn: (i: number) => Promise<
   const every = Math.max(1, Math.floor(count / 10));
   for (let i = 0; i < count; i++) {
     await stepFn(i);
-    if (i === 0 || (i + 1) % every === 0 || i === count - 1) series.push([i + 1, rssMb()]);
+    if (i === 0 || (i + 1) % every === 0 || i === count - 1) {
+      (globalThis as { gc?: () => void }).gc?.();
+      series.push([i + 1, rssMb()]);
+    }
   }
   const [first, middle, last] = [series[0], series[Math.floor(series.length / 2)], series[series.length - 1]];
   console.log(
@@ -54,7 +60,10 @@ try {
   buildLexicalBiEncoder(biEncoder, { corpus: texts });
   buildLexicalCrossEncoder(crossEncoder, { corpus: texts });
   const docs = texts.map((text, i) => new Document({ pageContent: text, metadata: { i } }));
-  console.log(`start: RSS ${rssMb()} MB, node ${process.version}, ${os.cpus().length} cores (maybe shared)`);
+  const gc = typeof (globalThis as { gc?: unknown }).gc === "function";
+  console.log(
+    `start: RSS ${rssMb()} MB, node ${process.version}, ${os.cpus().length} cores (maybe shared), ${gc ? "full GC before each sample" : "no forced GC"}`,
+  );
 
   // 1. Invokes.
   const embeddings = new TransformersEmbeddings({ model: biEncoder });

@@ -53,6 +53,8 @@ export async function badCalls(): Promise<{ calls: BadCall[]; store: FaissVector
   const file = path.join(scratch, "notes.txt");
   fs.writeFileSync(file, "mine");
   const q = [1, 0, 0, 0];
+  const disposed = await FaissVectorStore.fromTexts(["x"], {}, EMBEDDINGS);
+  disposed.dispose();
   const search = (query: unknown, k: unknown, filter?: unknown) =>
     store.similaritySearchVectorWithScore(as<number[]>(query), as<number>(k), as<undefined>(filter));
   const I = "invalid_argument" as const;
@@ -121,6 +123,8 @@ export async function badCalls(): Promise<{ calls: BadCall[]; store: FaissVector
       call: () => new FaissVectorStore(EMBEDDINGS, as({ verifyChecksums: "no" })),
     },
     { name: "delete()", code: I, call: () => store.delete() },
+    { name: "search after dispose()", code: X, call: () => disposed.similaritySearchVectorWithScore(q, 1) },
+    { name: "save after dispose()", code: X, call: () => disposed.save(path.join(scratch, "disposed")) },
     { name: "save(null)", code: I, call: () => store.save(as(null)) },
     { name: "save(existing file)", code: I, call: () => store.save(file) },
     { name: "save('.')", code: I, call: () => store.save(".") },

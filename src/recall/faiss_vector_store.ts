@@ -207,6 +207,7 @@ export class FaissVectorStore extends VectorStore {
   private readonly docs = new Map<string, StoredDocument>();
   /** faiss label → document id */
   private labels: string[] = [];
+  private disposed = false;
 
   _vectorstoreType(): string {
     return "two_stage_faiss";
@@ -221,6 +222,25 @@ export class FaissVectorStore extends VectorStore {
       throw new InvalidArgumentError(
         `verifyChecksums must be true or false; got ${describeValue(this.verifyChecksums)}.`,
       );
+    }
+  }
+
+  /**
+   * Drops the native index and the documents; later calls throw. faiss-node has no explicit free: its memory returns
+   * when V8 collects the index object, which `dispose()` makes possible even while this store is still referenced.
+   * V8 does not see that native memory, so a tight loop of loads may hold several indexes until the next garbage
+   * collection (see README "Data safety").
+   */
+  dispose(): void {
+    this.index = undefined;
+    this.docs.clear();
+    this.labels = [];
+    this.disposed = true;
+  }
+
+  private checkNotDisposed(): void {
+    if (this.disposed) {
+      throw new IndexError("This FaissVectorStore was disposed; build or load a new one.");
     }
   }
 
@@ -292,6 +312,7 @@ export class FaissVectorStore extends VectorStore {
    * accepted a document can always be saved.
    */
   addFlatVectors(flat: Float32Array, dim: number, documents: DocumentInterface[], ids?: string[]): string[] {
+    this.checkNotDisposed();
     this.checkDocuments(documents);
     if (!(flat instanceof Float32Array)) {
       throw new InvalidArgumentError(`flat must be a Float32Array of row-major vectors; got ${describeValue(flat)}.`);
@@ -375,6 +396,7 @@ export class FaissVectorStore extends VectorStore {
     k: number,
     filter?: FaissFilter,
   ): Promise<[Document, number][]> {
+    this.checkNotDisposed();
     requiredPositiveInteger("k", k);
     if (!Array.isArray(query) && !ArrayBuffer.isView(query as unknown)) {
       throw new InvalidArgumentError(`The query vector must be an array of numbers; got ${describeValue(query)}.`);
@@ -438,6 +460,7 @@ export class FaissVectorStore extends VectorStore {
    * fields are kept in the manifest next to the store's own `index` entry (the CLI records its model names there).
    */
   async save(directory: string, options: { extraFiles?: Record<string, string> } = {}): Promise<void> {
+    this.checkNotDisposed();
     const target = checkSaveTarget(directory, FAISS_MARKERS);
     if (!this.index || this.dimension === undefined) {
       throw new IndexError("Nothing to save: the store is empty. Add documents first.");
