@@ -194,6 +194,17 @@ describe("integrity on load", () => {
     await expect(loadCorrupted(mutate)).rejects.toThrow(/does not match the checksum in .*two-stage.json/);
   });
 
+  test("verifyChecksums: false skips the checksum (structure is still checked) and says so", async () => {
+    const { store } = await vectorStore(4);
+    const dir = fresh("unverified");
+    await store.save(dir);
+    patchDocstore((_, m) => ([m["0"], m["1"]] = [m["1"], m["0"]]))(dataFolder(dir));
+    const loaded = await FaissVectorStore.load(dir, NO_EMBEDDINGS, { verifyChecksums: false });
+    expect(loaded.loadReport).toEqual({ layout: "manifest", verified: false, renormalizedRows: 0 });
+    patchIndex(33, (b) => b.writeInt32LE(-1))(dataFolder(dir));
+    await expect(FaissVectorStore.load(dir, NO_EMBEDDINGS, { verifyChecksums: false })).rejects.toThrow(/metric field/);
+  });
+
   test("an inner-product index over vectors that are not unit length is normalised on load and says so", async () => {
     const { store, flat } = await vectorStore(5);
     const dir = fresh("unnormalised");

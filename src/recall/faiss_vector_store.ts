@@ -621,7 +621,7 @@ export class FaissVectorStore extends VectorStore {
     }
     const store = new FaissVectorStore(embeddings, params);
     const verify = entry !== undefined && store.verifyChecksums;
-    const scan = scanFlatIndex(indexFile);
+    const scan = scanFlatIndex(indexFile, { sha256: verify });
     if (verify && scan.sha256 !== entry.checksums[INDEX_FILE]) {
       throw new IndexError(
         `${indexFile} does not match the checksum in ${manifestFile}: the file was changed or damaged after it was saved. Restore it from a backup or rebuild the index.`,

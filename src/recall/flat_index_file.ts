@@ -137,7 +137,7 @@ export interface FlatIndexScan {
   metric: FlatMetric;
   dim: number;
   ntotal: number;
-  /** sha256 of the whole file, hex. */
+  /** sha256 of the whole file, hex ("" when not asked for). */
   sha256: string;
   /** First row that is not finite or all zeros, else -1. */
   badRow: number;
@@ -146,12 +146,12 @@ export interface FlatIndexScan {
 }
 
 /**
- * Checks a flat index file in one streaming pass with bounded memory (16 MB at a time): the header, the sha256 of
- * the whole file, and every vector (finite, non-zero, unit length or not).
+ * Checks a flat index file in one streaming pass with bounded memory (16 MB at a time): the header, every vector
+ * (finite, non-zero, unit length or not) and, with `sha256: true` (the default), the sha256 of the whole file.
  */
-export function scanFlatIndex(file: string): FlatIndexScan {
+export function scanFlatIndex(file: string, options: { sha256?: boolean } = {}): FlatIndexScan {
   const { metric, dim, ntotal } = readFlatIndexHeader(file);
-  const hash = createHash("sha256");
+  const hash = options.sha256 === false ? undefined : createHash("sha256");
   const rowBytes = dim * 4;
   const rowsPerChunk = Math.max(1, Math.floor(SCAN_CHUNK / rowBytes));
   const buffer = new ArrayBuffer(rowsPerChunk * rowBytes);
@@ -163,7 +163,7 @@ export function scanFlatIndex(file: string): FlatIndexScan {
   try {
     const header = Buffer.alloc(HEADER_BYTES);
     fs.readSync(fd, header, 0, HEADER_BYTES, 0);
-    hash.update(header);
+    hash?.update(header);
     let position = HEADER_BYTES;
     for (let row = 0; row < ntotal; row += rowsPerChunk) {
       const rows = Math.min(rowsPerChunk, ntotal - row);
@@ -175,7 +175,7 @@ export function scanFlatIndex(file: string): FlatIndexScan {
         got += n;
       }
       position += length;
-      hash.update(bytes.subarray(0, length));
+      hash?.update(bytes.subarray(0, length));
       for (let r = 0; r < rows; r++) {
         let norm = 0;
         const offset = r * dim;
@@ -190,5 +190,5 @@ export function scanFlatIndex(file: string): FlatIndexScan {
   } finally {
     fs.closeSync(fd);
   }
-  return { metric, dim, ntotal, sha256: hash.digest("hex"), badRow, notUnit };
+  return { metric, dim, ntotal, sha256: hash?.digest("hex") ?? "", badRow, notUnit };
 }
