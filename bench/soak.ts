@@ -23,12 +23,15 @@ const SCALE = scaleArg >= 0 ? Number(process.argv[scaleArg + 1]) : 1;
 const INVOKES = Math.round(30_000 * SCALE);
 const CYCLES = Math.round(200 * SCALE);
 const SAVES = Math.round(100 * SCALE);
+const onlyArg = process.argv.indexOf("--only");
+const ONLY = onlyArg >= 0 ? process.argv[onlyArg + 1] : undefined; // invokes | cycles | saves
 
 env.allowRemoteModels = false;
 const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 
 /** Runs `count` steps, sampling RSS after the first, every tenth of the way, and after the last. */
 async function soak(name: string, count: number, stepFn: (i: number) => Promise<void>): Promise<void> {
+  if (count === 0) return;
   const series: [number, number][] = [];
   const started = performance.now();
   const every = Math.max(1, Math.floor(count / 10));
@@ -70,7 +73,7 @@ try {
   const store = await FaissVectorStore.fromDocuments(docs, embeddings);
   const compressor = new CrossEncoderCompressor({ model: crossEncoder });
   const retriever = new TwoStageRetriever({ vectorStore: store, compressor, recallK: 20, topK: 5 });
-  await soak("invokes", INVOKES, async (i) => {
+  await soak("invokes", ONLY && ONLY !== "invokes" ? 0 : INVOKES, async (i) => {
     await retriever.invoke(
       `${words[i % words.length]} ${words[(i * 7) % words.length]} ${words[(i * 3) % words.length]}`,
     );
@@ -78,7 +81,7 @@ try {
 
   // 2. Create → invoke → dispose.
   const small = docs.slice(0, 200);
-  await soak("create/dispose cycles", CYCLES, async (i) => {
+  await soak("create/dispose cycles", ONLY && ONLY !== "cycles" ? 0 : CYCLES, async (i) => {
     const e = new TransformersEmbeddings({ model: biEncoder });
     const c = new CrossEncoderCompressor({ model: crossEncoder });
     const r = new TwoStageRetriever({
@@ -107,10 +110,11 @@ try {
   );
   const dir = path.join(scratch, "index");
   const probe = Array.from(randomUnitVectors(1, dim, 6));
-  await soak("save/load cycles (50 MB)", SAVES, async () => {
+  await soak("save/load cycles (50 MB)", ONLY && ONLY !== "saves" ? 0 : SAVES, async () => {
     await big.save(dir);
     const loaded = await FaissVectorStore.load(dir, embeddings);
     await loaded.similaritySearchVectorWithScore(probe, 5);
+    loaded.dispose();
   });
   const size = fs
     .readdirSync(dir, { recursive: true, withFileTypes: true })

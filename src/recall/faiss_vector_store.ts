@@ -574,6 +574,8 @@ export class FaissVectorStore extends VectorStore {
     if (typeof directory !== "string" || directory.trim() === "") {
       throw new InvalidArgumentError(`directory must be the path of a saved index; got ${describeValue(directory)}.`);
     }
+    // Let the event loop turn once: faiss-node frees a dropped index in a finalizer that runs on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
     const target = path.resolve(directory);
     recoverLegacySiblings(target);
     const currentData = (): string | undefined => {
