@@ -376,7 +376,11 @@ describe("Bm25Index persistence", () => {
     );
     const dir = path.join(scratch, "roundtrip");
     await index.save(dir);
-    expect(fs.readdirSync(dir).sort()).toEqual([
+    // The crash-safe layout: a manifest naming one versioned data folder, which holds the four files.
+    const [data, manifest] = fs.readdirSync(dir).sort();
+    expect(manifest).toBe("two-stage.json");
+    expect(JSON.parse(fs.readFileSync(path.join(dir, manifest), "utf8")).bm25.data).toBe(data);
+    expect(fs.readdirSync(path.join(dir, data)).sort()).toEqual([
       "bm25.docstore.jsonl",
       "bm25.json",
       "bm25.postings.bin",
@@ -399,7 +403,7 @@ describe("Bm25Index persistence", () => {
     const foreign = path.join(scratch, "foreign");
     fs.mkdirSync(foreign, { recursive: true });
     fs.writeFileSync(path.join(foreign, "notes.txt"), "mine");
-    await expect(index.save(foreign)).rejects.toThrow(IndexError);
+    await expect(index.save(foreign)).rejects.toThrow(/not empty and is not an index \(it holds notes.txt\)/);
     expect(fs.readFileSync(path.join(foreign, "notes.txt"), "utf8")).toBe("mine");
     const dir = path.join(scratch, "analyzer");
     await index.save(dir);

@@ -10,7 +10,14 @@ import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { RetrievedDocumentMetadata } from "./result_metadata.js";
 import { checkQuery, positiveInteger } from "./validation.js";
-import { type BuildStage1Params, type Stage1Kind, buildStage1, checkStage1Kind } from "./recall/build_stage1.js";
+import {
+  type BuildStage1Params,
+  type Stage1Kind,
+  buildStage1,
+  checkStage1Kind,
+  stage1Source,
+} from "./recall/build_stage1.js";
+import { type Stage1Parts, loadStage1, saveStage1 } from "./recall/stage1_folder.js";
 import { FaissVectorStore } from "./recall/faiss_vector_store.js";
 import { type RecallFilter, type RecallSource, isRecallSource } from "./recall/recall_source.js";
 import { type Stage1, toRecallSource } from "./recall/to_recall_source.js";
@@ -157,6 +164,8 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   lastTimings?: StageTimings;
 
   private readonly stage2: Stage2;
+  /** The stage-1 parts the factories or `load` built, which {@link save} writes. */
+  private parts?: Stage1Parts;
   /** What this retriever created itself and must release in {@link dispose}. */
   private readonly owned: { dispose?(): Promise<void> }[] = [];
 
@@ -225,6 +234,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
       fusion,
     });
     const retriever = new TwoStageRetriever({ ...rest, stage1: built.source, vectorStore: built.store });
+    retriever.parts = { store: built.store, bm25: built.bm25 };
     if (owned) retriever.owned.push(owned);
     return retriever;
   }
@@ -238,13 +248,29 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     return TwoStageRetriever.fromDocuments(documentsFromTexts(texts, metadatas), params);
   }
 
-  /** Loads a folder saved by {@link save} (or by `FaissStore.save`). */
+  /**
+   * Loads a folder saved by {@link save} (or by the CLI, `FaissVectorStore.save` or LangChain's `FaissStore.save`) as
+   * its manifest (`two-stage.json`) describes it: the stage-1 kind, and the embedding model and profile the vectors
+   * were made with, used unless you pass `embeddings` (whose dimension is checked here, at load). A folder without a
+   * manifest loads as a dense stage 1 with the default embedding model.
+   */
   static async load(directory: string, params: TwoStageRetrieverFactoryParams = {}): Promise<TwoStageRetriever> {
-    const { embeddings, filterOverFetch, ...rest } = params;
-    const owned = embeddings ? undefined : new TransformersEmbeddings();
-    const store = await FaissVectorStore.load(directory, embeddings ?? owned!, { filterOverFetch });
-    const retriever = new TwoStageRetriever({ ...rest, vectorStore: store });
-    if (owned) retriever.owned.push(owned);
+    const { embeddings, filterOverFetch, bm25, fusion, stage1Kind, ...rest } = params;
+    const loaded = await loadStage1(directory, { embeddings, filterOverFetch, bm25 });
+    if (stage1Kind !== undefined && checkStage1Kind(stage1Kind, "stage1Kind") !== loaded.kind) {
+      await loaded.createdEmbeddings?.dispose();
+      throw new InvalidArgumentError(
+        `${directory} holds a ${loaded.kind} stage 1, not ${stage1Kind}. Omit stage1Kind, or rebuild the index as ${stage1Kind}.`,
+        { argument: "stage1Kind" },
+      );
+    }
+    const retriever = new TwoStageRetriever({
+      ...rest,
+      stage1: stage1Source(loaded.parts, { fusion }),
+      vectorStore: loaded.parts.store,
+    });
+    retriever.parts = loaded.parts;
+    if (loaded.createdEmbeddings) retriever.owned.push(loaded.createdEmbeddings);
     return retriever;
   }
 
@@ -258,8 +284,18 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     return this.source.addDocuments(docs, options);
   }
 
-  /** Saves stage 1 atomically into `directory` (sources that persist to files). */
-  async save(directory: string): Promise<void> {
+  /**
+   * Saves stage 1 into `directory`, crash-safely, with a manifest (`two-stage.json`) recording the stage-1 kind and
+   * the embedding model and profile, so {@link load} queries it exactly as it was built. A stage 1 built by the
+   * factories or `load` (FAISS, BM25, or both: saved together in one commit); otherwise the source's own `save`.
+   * A target that is not an index (a file, a non-empty folder of other files, `.`) is refused, never overwritten.
+   * `manifest` adds fields to `two-stage.json`.
+   */
+  async save(directory: string, manifest: Record<string, unknown> = {}): Promise<void> {
+    if (this.parts) {
+      await saveStage1(directory, this.parts, manifest);
+      return;
+    }
     if (!this.source.save) {
       throw new InvalidArgumentError(`Stage 1 (${this.source.name}) has no save(); it persists itself.`);
     }

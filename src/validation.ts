@@ -4,19 +4,35 @@ import { InvalidArgumentError } from "./errors.js";
 export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  return typeof value === "string" ? `the string ${JSON.stringify(value)}` : typeof value;
+  if (typeof value === "string")
+    return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
+  if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${String(value)}`;
+  if (typeof value === "bigint") return `the BigInt ${String(value)}n`;
+  return typeof value;
+}
+
+function notPositiveInteger(name: string, value: unknown): InvalidArgumentError {
+  const hint =
+    typeof value === "string" && Number.isInteger(Number(value)) && value.trim() !== ""
+      ? ` Pass a number (${Number(value)}), not a string.`
+      : "";
+  const got = typeof value === "number" ? String(value) : describeValue(value);
+  return new InvalidArgumentError(`${name} must be a positive integer; got ${got}.${hint}`, { argument: name });
 }
 
 /** Throws unless `value` is a positive integer (an undefined value is an unset option and passes). */
-export function positiveInteger(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
-    throw new InvalidArgumentError(
-      `${name} must be a positive integer; got ${typeof value === "number" ? value : describeValue(value)}.`,
-      {
-        argument: name,
-      },
-    );
+export function positiveInteger(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== "number" || !Number.isInteger(value) || value <= 0)) {
+    throw notPositiveInteger(name, value);
   }
+}
+
+/** Throws unless `value` is a positive integer; undefined is refused too (a required count, e.g. a search's `k`). */
+export function requiredPositiveInteger(name: string, value: unknown): asserts value is number {
+  if (value === undefined) {
+    throw new InvalidArgumentError(`${name} is required: pass a positive integer.`);
+  }
+  positiveInteger(name, value);
 }
 
 /** Throws unless `query` is a non-empty string. */
@@ -27,4 +43,51 @@ export function checkQuery(query: unknown): asserts query is string {
       { argument: "query" },
     );
   }
+}
+
+/**
+ * Checks that `value` survives a JSON round trip unchanged in meaning: null, booleans, finite numbers, strings,
+ * arrays and plain objects (and Dates, stored as their ISO string). Refused with the offending key path: cycles,
+ * BigInt, functions, symbols, NaN/Infinity, class instances such as Map or Set (JSON would turn them into `{}`).
+ * `undefined` object fields are dropped by JSON, as everywhere.
+ */
+export function checkJsonValue(value: unknown, where: string): void {
+  const ancestors = new Set<object>();
+  const visit = (node: unknown, at: string, depth: number): void => {
+    if (node === null || typeof node === "string" || typeof node === "boolean" || node === undefined) return;
+    if (typeof node === "number") {
+      if (!Number.isFinite(node)) {
+        throw new InvalidArgumentError(
+          `${at} is ${node}, which JSON cannot store (it would become null). Use a finite number or null.`,
+        );
+      }
+      return;
+    }
+    if (typeof node !== "object") {
+      throw new InvalidArgumentError(
+        `${at} is a ${typeof node}, which JSON cannot store, so the index could not be saved. Convert it (e.g. a BigInt to a string) or drop it.`,
+      );
+    }
+    if (node instanceof Date) return;
+    if (depth > 64) throw new InvalidArgumentError(`${at} is nested more than 64 levels deep; flatten the metadata.`);
+    if (ancestors.has(node)) {
+      throw new InvalidArgumentError(`${at} refers back to one of its parents (a cycle); JSON cannot store it.`);
+    }
+    const proto = Object.getPrototypeOf(node) as unknown;
+    if (!Array.isArray(node) && proto !== Object.prototype && proto !== null) {
+      const kind = (node as { constructor?: { name?: string } }).constructor?.name ?? "object";
+      throw new InvalidArgumentError(
+        `${at} is a ${kind}, which JSON stores as {} (its content would be lost). Convert it to a plain object or array.`,
+      );
+    }
+    ancestors.add(node);
+    if (Array.isArray(node)) node.forEach((item, i) => visit(item, `${at}[${i}]`, depth + 1));
+    else {
+      for (const [key, item] of Object.entries(node)) {
+        visit(item, /^[A-Za-z_$][\w$]*$/.test(key) ? `${at}.${key}` : `${at}[${JSON.stringify(key)}]`, depth + 1);
+      }
+    }
+    ancestors.delete(node);
+  };
+  visit(value, where, 0);
 }

@@ -25,6 +25,13 @@ export function parseArgs(argv: string[], valued: readonly string[], flags: read
     if (valued.includes(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new InvalidArgumentError(`--${name} needs a value.`);
+      if (
+        inline === undefined &&
+        value.startsWith("--") &&
+        [...valued, ...flags].includes(value.slice(2).split("=")[0])
+      ) {
+        throw new InvalidArgumentError(`--${name} needs a value; it is followed by the option ${value}.`);
+      }
       options.set(name, value);
     } else if (flags.includes(name)) {
       options.set(name, true);
@@ -54,6 +61,17 @@ export function optionalIntOption(args: ParsedArgs, name: string): number | unde
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) {
     throw new InvalidArgumentError(`--${name} must be a positive integer; got '${raw}'.`);
+  }
+  return value;
+}
+
+/** A non-negative integer option (0 allowed, e.g. an overlap), or the default. */
+export function nonNegativeIntOption(args: ParsedArgs, name: string, fallback: number): number {
+  const raw = stringOption(args, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`--${name} must be a whole number, 0 or more; got '${raw}'.`);
   }
   return value;
 }

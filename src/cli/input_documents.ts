@@ -5,7 +5,7 @@ import { Document } from "@langchain/core/documents";
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 
 import { InvalidArgumentError } from "../errors.js";
-import { documentText, readJsonl } from "../eval/beir_dataset.js";
+import { documentText } from "../eval/beir_dataset.js";
 
 const TEXT_EXTENSIONS = new Set([".txt", ".md", ".markdown"]);
 
@@ -29,22 +29,83 @@ export function expandInputs(inputs: string[]): string[] {
 }
 
 /**
+ * A text file's content, or a reason to skip it: a NUL byte or invalid UTF-8 means a binary file (or another
+ * encoding) that would be indexed as garbage chunks.
+ */
+export function readTextFile(file: string): { text: string } | { skip: string } {
+  const bytes = fs.readFileSync(file);
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) return { skip: `it holds a NUL byte at offset ${nul} (a binary file, or UTF-16 text)` };
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    return { skip: "it is not valid UTF-8 (convert it with iconv first if it is text in another encoding)" };
+  }
+}
+
+/** The records of a .jsonl file, each a JSON object; anything else is an error naming file and line. */
+function readJsonlRecords(file: string): { row: Record<string, unknown>; line: number }[] {
+  const read = readTextFile(file);
+  if ("skip" in read) throw new InvalidArgumentError(`${file} cannot be read as JSON lines: ${read.skip}.`);
+  const records: { row: Record<string, unknown>; line: number }[] = [];
+  read.text.split("\n").forEach((text, i) => {
+    if (text.trim() === "") return;
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `${file}:${i + 1}: not valid JSON (${error instanceof Error ? error.message : String(error)}). Each line must be one JSON object.`,
+      );
+    }
+    if (typeof row !== "object" || row === null || Array.isArray(row)) {
+      throw new InvalidArgumentError(
+        `${file}:${i + 1}: expected a JSON object like {"_id": "d1", "text": "…"}; got ${row === null ? "null" : Array.isArray(row) ? "an array" : JSON.stringify(row)}.`,
+      );
+    }
+    records.push({ row: row as Record<string, unknown>, line: i + 1 });
+  });
+  return records;
+}
+
+/** Options of {@link readInputDocuments}. */
+export interface ReadInputOptions {
+  /**
+   * Receives a message for each skipped file (binary or not UTF-8).
+   * @default writes the message to stderr
+   */
+  warn?: (message: string) => void;
+}
+
+/**
  * Reads inputs as Documents with a stable `metadata.docId`: .txt/.md files are split into chunks
  * (`<file>#<n>`); .jsonl lines are records kept whole (`_id`/`id`, `title`, `text` or `pageContent`; BEIR corpora
- * load as they are, so their ids match the judgments). A malformed line is an error naming file and line.
+ * load as they are, so their ids match the judgments). A malformed line is an error naming file and line; a .txt/.md
+ * file that is binary or not UTF-8 is skipped with a warning.
  */
 export async function readInputDocuments(
   inputs: string[],
   chunkSize: number,
   chunkOverlap: number,
+  options: ReadInputOptions = {},
 ): Promise<Document[]> {
+  if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
+    throw new InvalidArgumentError(`--chunk-size must be a positive integer; got ${chunkSize}.`);
+  }
+  if (!Number.isInteger(chunkOverlap) || chunkOverlap < 0 || chunkOverlap >= chunkSize) {
+    throw new InvalidArgumentError(
+      `--chunk-overlap (${chunkOverlap}) must be a whole number from 0 to less than --chunk-size (${chunkSize}): ` +
+        `consecutive chunks share that many characters. Try --chunk-overlap ${Math.floor(chunkSize / 10)}.`,
+    );
+  }
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   const splitter = new RecursiveCharacterTextSplitter({ chunkSize, chunkOverlap });
   const docs: Document[] = [];
   for (const file of expandInputs(inputs)) {
     const source = path.relative(process.cwd(), file) || file;
     if (path.extname(file).toLowerCase() === ".jsonl") {
-      readJsonl<Record<string, unknown>>(file).forEach((row, i) => {
-        const id = row._id ?? row.id ?? `${source}:${i + 1}`;
+      for (const { row, line } of readJsonlRecords(file)) {
+        const id = row._id ?? row.id ?? `${source}:${line}`;
         const text =
           typeof row.pageContent === "string"
             ? row.pageContent
@@ -53,12 +114,17 @@ export async function readInputDocuments(
                 title: typeof row.title === "string" ? row.title : "",
                 text: typeof row.text === "string" ? row.text : "",
               });
-        if (text.trim() === "") return;
+        if (text.trim() === "") continue;
         docs.push(new Document({ pageContent: text, metadata: { docId: String(id), source } }));
-      });
+      }
       continue;
     }
-    const chunks = await splitter.splitText(fs.readFileSync(file, "utf8"));
+    const read = readTextFile(file);
+    if ("skip" in read) {
+      warn(`Skipping ${source}: ${read.skip}.`);
+      continue;
+    }
+    const chunks = await splitter.splitText(read.text);
     chunks.forEach((chunk, i) =>
       docs.push(new Document({ pageContent: chunk, metadata: { docId: `${source}#${i + 1}`, source, chunk: i + 1 } })),
     );

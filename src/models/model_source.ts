@@ -65,6 +65,14 @@ export function localModelDirectory(model: string, params: ModelSourceParams = {
 }
 
 /**
+ * True for a name that can only be meant as a local path: it starts with `./`, `../`, `/`, `~` or a drive letter,
+ * holds a backslash, or has more than one `/` (hub ids are `org/name`).
+ */
+export function looksLikePath(model: string): boolean {
+  return /^(\.{1,2}[\\/]|[\\/]|~|[A-Za-z]:[\\/])/.test(model) || model.includes("\\") || model.split("/").length > 2;
+}
+
+/**
  * Resolves a model name to something `from_pretrained` can load: an existing directory (absolute, relative to the
  * working directory, or under `localModelRoot`) loads from disk only; anything else is a hub id, refused when
  * offline. transformers.js joins ids onto `env.localModelPath`, so local directories are passed relative to it.
@@ -74,6 +82,15 @@ export function resolveModelSource(model: string, quantized: boolean, params: Mo
   if (dir) {
     checkModelDirectory(dir, quantized, model);
     return { id: path.relative(path.resolve(env.localModelPath), dir), localFilesOnly: true, dir };
+  }
+  if (looksLikePath(model)) {
+    const candidates = [path.resolve(model)];
+    if (params.localModelRoot) candidates.push(path.resolve(params.localModelRoot, model));
+    throw new ModelLoadError(
+      `Model folder '${model}' does not exist (looked in ${candidates.join(" and ")}). A name like this is a local ` +
+        "path, never a hub id, so nothing is downloaded: check the path (an index's two-stage.json names the models " +
+        "it was built with, relative to the working directory), or pass the model again.",
+    );
   }
   const offline = params.offline === true || env.allowRemoteModels === false;
   if (offline) {

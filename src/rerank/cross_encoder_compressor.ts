@@ -96,6 +96,13 @@ export interface CrossEncoderCompressorParams extends ModelSourceParams {
    */
   longDocuments?: "truncate" | "maxPassage";
   /**
+   * Most windows scored per document with `maxPassage`: the document is read (tokenized) only up to the end of the
+   * last one, so a huge document costs no more than this many windows. 8 windows of a 512-token model cover about
+   * 3,000 document tokens (12–15k characters of English).
+   * @default 8
+   */
+  maxPassages?: number;
+  /**
    * Tokens shared by consecutive windows with `maxPassage`.
    * @default a quarter of the window
    */
@@ -142,23 +149,39 @@ export interface RerankStats {
 }
 
 const YIELD_EVERY = 4;
+/** Longest stretch of tokenization before `prepare` yields to the event loop. */
+const YIELD_AFTER_MS = 10;
 /** Characters per token assumed when tokenizing only a document's head (generous: English averages ~4.5). */
 const CHARS_PER_TOKEN_BOUND = 8;
+/** How many times the head grows (×4 each) when it holds too few tokens: up to 8·4² = 128 characters per token. */
+const HEAD_GROWTH_STEPS = 2;
+
+/** Where to cut `text` near `limit` so the head ends on whitespace (a pre-tokenization boundary) where possible. */
+function cutPoint(text: string, limit: number): number {
+  for (let i = limit; i > Math.max(0, limit - 1024); i--) {
+    const code = text.charCodeAt(i - 1);
+    if (code === 32 || code === 10 || code === 9 || code === 13) return i;
+  }
+  // No whitespace near the cut (a blob without spaces): cut anyway, never inside a surrogate pair.
+  const code = text.charCodeAt(limit - 1);
+  return code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit;
+}
 
 /**
- * The first `budget` tokens of `text`, tokenizing only its head where that suffices: the head is cut at a
- * whitespace boundary, and BERT-style tokenization (per-character normalisation, whitespace/punctuation
- * pre-tokenization) of such a head is exactly a prefix of the whole text's tokens. Long abstracts then cost a
- * fraction of a full tokenization.
+ * The first `budget` tokens of `text`, reading a bounded head of it: the head is cut at a whitespace boundary, and
+ * BERT-style tokenization (per-character normalisation, whitespace/punctuation pre-tokenization) of such a head is
+ * exactly a prefix of the whole text's tokens. The head starts at `budget × 8` characters and grows ×4 (twice) while
+ * it holds fewer than `budget` tokens, so a document costs at most `budget × 128` characters of tokenization
+ * however long it is: a 5 MB document costs what a normal one does. Only text averaging more than 128 characters
+ * per token (e.g. a long blob without spaces) is read no further than that.
  */
 export function headTokens(tokenizer: CrossEncoderTokenizer, text: string, budget: number): number[] {
-  const limit = budget * CHARS_PER_TOKEN_BOUND;
-  if (text.length > limit) {
-    const cut = text.slice(0, limit).search(/\s\S*$/);
-    if (cut > 0) {
-      const ids = tokenizer.encode(text.slice(0, cut), null, { add_special_tokens: false });
-      if (ids.length >= budget) return ids.slice(0, budget);
-    }
+  let limit = budget * CHARS_PER_TOKEN_BOUND;
+  let ids: number[] = [];
+  for (let step = 0; step <= HEAD_GROWTH_STEPS; step++, limit *= 4) {
+    if (text.length <= limit) break;
+    ids = tokenizer.encode(text.slice(0, cutPoint(text, limit)), null, { add_special_tokens: false });
+    if (ids.length >= budget || step === HEAD_GROWTH_STEPS) return ids.slice(0, budget);
   }
   return tokenizer.encode(text, null, { add_special_tokens: false }).slice(0, budget);
 }
@@ -188,6 +211,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   readonly batchSize: number = 32;
   readonly maxBatchTokens: number = 16384;
   readonly longDocuments: "truncate" | "maxPassage" = "truncate";
+  readonly maxPassages: number = 8;
   readonly dedupe: boolean = true;
   readonly cacheSize: number = 0;
   readonly activation?: CrossEncoderActivation;
@@ -214,6 +238,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     this.batchSize = params.batchSize ?? this.batchSize;
     this.maxBatchTokens = params.maxBatchTokens ?? this.maxBatchTokens;
     this.longDocuments = params.longDocuments ?? this.longDocuments;
+    this.maxPassages = params.maxPassages ?? this.maxPassages;
     this.dedupe = params.dedupe ?? this.dedupe;
     this.cacheSize = params.cacheSize ?? this.cacheSize;
     this.profile = knownRerankerProfile(this.model);
@@ -229,6 +254,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     positiveInteger("maxBatchTokens", this.maxBatchTokens);
     positiveInteger("maxLength", this.maxLength);
     positiveInteger("maxQueryLength", this.maxQueryLength);
+    positiveInteger("maxPassages", this.maxPassages);
     if (this.passageOverlap !== undefined && (!Number.isInteger(this.passageOverlap) || this.passageOverlap < 0)) {
       throw new InvalidArgumentError(`passageOverlap must be a non-negative integer; got ${this.passageOverlap}.`);
     }
@@ -328,15 +354,17 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
         `passageOverlap ${overlap} must be smaller than the passage window of ${budget} tokens.`,
       );
     }
+    // Tokens read per document: one window, or maxPassages overlapping windows. Nothing past them is tokenized.
+    const windowsRead = this.longDocuments === "maxPassage" ? this.maxPassages : 1;
+    const readTokens = budget + (windowsRead - 1) * Math.max(1, budget - overlap);
     const pairs: EncodedPair[] = [];
     let maxBlockMs = 0;
     let sliceStart = performance.now();
     for (let i = 0; i < texts.length; i++) {
-      const docIds = tokenizer.encode(texts[i], null, { add_special_tokens: false });
-      const windows =
-        this.longDocuments === "maxPassage" ? passageWindows(docIds, budget, overlap) : [docIds.slice(0, budget)];
+      const docIds = headTokens(tokenizer, texts[i], readTokens);
+      const windows = this.longDocuments === "maxPassage" ? passageWindows(docIds, budget, overlap) : [docIds];
       for (const window of windows) pairs.push(encodePair(template, queryIds, window, i));
-      if ((i + 1) % YIELD_EVERY === 0) {
+      if ((i + 1) % YIELD_EVERY === 0 || performance.now() - sliceStart > YIELD_AFTER_MS) {
         maxBlockMs = Math.max(maxBlockMs, performance.now() - sliceStart);
         await new Promise((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
@@ -352,7 +380,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   /** The cache-key prefix shared by every document of one call: settings and the query's hash. */
   private cacheKeyPrefix(query: string, loaded: LoadedCrossEncoder): string {
     const activation = resolveActivation(this.activation, loaded.numLabels, this.model);
-    return `${this.model}|${this.quantized}|${this.maxLength ?? loaded.maxLength}|${this.longDocuments}|${activation}|${sha1(query)}`;
+    return `${this.model}|${this.quantized}|${this.maxLength ?? loaded.maxLength}|${this.longDocuments}:${this.maxPassages}|${activation}|${sha1(query)}`;
   }
 
   /**

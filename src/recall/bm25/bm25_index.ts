@@ -7,7 +7,7 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 
 import { IndexError, InvalidArgumentError } from "../../errors.js";
 import { checkQuery, describeValue } from "../../validation.js";
-import { replaceDirectory, stagingDirectory } from "../atomic_directory.js";
+import { partFolder, saveIndexVersion } from "../index_manifest.js";
 import { matchesFilter } from "../filtered_search.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "../recall_source.js";
 import { EnglishAnalyzer, type TextAnalyzer } from "./english_analyzer.js";
@@ -478,28 +478,22 @@ export class Bm25Index implements RecallSource {
   }
 
   /**
-   * Saves the index into `directory` atomically (written to a sibling folder, then swapped in). A folder holding
-   * files other than this index's is refused, never replaced: to save next to other files, write with
-   * {@link writeFiles} into the owner's staging folder.
+   * Saves the index into `directory` crash-safely (written to a staging folder, published by one atomic rename of
+   * the folder's `two-stage.json`; after a kill at any point the old or the new index loads). A folder that is not
+   * an index, a file, `.` or `""` is refused, never replaced. `manifest` adds top-level fields to `two-stage.json`.
    */
-  async save(directory: string): Promise<void> {
-    if (fs.existsSync(directory)) {
-      const ours = new Set<string>(Object.values(BM25_FILES));
-      const foreign = fs.readdirSync(directory).filter((name) => !ours.has(name));
-      if (foreign.length > 0) {
-        throw new IndexError(
-          `${directory} holds files that are not a BM25 index (${foreign.slice(0, 3).join(", ")}); refusing to replace it. Pick an empty or new folder.`,
-        );
-      }
-    }
-    const staging = stagingDirectory(directory);
-    try {
-      this.writeFiles(staging);
-    } catch (error) {
-      fs.rmSync(staging, { recursive: true, force: true });
-      throw error;
-    }
-    replaceDirectory(staging, directory);
+  async save(directory: string, manifest: Record<string, unknown> = {}): Promise<void> {
+    saveIndexVersion(directory, {
+      kind: "BM25 index",
+      markers: Object.values(BM25_FILES),
+      entry: "bm25",
+      fields: { kind: "bm25", version: VERSION, documents: this.documents.length },
+      write: (staging) => {
+        this.writeFiles(staging);
+        return Object.values(BM25_FILES);
+      },
+      manifest,
+    });
   }
 
   /**
@@ -509,7 +503,8 @@ export class Bm25Index implements RecallSource {
    * refused (queries would not be analyzed as the documents were).
    */
   static async load(directory: string, params: Bm25IndexParams = {}): Promise<Bm25Index> {
-    const file = (name: string): string => path.join(directory, name);
+    const folder = partFolder(directory, ["bm25", "index"]);
+    const file = (name: string): string => path.join(folder, name);
     for (const name of Object.values(BM25_FILES)) {
       if (!fs.existsSync(file(name))) {
         throw new IndexError(

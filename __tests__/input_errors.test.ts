@@ -1,0 +1,73 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { InvalidArgumentError, ModelLoadError } from "../src/index.js";
+import { nonNegativeIntOption, parseArgs } from "../src/cli/args.js";
+import { readInputDocuments } from "../src/cli/input_documents.js";
+import { looksLikePath, resolveModelSource } from "../src/models/model_source.js";
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-inputs-"));
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const write = (name: string, content: string | Buffer) => {
+  const file = path.join(scratch, name);
+  fs.writeFileSync(file, content);
+  return file;
+};
+
+describe("clear errors for bad CLI input", () => {
+  test("--chunk-overlap ≥ --chunk-size is a typed error naming both, with a suggestion", async () => {
+    const file = write("a.txt", "some text here");
+    await expect(readInputDocuments([file], 100, 100)).rejects.toThrow(InvalidArgumentError);
+    await expect(readInputDocuments([file], 100, 150)).rejects.toThrow(
+      /--chunk-overlap \(150\) must be a whole number from 0 to less than --chunk-size \(100\).*Try --chunk-overlap 10/,
+    );
+    expect(await readInputDocuments([file], 100, 0)).toHaveLength(1);
+  });
+
+  test("a null (or non-object) JSONL line names file and line", async () => {
+    const file = write("rows.jsonl", '{"_id":"1","text":"fine"}\n\nnull\n');
+    await expect(readInputDocuments([file], 100, 10)).rejects.toThrow(
+      /rows\.jsonl:3: expected a JSON object .*got null/,
+    );
+    const arrays = write("arrays.jsonl", "[1,2]\n");
+    await expect(readInputDocuments([arrays], 100, 10)).rejects.toThrow(/arrays\.jsonl:1: .*got an array/);
+  });
+
+  test("a binary or non-UTF-8 .txt is skipped with a warning, not indexed as garbage", async () => {
+    const good = write("good.md", "Honeybees dance to share where flowers are.");
+    const binary = write("image.txt", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02, 0xff]));
+    const latin1 = write("latin1.txt", Buffer.from("caf\xe9 cr\xe8me", "latin1"));
+    const warnings: string[] = [];
+    const docs = await readInputDocuments([good, binary, latin1], 200, 20, { warn: (m) => warnings.push(m) });
+    expect(docs.map((d) => d.metadata.source)).toEqual([path.relative(process.cwd(), good)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/Skipping .*image\.txt: it holds a NUL byte at offset 4/),
+      expect.stringMatching(/Skipping .*latin1\.txt: it is not valid UTF-8/),
+    ]);
+    await expect(readInputDocuments([binary], 200, 20, { warn: () => undefined })).rejects.toThrow(/hold no text/);
+  });
+
+  test("an option followed by another option is missing its value; 0 is a valid overlap", () => {
+    expect(() => parseArgs(["--out", "--rebuild"], ["out"], ["rebuild"])).toThrow(
+      /--out needs a value; it is followed by the option --rebuild/,
+    );
+    const args = parseArgs(["--chunk-overlap", "0"], ["chunk-overlap"], []);
+    expect(nonNegativeIntOption(args, "chunk-overlap", 100)).toBe(0);
+    expect(() =>
+      nonNegativeIntOption(parseArgs(["--chunk-overlap=-1"], ["chunk-overlap"], []), "chunk-overlap", 1),
+    ).toThrow(/0 or more; got '-1'/);
+  });
+
+  test("a model name that is a path and exists nowhere is a ModelLoadError, never a hub download", () => {
+    for (const name of ["./models/missing", "../missing", "/nowhere/model", "a/b/c"]) {
+      expect(looksLikePath(name)).toBe(true);
+      expect(() => resolveModelSource(name, true)).toThrow(ModelLoadError);
+      expect(() => resolveModelSource(name, true)).toThrow(/does not exist .*never a hub id/);
+    }
+    expect(looksLikePath("Xenova/all-MiniLM-L6-v2")).toBe(false);
+    expect(resolveModelSource("Xenova/all-MiniLM-L6-v2", true, { offline: false })).toMatchObject({
+      localFilesOnly: false,
+    });
+  });
+});
