@@ -94,8 +94,10 @@ try {
     const disposable = r as unknown as { dispose?: () => Promise<void> };
     if (typeof disposable.dispose === "function") await disposable.dispose();
     else {
+      // Until the retriever has dispose(): release what this cycle created.
       await c.dispose();
       await e.dispose();
+      (r.vectorStore as FaissVectorStore).dispose();
     }
   });
 
@@ -116,13 +118,15 @@ try {
     await loaded.similaritySearchVectorWithScore(probe, 5);
     loaded.dispose();
   });
-  const size = fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.parentPath !== dir)
-    .reduce((sum, e) => sum + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
-  console.log(
-    `index size on disk: ${(size / 2 ** 20).toFixed(1)} MB; folder entries: ${fs.readdirSync(dir).join(", ")}`,
-  );
+  if (fs.existsSync(dir)) {
+    const size = fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.parentPath !== dir)
+      .reduce((sum, e) => sum + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
+    console.log(
+      `index size on disk: ${(size / 2 ** 20).toFixed(1)} MB; folder entries: ${fs.readdirSync(dir).join(", ")}`,
+    );
+  }
 } finally {
   fs.rmSync(scratch, { recursive: true, force: true });
 }
