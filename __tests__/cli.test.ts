@@ -183,4 +183,55 @@ describe("two-stage CLI", () => {
     checks.filter((c) => c.status !== "ok").forEach((c) => expect(c.fix).toBeTruthy());
     expect(status).toBe(0);
   });
+
+  test("index --stage1 bm25 and hybrid write one index folder each; query reads the kind from the manifest", () => {
+    for (const kind of ["bm25", "hybrid"]) {
+      const dir = path.join(root, `index-${kind}`);
+      const built = cli(
+        "index",
+        path.join(datasetDir, "corpus.jsonl"),
+        "--out",
+        dir,
+        "--stage1",
+        kind,
+        "--lexical-models",
+        "--json",
+      );
+      expect(built.status).toBe(0);
+      expect(JSON.parse(built.stdout)).toMatchObject({ stage1: kind, documents: 24 });
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, "two-stage.json"), "utf8"));
+      expect(manifest.stage1).toBe(kind);
+      const { status, stdout, stderr } = cli(
+        "query",
+        dir,
+        "waggle dance of honeybees",
+        "--recall-k",
+        "5",
+        "--top-k",
+        "2",
+        "--json",
+      );
+      expect(status).toBe(0);
+      expect(stderr).toContain(kind === "bm25" ? "stage 1: BM25 (no model)" : "stage 1: hybrid of BM25 and embeddings");
+      const out = JSON.parse(stdout);
+      expect(out.candidates.find((c: { rerankRank: number }) => c.rerankRank === 1).docId).toBe("doc13");
+    }
+    const mismatch = cli("query", path.join(root, "index-bm25"), "honeybees", "--stage1", "dense");
+    expect(mismatch.stderr).toContain("holds a bm25 stage 1, not dense");
+  });
+
+  test("index refuses a folder that is not an index before any work, and says which files it skipped", () => {
+    const docsDir = path.join(root, "my-docs");
+    fs.mkdirSync(docsDir, { recursive: true });
+    fs.writeFileSync(path.join(docsDir, "a.md"), "# A\n\nSome text about honeybees.\n");
+    fs.writeFileSync(path.join(docsDir, "scan.pdf"), "%PDF-1.4");
+    fs.writeFileSync(path.join(docsDir, "logo.png"), "png");
+    const refused = cli("index", docsDir, "--out", docsDir, "--stage1", "bm25", "--lexical-models");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("is not empty and is not an index");
+    expect(fs.readdirSync(docsDir).sort()).toEqual(["a.md", "logo.png", "scan.pdf"]); // nothing touched
+    const ok = cli("index", docsDir, "--out", path.join(root, "from-docs"), "--stage1", "bm25", "--lexical-models");
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toContain("2 files skipped: .pdf ×1, .png ×1 (only .txt, .md and .jsonl are read)");
+  });
 });

@@ -386,3 +386,56 @@ describe("stage 1 kinds built by the factories", () => {
     );
   });
 });
+
+describe("save and load through the manifest", () => {
+  test("a hybrid retriever saves both parts in one folder and loads back as built, with the recorded model", async () => {
+    const built = await TwoStageRetriever.fromDocuments(DOCS, {
+      stage1Kind: "hybrid",
+      embeddings,
+      compressor: reranker,
+      recallK: 10,
+      topK: 3,
+    });
+    const dir = path.join(scratch, "hybrid-index");
+    await built.save(dir);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "two-stage.json"), "utf8"));
+    expect(manifest).toMatchObject({ stage1: "hybrid", embeddingModel: models.biEncoder, dim: 384 });
+    expect(manifest.embeddingProfile).toMatchObject({ pooling: "mean", queryPrefix: "", documentPrefix: "" });
+    // No embeddings passed: load makes them from the manifest (model and profile).
+    const loaded = await TwoStageRetriever.load(dir, { compressor: reranker, recallK: 10, topK: 3 });
+    expect(loaded.stage1Kind).toBe("hybrid");
+    const [a, b] = [await built.recall(QUERY), await loaded.recall(QUERY)];
+    expect(b.map((d) => d.metadata.n)).toEqual(a.map((d) => d.metadata.n));
+    b.forEach((d, i) => expect(d.metadata.recallScore).toBeCloseTo(a[i].metadata.recallScore as number, 9));
+    expect((await loaded.invoke(QUERY))[0].pageContent).toBe(TARGET);
+    await loaded.dispose();
+    await expect(TwoStageRetriever.load(dir, { compressor: reranker, stage1Kind: "bm25" })).rejects.toThrow(
+      /holds a hybrid stage 1, not bm25/,
+    );
+  });
+
+  test("embeddings whose dimension differs from the index are refused at load, not at the first query", async () => {
+    const dir = path.join(scratch, "dense-index");
+    await (await TwoStageRetriever.fromDocuments(DOCS, { embeddings, compressor: reranker })).save(dir);
+    const narrow = { embedQuery: async () => [1, 0, 0], embedDocuments: async (t: string[]) => t.map(() => [1, 0, 0]) };
+    await expect(
+      TwoStageRetriever.load(dir, { embeddings: narrow as unknown as TransformersEmbeddings, compressor: reranker }),
+    ).rejects.toThrow(/holds vectors of dimension 384 \(built with .*\), but these embeddings give 3/);
+  });
+
+  test("a bm25 retriever saves and loads without any embeddings", async () => {
+    const dir = path.join(scratch, "bm25-index");
+    const built = await TwoStageRetriever.fromDocuments(DOCS, {
+      stage1Kind: "bm25",
+      compressor: reranker,
+      recallK: 10,
+    });
+    await built.save(dir);
+    const loaded = await TwoStageRetriever.load(dir, { compressor: reranker, recallK: 10 });
+    expect(loaded.stage1Kind).toBe("bm25");
+    expect(loaded.vectorStore).toBeUndefined();
+    expect((await loaded.recall(QUERY)).map((d) => d.metadata.n)).toEqual(
+      (await built.recall(QUERY)).map((d) => d.metadata.n),
+    );
+  });
+});

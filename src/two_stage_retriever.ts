@@ -17,8 +17,7 @@ import {
   checkStage1Kind,
   stage1Source,
 } from "./recall/build_stage1.js";
-import { type Stage1Parts, loadStage1, saveStage1 } from "./recall/stage1_folder.js";
-import { FaissVectorStore } from "./recall/faiss_vector_store.js";
+import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "./recall/stage1_folder.js";
 import { type RecallFilter, type RecallSource, isRecallSource } from "./recall/recall_source.js";
 import { type Stage1, toRecallSource } from "./recall/to_recall_source.js";
 import { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
@@ -163,6 +162,11 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   /** Timings of the most recent retrieval. */
   lastTimings?: StageTimings;
 
+  /** The kind of a stage 1 built by the factories or `load` (`dense`, `bm25`, `hybrid`); undefined otherwise. */
+  get stage1Kind(): Stage1Kind | undefined {
+    return this.parts ? partsKind(this.parts) : undefined;
+  }
+
   private readonly stage2: Stage2;
   /** The stage-1 parts the factories or `load` built, which {@link save} writes. */
   private parts?: Stage1Parts;
@@ -303,11 +307,16 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   }
 
   /**
-   * Releases what this retriever created (the default reranker, embeddings made by a factory); models, stores and
-   * compressors you passed in are left to you. The retriever can still be used: models load again on demand.
+   * Releases what this retriever created (the default reranker, embeddings made by a factory or `load`, the FAISS
+   * index a factory or `load` built); models, stores and compressors you passed in are left to you. Models load
+   * again on demand, but a disposed FAISS index is gone: dispose a retriever built by a factory when done with it.
    */
   async dispose(): Promise<void> {
     await Promise.all(this.owned.map((part) => part.dispose?.()));
+    if (this.parts?.store) {
+      this.parts.store.dispose(); // built by a factory or load: ours to free
+      this.parts = undefined;
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { Document, type DocumentInterface } from "@langchain/core/documents";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 
 import { InvalidArgumentError } from "../errors.js";
 import { documentText, loadBeirDataset } from "../eval/beir_dataset.js";
@@ -11,32 +12,35 @@ import { Bm25Index } from "../recall/bm25/bm25_index.js";
 import { type Stage1Kind, stage1Source } from "../recall/build_stage1.js";
 import { FaissVectorStore } from "../recall/faiss_vector_store.js";
 import type { RecallSource } from "../recall/recall_source.js";
-import type { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
+import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
+import { checkSaveTarget } from "../recall/atomic_directory.js";
+import { MANIFEST_FILE, readIndexManifest } from "../recall/index_manifest.js";
+import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "../recall/stage1_folder.js";
+import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { type Explanation, TwoStageRetriever } from "../two_stage_retriever.js";
-import { type ParsedArgs, intListOption, intOption, optionalIntOption, stringOption } from "./args.js";
-import { readInputDocuments } from "./input_documents.js";
 import {
-  type ModelChoice,
-  describeModels,
-  instantiate,
-  lexicalModelsFor,
-  modelChoice,
-  prepareModels,
-} from "./models.js";
+  type ParsedArgs,
+  intListOption,
+  intOption,
+  nonNegativeIntOption,
+  optionalIntOption,
+  stringOption,
+} from "./args.js";
+import { readInputDocuments } from "./input_documents.js";
+import { type ModelChoice, describeModels, modelChoice, prepareModels } from "./models.js";
 import { Progress } from "./progress.js";
 import { renderTable, snippet } from "./table.js";
 
 /** What `index` records beside the vectors, so `query` uses the same embedding model. */
 interface IndexManifest {
   version: 1;
-  embeddingModel: string;
+  /** Absent for a BM25 stage 1. */
+  embeddingModel?: string;
   rerankerModel: string;
   lexical: boolean;
   documents: number;
   createdAt: string;
 }
-
-const MANIFEST = "two-stage.json";
 
 function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
@@ -45,7 +49,7 @@ function print(json: boolean, value: unknown, text: string): void {
 /** Embeds documents in batches with a progress bar and adds them to the store in one bulk call. */
 export async function embedInto(
   store: FaissVectorStore,
-  embeddings: TransformersEmbeddings,
+  embeddings: EmbeddingsInterface,
   docs: DocumentInterface[],
   quiet: boolean,
 ): Promise<void> {
@@ -68,79 +72,110 @@ export function announceModels(choice: ModelChoice, fallbackReason?: string): st
   return `${fallback}${describeModels(choice)}`;
 }
 
-/** Builds the stage 1 a command asked for over `docs` (ids from `metadata.docId`), with a progress bar for embedding. */
+/** Builds the stage-1 parts a command asked for over `docs` (ids from `metadata.docId`), with a progress bar for embedding. */
+export async function buildCliParts(
+  kind: Stage1Kind,
+  docs: Document[],
+  embeddings: TransformersEmbeddings,
+  quiet = false,
+): Promise<Stage1Parts> {
+  const ids = docs.map((d) => String(d.metadata.docId));
+  const parts: Stage1Parts = {};
+  if (kind !== "dense") parts.bm25 = await Bm25Index.fromDocuments(docs, {}, { ids });
+  if (kind !== "bm25") {
+    parts.store = new FaissVectorStore(embeddings);
+    await embedInto(parts.store, embeddings, docs, quiet);
+  }
+  return parts;
+}
+
+/** {@link buildCliParts} as one stage-1 source. */
 export async function buildCliStage1(
   kind: Stage1Kind,
   docs: Document[],
   embeddings: TransformersEmbeddings,
   quiet = false,
 ): Promise<RecallSource> {
-  const ids = docs.map((d) => String(d.metadata.docId));
-  const parts: { store?: FaissVectorStore; bm25?: Bm25Index } = {};
-  if (kind !== "dense") parts.bm25 = await Bm25Index.fromDocuments(docs, {}, { ids });
-  if (kind !== "bm25") {
-    parts.store = new FaissVectorStore(embeddings);
-    await embedInto(parts.store, embeddings, docs, quiet);
-  }
-  return stage1Source(parts);
+  return stage1Source(await buildCliParts(kind, docs, embeddings, quiet));
 }
 
-/** `two-stage index <inputs…> --out <dir> [--append | --rebuild]` */
+/** `two-stage index <inputs…> --out <dir> [--append | --rebuild] [--stage1 dense|bm25|hybrid]` */
 export async function indexCommand(args: ParsedArgs): Promise<void> {
   const out = stringOption(args, "out");
   if (!out) throw new InvalidArgumentError("index needs --out <dir>: where to write the index.");
   if (args.positionals.length === 0)
     throw new InvalidArgumentError("index needs input files or folders (.txt, .md, .jsonl).");
   const json = args.options.has("json");
-  const exists = fs.existsSync(path.join(out, "faiss.index"));
   const append = args.options.has("append");
-  if (append && args.options.has("rebuild")) {
+  const rebuild = args.options.has("rebuild");
+  if (append && rebuild) {
     throw new InvalidArgumentError("Pass --append (add to the index) or --rebuild (replace it), not both.");
   }
   const chunkSize = intOption(args, "chunk-size", 1000);
-  const chunkOverlap = intOption(args, "chunk-overlap", 100);
+  const chunkOverlap = nonNegativeIntOption(args, "chunk-overlap", 100);
   if (chunkOverlap >= chunkSize) {
     throw new InvalidArgumentError(
       `--chunk-overlap (${chunkOverlap}) must be smaller than --chunk-size (${chunkSize}); e.g. --chunk-overlap ${Math.floor(chunkSize / 10)}.`,
     );
   }
-  if (exists && !append && !args.options.has("rebuild")) {
+  const existing = readIndexManifest(path.resolve(out));
+  const exists = existing !== undefined || fs.existsSync(path.join(out, "faiss.index"));
+  if (exists && !append && !rebuild) {
     throw new InvalidArgumentError(
       `${out} already holds an index. Pass --append to add to it or --rebuild to replace it.`,
     );
   }
+  if (append && !exists) throw new InvalidArgumentError(`--append: ${out} holds no index to add to.`);
+  // Refuse a target that is not ours before any embedding work (save checks again).
+  checkSaveTarget(out, { markerSets: [["faiss.index", "docstore.json"], [MANIFEST_FILE]], kind: "index" });
   const started = performance.now();
   const docs = await readInputDocuments(args.positionals, chunkSize, chunkOverlap);
-  const previous: Partial<IndexManifest> = exists && append ? readManifest(out) : {};
-  let choice = modelChoice(args, previous);
-  if (args.options.has("lexical-models") && !append) {
-    choice = { ...choice, ...lexicalModelsFor(docs.map((d) => d.pageContent)), lexical: true };
+  const texts = docs.map((d) => d.pageContent);
+  let parts: Stage1Parts;
+  let choice: ModelChoice & { stage1: Stage1Kind };
+  if (append) {
+    const recorded = existing as Partial<IndexManifest> | undefined;
+    choice = { ...modelChoice(args, recorded), stage1: (existing?.stage1 as Stage1Kind | undefined) ?? "dense" };
+    const flagged = stringOption(args, "embedding-model");
+    const loaded = await loadStage1(out, {
+      embeddings: flagged ? new TransformersEmbeddings({ model: flagged, offline: choice.offline }) : undefined,
+    });
+    parts = loaded.parts;
+    if (!json) process.stderr.write(`${describeModels(choice)}\n`);
+    const ids = docs.map((d) => String(d.metadata.docId));
+    await parts.bm25?.addDocuments(docs, { ids });
+    if (parts.store) await embedInto(parts.store, parts.store.embeddings, docs, false);
+    await loaded.createdEmbeddings?.dispose();
+  } else {
+    const prepared = await prepareModels(args, texts);
+    choice = prepared.choice;
+    if (!json) process.stderr.write(`${announceModels(choice, prepared.fallbackReason)}\n`);
+    parts = await buildCliParts(choice.stage1, docs, prepared.embeddings);
+    await Promise.all([prepared.embeddings.dispose(), prepared.reranker.dispose()]);
   }
-  if (!json) process.stderr.write(`${describeModels(choice)}\n`);
-  const { embeddings } = instantiate(choice);
-  const store = exists && append ? await FaissVectorStore.load(out, embeddings) : new FaissVectorStore(embeddings);
-  await embedInto(store, embeddings, docs, false);
+  const size = parts.store?.size ?? parts.bm25?.size ?? 0;
   const manifest: IndexManifest = {
     version: 1,
-    embeddingModel: choice.embeddingModel,
+    ...(parts.store ? { embeddingModel: choice.embeddingModel } : {}),
     rerankerModel: choice.rerankerModel,
     lexical: choice.lexical,
-    documents: store.size,
+    documents: size,
     createdAt: new Date().toISOString(),
   };
-  await store.save(out, { extraFiles: { [MANIFEST]: `${JSON.stringify(manifest, null, 2)}\n` } });
-  await embeddings.dispose();
-  const summary = { out, added: docs.length, dim: store.dim, ms: Math.round(performance.now() - started), ...manifest };
+  await saveStage1(out, parts, { ...manifest });
+  const summary = {
+    out,
+    added: docs.length,
+    stage1: partsKind(parts),
+    dim: parts.store?.dim,
+    ms: Math.round(performance.now() - started),
+    ...manifest,
+  };
   print(
     json,
     summary,
-    `Indexed ${docs.length} chunks into ${out} (${store.size} in all, dimension ${store.dim}) in ${(summary.ms / 1000).toFixed(1)} s.`,
+    `Indexed ${docs.length} chunks into ${out} (${size} in all; stage 1: ${summary.stage1}${parts.store ? `, dimension ${parts.store.dim}` : ""}) in ${(summary.ms / 1000).toFixed(1)} s.`,
   );
-}
-
-function readManifest(dir: string): Partial<IndexManifest> {
-  const file = path.join(dir, MANIFEST);
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as IndexManifest) : {};
 }
 
 /** Renders what each stage did for one query: the returned documents, in order, with both ranks and scores. */
@@ -182,35 +217,46 @@ function explanationJson(explanation: Explanation): unknown {
   };
 }
 
-/** Loads an index folder written by `index` as a retriever, with the models its manifest names. */
+/**
+ * Loads an index folder written by `index` (or a FaissStore / FaissVectorStore folder) as a retriever, as its manifest
+ * describes it: the stage-1 kind, the embedding model and profile, the reranker. Flags override the models.
+ */
 export async function openIndex(
   dir: string,
   args: ParsedArgs,
 ): Promise<{ retriever: TwoStageRetriever; choice: ModelChoice; loadMs: number }> {
-  if (!fs.existsSync(path.join(dir, "faiss.index"))) {
+  const manifest = readIndexManifest(path.resolve(dir)) as
+    (Partial<IndexManifest> & { stage1?: Stage1Kind }) | undefined;
+  if (!manifest && !fs.existsSync(path.join(dir, "faiss.index"))) {
     throw new InvalidArgumentError(
-      `${dir} is not an index folder (no faiss.index). Create one with: two-stage index <files> --out ${dir}`,
+      `${dir} is not an index folder (no two-stage.json or faiss.index). Create one with: two-stage index <files> --out ${dir}`,
     );
   }
-  const manifest = readManifest(dir);
-  if (!manifest.embeddingModel && !args.options.has("embedding-model")) {
+  const flagged = stringOption(args, "embedding-model");
+  if (manifest?.stage1 !== "bm25" && !manifest?.embeddingModel && !flagged) {
     throw new InvalidArgumentError(
       `${dir} has no two-stage.json naming the embedding model it was built with (a folder written by FaissStore or ` +
         "by hand). Pass the same model with --embedding-model <id|dir>; querying with another model returns noise.",
     );
   }
-  const choice = modelChoice(args, manifest);
-  const { embeddings, reranker } = instantiate(choice);
+  const choice = modelChoice(args, manifest ?? {});
+  const reranker = new CrossEncoderCompressor({ model: choice.rerankerModel, offline: choice.offline });
   const started = performance.now();
   const retriever = await TwoStageRetriever.load(dir, {
-    embeddings,
+    embeddings: flagged ? new TransformersEmbeddings({ model: flagged, offline: choice.offline }) : undefined,
     compressor: reranker,
+    stage1Kind: choice.stage1,
     recallK: optionalIntOption(args, "recall-k"),
     topK: optionalIntOption(args, "top-k"),
   });
-  // Load both models now (first use), so the stage timings of the query measure the stages, not the loading.
-  await Promise.all([embeddings.embedQuery("warm-up"), reranker.score("warm-up", ["warm-up"])]);
-  return { retriever, choice, loadMs: performance.now() - started };
+  // Load the reranker now (the embeddings were loaded by the dimension check), so the stage timings of the query
+  // measure the stages, not the loading.
+  await reranker.score("warm-up", ["warm-up"]);
+  return {
+    retriever,
+    choice: { ...choice, stage1: retriever.stage1Kind ?? choice.stage1 },
+    loadMs: performance.now() - started,
+  };
 }
 
 /** `two-stage query <index> "question" [--recall-k N] [--top-k N]` */
@@ -221,7 +267,7 @@ export async function queryCommand(args: ParsedArgs): Promise<void> {
     throw new InvalidArgumentError('query needs an index folder and a question: two-stage query <index> "question"');
   const json = args.options.has("json");
   const { retriever, choice, loadMs } = await openIndex(dir, args);
-  if (!json) process.stderr.write(`${describeModels(choice)}\n`);
+  process.stderr.write(`${describeModels(choice)}\n`);
   const explanation = await retriever.explain(question);
   print(
     json,

@@ -9,9 +9,13 @@ import { documentText } from "../eval/beir_dataset.js";
 
 const TEXT_EXTENSIONS = new Set([".txt", ".md", ".markdown"]);
 
-/** Files named on the command line, folders expanded (recursively) to their .txt/.md/.jsonl files, sorted. */
-export function expandInputs(inputs: string[]): string[] {
+/**
+ * Files named on the command line, folders expanded (recursively) to their .txt/.md/.jsonl files, sorted; and the
+ * files left out (other extensions), which the caller reports.
+ */
+export function expandInputs(inputs: string[]): { files: string[]; unsupported: string[] } {
   const files: string[] = [];
+  const unsupported: string[] = [];
   const visit = (entry: string) => {
     if (!fs.existsSync(entry)) throw new InvalidArgumentError(`Input '${entry}' does not exist.`);
     if (fs.statSync(entry).isDirectory()) {
@@ -20,12 +24,29 @@ export function expandInputs(inputs: string[]): string[] {
     }
     const ext = path.extname(entry).toLowerCase();
     if (TEXT_EXTENSIONS.has(ext) || ext === ".jsonl") files.push(entry);
+    else unsupported.push(entry);
   };
   inputs.forEach(visit);
   if (files.length === 0) {
-    throw new InvalidArgumentError(`No .txt, .md or .jsonl files in: ${inputs.join(", ")}.`);
+    throw new InvalidArgumentError(
+      `No .txt, .md or .jsonl files in: ${inputs.join(", ")}${unsupported.length ? ` (${describeSkipped(unsupported)})` : ""}.`,
+    );
   }
-  return files;
+  return { files, unsupported };
+}
+
+/** "3 files skipped: .pdf ×2, .png ×1 (only .txt, .md and .jsonl are read)". */
+function describeSkipped(unsupported: string[]): string {
+  const counts = new Map<string, number>();
+  for (const file of unsupported) {
+    const ext = path.extname(file).toLowerCase() || "(no extension)";
+    counts.set(ext, (counts.get(ext) ?? 0) + 1);
+  }
+  const parts = [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([ext, n]) => `${ext} ×${n}`)
+    .join(", ");
+  return `${unsupported.length} file${unsupported.length === 1 ? "" : "s"} skipped: ${parts} (only .txt, .md and .jsonl are read)`;
 }
 
 /**
@@ -101,7 +122,9 @@ export async function readInputDocuments(
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   const splitter = new RecursiveCharacterTextSplitter({ chunkSize, chunkOverlap });
   const docs: Document[] = [];
-  for (const file of expandInputs(inputs)) {
+  const { files, unsupported } = expandInputs(inputs);
+  if (unsupported.length > 0) warn(`${describeSkipped(unsupported)}.`);
+  for (const file of files) {
     const source = path.relative(process.cwd(), file) || file;
     if (path.extname(file).toLowerCase() === ".jsonl") {
       for (const { row, line } of readJsonlRecords(file)) {
