@@ -333,6 +333,7 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
   const topK = intOption(args, "top-k", 10);
   const maxQueries = args.options.has("max-queries") ? intOption(args, "max-queries", 1) : undefined;
   const oracleMaxCorpus = args.options.has("oracle-max-corpus") ? intOption(args, "oracle-max-corpus", 1) : 0;
+  const latencyQueries = nonNegativeIntOption(args, "latency-queries", 20);
   const started = performance.now();
   const dataset = loadBeirDataset(datasetDir);
   // Documents with no text cannot be embedded for cosine search (and cannot answer anything): left out, counted.
@@ -360,6 +361,7 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
     topK,
     maxQueries: total,
     oracleMaxCorpus,
+    latencyQueries,
     onProgress: () => progress.tick(),
   });
   const runOut = stringOption(args, "run-out");

@@ -73,11 +73,21 @@ ${MODEL_HELP}`,
   --recall-k <list>          comma-separated recallK values to sweep (default 10,20,50,100,200)
   --top-k <n>                nDCG@n and MRR@n after reranking (default 10; at most the largest --recall-k)
   --max-queries <n>          evaluate the first n judged queries
+  --latency-queries <n>      time real reranks at each recallK on the first n queries (default 20; 0: none)
   --run-out <prefix>         write TREC run files <prefix>.stage1.run and <prefix>.stage2.recall<K>.run
   --oracle-max-corpus <n>    also compare with reranking the whole corpus, for corpora of at most n documents
 
 ${MODEL_HELP}`,
-    valued: [...MODEL_VALUED, "dataset", "recall-k", "top-k", "max-queries", "run-out", "oracle-max-corpus"],
+    valued: [
+      ...MODEL_VALUED,
+      "dataset",
+      "recall-k",
+      "top-k",
+      "max-queries",
+      "latency-queries",
+      "run-out",
+      "oracle-max-corpus",
+    ],
     flags: MODEL_FLAGS,
     run: evalCommand,
   },
