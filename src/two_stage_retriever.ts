@@ -228,7 +228,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     docs: DocumentInterface[],
     params: TwoStageRetrieverFactoryParams = {},
   ): Promise<TwoStageRetriever> {
-    const { embeddings, filterOverFetch, bm25, fusion, stage1Kind = "dense", ...rest } = params;
+    const { embeddings, filterOverFetch, bm25, fusion, denseWeight, stage1Kind = "dense", ...rest } = params;
     checkStage1Kind(stage1Kind, "stage1Kind");
     const owned = embeddings || stage1Kind === "bm25" ? undefined : new TransformersEmbeddings();
     const built = await buildStage1(stage1Kind, docs, {
@@ -236,6 +236,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
       filterOverFetch,
       bm25,
       fusion,
+      denseWeight,
     });
     const retriever = new TwoStageRetriever({ ...rest, stage1: built.source, vectorStore: built.store });
     retriever.parts = { store: built.store, bm25: built.bm25 };
@@ -259,7 +260,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
    * manifest loads as a dense stage 1 with the default embedding model.
    */
   static async load(directory: string, params: TwoStageRetrieverFactoryParams = {}): Promise<TwoStageRetriever> {
-    const { embeddings, filterOverFetch, bm25, fusion, stage1Kind, ...rest } = params;
+    const { embeddings, filterOverFetch, bm25, fusion, denseWeight, stage1Kind, ...rest } = params;
     const loaded = await loadStage1(directory, { embeddings, filterOverFetch, bm25 });
     if (stage1Kind !== undefined && checkStage1Kind(stage1Kind, "stage1Kind") !== loaded.kind) {
       await loaded.createdEmbeddings?.dispose();
@@ -270,7 +271,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     }
     const retriever = new TwoStageRetriever({
       ...rest,
-      stage1: stage1Source(loaded.parts, { fusion }),
+      stage1: stage1Source(loaded.parts, { fusion, denseWeight }),
       vectorStore: loaded.parts.store,
     });
     retriever.parts = loaded.parts;

@@ -134,6 +134,54 @@ function indexEntry(manifest: Record<string, unknown> | undefined, file: string)
   return entry as IndexManifestEntry;
 }
 
+/**
+ * Splits `save`'s `extraFiles` into the caller's manifest fields (a `two-stage.json` entry, a JSON object) and the
+ * other files (plain names, text content; never the store's own files, a path or a dot file).
+ */
+function parseExtraFiles(extraFiles: Record<string, string>): {
+  callerManifest: Record<string, unknown>;
+  extras: [string, string][];
+} {
+  if (typeof extraFiles !== "object" || extraFiles === null) {
+    throw new InvalidArgumentError(
+      `extraFiles must be an object of file name → text; got ${describeValue(extraFiles)}.`,
+    );
+  }
+  let callerManifest: Record<string, unknown> = {};
+  const extras: [string, string][] = [];
+  for (const [name, content] of Object.entries(extraFiles)) {
+    const base = path.basename(name);
+    if (
+      typeof content !== "string" ||
+      base !== name ||
+      [INDEX_FILE, DOCSTORE_FILE].includes(base) ||
+      base.startsWith(".") ||
+      base.startsWith("data-")
+    ) {
+      throw new InvalidArgumentError(
+        `extraFiles['${name}'] must be a plain file name (not ${INDEX_FILE}, ${DOCSTORE_FILE}, a path or a dot file) with text content.`,
+      );
+    }
+    if (base === MANIFEST_FILE) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(content);
+      } catch {
+        parsed = undefined;
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new InvalidArgumentError(
+          `extraFiles['${MANIFEST_FILE}'] must be a JSON object; its fields are merged into the manifest.`,
+        );
+      }
+      callerManifest = parsed as Record<string, unknown>;
+    } else {
+      extras.push([base, content]);
+    }
+  }
+  return { callerManifest, extras };
+}
+
 function checkDocument(doc: unknown, at: string): asserts doc is DocumentInterface {
   if (typeof doc !== "object" || doc === null) {
     throw new InvalidArgumentError(`${at} is ${describeValue(doc)}, not a Document. Pass { pageContent, metadata }.`);
@@ -446,44 +494,7 @@ export class FaissVectorStore extends VectorStore {
     if (!this.index || this.dimension === undefined) {
       throw new IndexError("Nothing to save: the store is empty. Add documents first.");
     }
-    const extraFiles = options?.extraFiles ?? {};
-    if (typeof extraFiles !== "object" || extraFiles === null) {
-      throw new InvalidArgumentError(
-        `extraFiles must be an object of file name → text; got ${describeValue(extraFiles)}.`,
-      );
-    }
-    let callerManifest: Record<string, unknown> = {};
-    const extras: [string, string][] = [];
-    for (const [name, content] of Object.entries(extraFiles)) {
-      const base = path.basename(name);
-      if (
-        typeof content !== "string" ||
-        base !== name ||
-        [INDEX_FILE, DOCSTORE_FILE].includes(base) ||
-        base.startsWith(".") ||
-        base.startsWith("data-")
-      ) {
-        throw new InvalidArgumentError(
-          `extraFiles['${name}'] must be a plain file name (not ${INDEX_FILE}, ${DOCSTORE_FILE}, a path or a dot file) with text content.`,
-        );
-      }
-      if (base === MANIFEST_FILE) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(content);
-        } catch {
-          parsed = undefined;
-        }
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-          throw new InvalidArgumentError(
-            `extraFiles['${MANIFEST_FILE}'] must be a JSON object; its fields are merged into the manifest.`,
-          );
-        }
-        callerManifest = parsed as Record<string, unknown>;
-      } else {
-        extras.push([base, content]);
-      }
-    }
+    const { callerManifest, extras } = parseExtraFiles(options?.extraFiles ?? {});
     let previous: string | undefined;
     try {
       previous = indexEntry(readIndexManifest(target), path.join(target, MANIFEST_FILE))?.data;
