@@ -22,6 +22,7 @@ import { startRun } from "../callbacks.js";
 import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import { LruCache } from "./lru_cache.js";
+import { documentTokens } from "./token_cache.js";
 import { modelInputs } from "./model_inputs.js";
 import {
   type EncodedPair,
@@ -130,6 +131,8 @@ export interface RerankStats {
   texts: number;
   pairs: number;
   batches: number;
+  /** Padded tokens sent to the model (rows × columns over the batches). */
+  tokens: number;
   cacheHits: number;
   /** Time spent tokenizing and batching (on the event loop). */
   prepareMs: number;
@@ -140,7 +143,8 @@ export interface RerankStats {
   totalMs: number;
 }
 
-const YIELD_EVERY = 4;
+/** Tokenization yields to the event loop once a slice has run this long (one document past it at most). */
+const SLICE_MS = 5;
 /** Characters per token assumed when tokenizing only a document's head (generous: English averages ~4.5). */
 const CHARS_PER_TOKEN_BOUND = 8;
 
@@ -331,11 +335,11 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     let maxBlockMs = 0;
     let sliceStart = performance.now();
     for (let i = 0; i < texts.length; i++) {
-      const docIds = tokenizer.encode(texts[i], null, { add_special_tokens: false });
+      const docIds = documentTokens(tokenizer, texts[i]);
       const windows =
         this.longDocuments === "maxPassage" ? passageWindows(docIds, budget, overlap) : [docIds.slice(0, budget)];
       for (const window of windows) pairs.push(encodePair(template, queryIds, window, i));
-      if ((i + 1) % YIELD_EVERY === 0) {
+      if (performance.now() - sliceStart >= SLICE_MS) {
         maxBlockMs = Math.max(maxBlockMs, performance.now() - sliceStart);
         await new Promise((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
@@ -422,6 +426,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       texts: texts.length,
       pairs,
       batches: batches.length,
+      tokens: batches.reduce((sum, batch) => sum + batch.rows * batch.columns, 0),
       cacheHits,
       prepareMs,
       maxBlockMs,
@@ -559,7 +564,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
 }
 
 /** Throws unless `documents` is an array of objects with a string `pageContent`. */
-function checkDocuments(documents: readonly DocumentInterface[]): void {
+export function checkDocuments(documents: readonly DocumentInterface[]): void {
   if (!Array.isArray(documents)) {
     throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`, {
       argument: "documents",
