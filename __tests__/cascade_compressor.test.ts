@@ -139,8 +139,8 @@ describe("CascadeCompressor", () => {
 
   test("works as a plain compressor in ContextualCompressionRetriever", async () => {
     class ListRetriever extends BaseRetriever {
-      lc_namespace = ["test"];
-      async _getRelevantDocuments(): Promise<DocumentInterface[]> {
+      override lc_namespace = ["test"];
+      override async _getRelevantDocuments(): Promise<DocumentInterface[]> {
         return docs();
       }
     }
