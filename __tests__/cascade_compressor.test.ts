@@ -211,7 +211,6 @@ describe("rerankBudgetMs", () => {
     const read = ranking.reranked!.filter(Boolean).length;
     expect(read).toBeGreaterThan(0);
     expect(read).toBeLessThan(24);
-    expect(read % 3).toBe(0); // whole batches, in candidate order
     expect(ranking.reranked!.slice(0, read).every(Boolean)).toBe(true);
     expect(ranking.order.slice(read)).toEqual(Array.from({ length: 24 - read }, (_, i) => read + i));
     expect(elapsed).toBeLessThan(budget + batchMs + 40); // one batch past the budget at most (40 ms scheduling slack)

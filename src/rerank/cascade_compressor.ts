@@ -47,9 +47,10 @@ export interface CascadeCompressorParams {
   /**
    * Latency budget of a rerank, in milliseconds. From a running estimate of each stage's cost per token on this
    * machine, each stage reads only the prefix of its candidates that fits (a stage before the last leaves room for
-   * the later ones), one batch at a time in candidate order; candidates the last stage did not read follow the
-   * reranked ones in the order they came in, marked `reranked: false`. No batch starts after the budget is spent,
-   * so a rerank exceeds it by at most one batch; the first batch a stage ever runs is always run (it calibrates the
+   * the predicted cost of the later ones), one batch at a time in candidate order, each batch sized to what still
+   * fits; candidates the last stage did not read follow the reranked ones in the order they came in, marked
+   * `reranked: false`. No batch starts after the budget is spent, so a rerank exceeds it by at most one batch (by
+   * less when the estimate is right); the first batch a reranker ever runs is run whole (it calibrates the
    * estimate).
    * @default undefined (no budget: every candidate is read)
    */
@@ -336,7 +337,7 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
 
   /**
    * One stage's scores of `docs`: from the memo where it has them; else all at once without a budget; else batch by
-   * batch in candidate order while the estimate says the next batch (plus `reserveMs` for later stages) fits.
+   * batch in candidate order, each batch cut to what the estimate says fits (with `reserveMs` left for later stages).
    */
   private async scoreStage(
     reranker: CrossEncoderCompressor,
@@ -359,19 +360,24 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
     if (deadline === undefined) return { scores: await this.timedScore(reranker, docs, query) };
     const estimator = costEstimatorOf(reranker);
     const scores: number[] = [];
-    for (let start = 0; start < docs.length; start += reranker.batchSize) {
-      const now = performance.now();
-      if (now >= deadline) break;
-      const chunk = docs.slice(start, start + reranker.batchSize);
-      if (estimator.msPerToken !== undefined) {
-        const { batches } = await reranker.encodeBatches(
-          query,
-          chunk.map((doc) => doc.pageContent),
-        );
-        const predicted = estimator.predict(batches.reduce((sum, b) => sum + b.rows * b.columns, 0))!;
-        if (performance.now() + predicted + reserveMs > deadline) break;
+    while (scores.length < docs.length && performance.now() < deadline) {
+      let size = Math.min(reranker.batchSize, docs.length - scores.length);
+      const perPair = estimator.predictPairs(1);
+      if (perPair !== undefined) {
+        // Size the batch to what the estimate says still fits, then check it on the real padded token count.
+        size = Math.min(size, Math.floor((deadline - performance.now() - reserveMs) / perPair));
+        while (size >= 1) {
+          const { batches } = await reranker.encodeBatches(
+            query,
+            docs.slice(scores.length, scores.length + size).map((doc) => doc.pageContent),
+          );
+          const predicted = estimator.predict(batches.reduce((sum, b) => sum + b.rows * b.columns, 0))!;
+          if (performance.now() + predicted + reserveMs <= deadline) break;
+          size = Math.floor(size / 2);
+        }
+        if (size < 1) break;
       }
-      scores.push(...(await this.timedScore(reranker, chunk, query)));
+      scores.push(...(await this.timedScore(reranker, docs.slice(scores.length, scores.length + size), query)));
     }
     return { scores };
   }
