@@ -405,7 +405,10 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     const prepareMs = performance.now() - prepareStarted;
     const best = new Array<number>(pending.length).fill(-Infinity);
     let modelMs = 0;
-    for (const batch of batches) {
+    for (const [b, batch] of batches.entries()) {
+      // ONNX Runtime (node, 1.14) runs a session synchronously from process.nextTick, so consecutive batches would
+      // hold the event loop for the whole rerank: let other work in between.
+      if (b > 0) await new Promise((resolve) => setImmediate(resolve));
       const modelStarted = performance.now();
       const { logits } = await loaded.model(modelInputs(batch, loaded));
       modelMs += performance.now() - modelStarted;
