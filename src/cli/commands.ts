@@ -12,6 +12,7 @@ import type { TransformersEmbeddings } from "../recall/transformers_embeddings.j
 import { type Explanation, TwoStageRetriever } from "../two_stage_retriever.js";
 import { type ParsedArgs, intListOption, intOption, optionalIntOption, stringOption } from "./args.js";
 import { readInputDocuments } from "./input_documents.js";
+import { renderKeepSweep } from "./keep_sweep_table.js";
 import { type ModelChoice, describeModels, instantiate, lexicalModelsFor, modelChoice } from "./models.js";
 import { Progress } from "./progress.js";
 import { renderTable, snippet } from "./table.js";
@@ -132,6 +133,7 @@ function explanationJson(explanation: Explanation): unknown {
       rerankRank: c.rerankRank,
       relevanceScore: c.relevanceScore,
       dropped: c.dropped,
+      stages: c.stages,
       returned: c.returned,
       docId: c.document.metadata.docId,
       text: c.document.pageContent,
@@ -207,6 +209,7 @@ export function renderReport(report: EvaluationReport): string {
       : "",
     `Recommendation: recallK = ${rec.recallK} (nDCG@${report.topK} ${rec.ndcg.toFixed(4)}, within 0.005 of the best ${rec.bestNdcg.toFixed(4)}; ` +
       `p50 latency ${rec.latencyP50Ms.toFixed(0)} ms per query).`,
+    report.keepSweep ? renderKeepSweep(report.keepSweep, report.topK) : "",
     `Wall time: ${(report.wallMs / 1000).toFixed(1)} s.`,
   ]
     .filter(Boolean)
@@ -261,6 +264,7 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
     topK,
     maxQueries: total,
     oracleMaxCorpus,
+    keeps: choice.thenModel !== undefined ? (choice.keeps ?? [10, 20, 50]) : undefined,
     onProgress: () => progress.tick(),
   });
   const runOut = stringOption(args, "run-out");

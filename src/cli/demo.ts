@@ -48,7 +48,7 @@ export async function demoCommand(offline: boolean): Promise<void> {
   try {
     if (!offline) await checkHub();
     await models.embeddings.embedQuery("probe");
-    await models.reranker.score("probe", ["probe"]);
+    await models.reranker.compressDocuments([{ pageContent: "probe", metadata: {} }], "probe");
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 160);
     await Promise.all([models.embeddings.dispose(), models.reranker.dispose()]);

@@ -4,13 +4,15 @@ import os from "node:os";
 import path from "node:path";
 
 import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RERANKER_MODEL } from "../defaults.js";
+import { InvalidArgumentError } from "../errors.js";
+import { CascadeCompressor, DEFAULT_CASCADE_KEEP } from "../rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../testing/index.js";
-import { type ParsedArgs, stringOption } from "./args.js";
+import { type ParsedArgs, intListOption, optionalIntOption, stringOption } from "./args.js";
 
 /** The model flags every command takes. */
-export const MODEL_VALUED_OPTIONS = ["embedding-model", "reranker-model"] as const;
+export const MODEL_VALUED_OPTIONS = ["embedding-model", "reranker-model", "then", "keep", "rerank-budget-ms"] as const;
 export const MODEL_FLAG_OPTIONS = ["offline", "lexical-models"] as const;
 
 /** Which models a command uses, as names (hub ids or directories). */
@@ -20,6 +22,12 @@ export interface ModelChoice {
   offline: boolean;
   /** True when these are the project's lexical test models, not real ones. */
   lexical: boolean;
+  /** `--then`: a cascade's second reranker, reordering what `rerankerModel` keeps. */
+  thenModel?: string;
+  /** `--keep`: what the first reranker of a cascade keeps (`eval` sweeps every value given). */
+  keeps?: number[];
+  /** `--rerank-budget-ms`: stage 2's latency budget. */
+  rerankBudgetMs?: number;
 }
 
 /**
@@ -47,22 +55,58 @@ export function modelChoice(args: ParsedArgs, fallback: Partial<ModelChoice> = {
     rerankerModel: stringOption(args, "reranker-model") ?? fallback.rerankerModel ?? DEFAULT_RERANKER_MODEL,
     offline: args.options.has("offline") || fallback.offline === true,
     lexical: fallback.lexical === true,
+    ...cascadeChoice(args),
   };
 }
 
-/** Instantiates the models (nothing loads until first use). */
+/** `--then <model> [--keep N] [--rerank-budget-ms N]`: the cascade flags, checked together. */
+function cascadeChoice(args: ParsedArgs): Pick<ModelChoice, "thenModel" | "keeps" | "rerankBudgetMs"> {
+  const thenModel = stringOption(args, "then");
+  const keeps = args.options.has("keep") ? intListOption(args, "keep", []) : undefined;
+  if (keeps !== undefined && thenModel === undefined) {
+    throw new InvalidArgumentError(
+      "--keep sets how many candidates the first reranker of a cascade passes on; add --then <model> for the second " +
+        "reranker, e.g. --reranker-model Xenova/ms-marco-TinyBERT-L-2-v2 --then Xenova/ms-marco-MiniLM-L-6-v2 --keep 20.",
+    );
+  }
+  return { thenModel, keeps, rerankBudgetMs: optionalIntOption(args, "rerank-budget-ms") };
+}
+
+/**
+ * Instantiates the models (nothing loads until first use). With `--then`, stage 2 is a cascade: the reranker model
+ * scores every candidate and keeps the first `--keep` value (default 20), the `--then` model orders those; with
+ * `--rerank-budget-ms`, stage 2 reads only what fits the budget.
+ */
 export function instantiate(choice: ModelChoice): {
   embeddings: TransformersEmbeddings;
-  reranker: CrossEncoderCompressor;
+  reranker: CrossEncoderCompressor | CascadeCompressor;
 } {
+  const first = new CrossEncoderCompressor({ model: choice.rerankerModel, offline: choice.offline });
+  const reranker =
+    choice.thenModel !== undefined || choice.rerankBudgetMs !== undefined
+      ? new CascadeCompressor({
+          stages: [
+            { reranker: first, keep: choice.keeps?.[0] ?? DEFAULT_CASCADE_KEEP },
+            ...(choice.thenModel !== undefined
+              ? [{ reranker: new CrossEncoderCompressor({ model: choice.thenModel, offline: choice.offline }) }]
+              : []),
+          ],
+          rerankBudgetMs: choice.rerankBudgetMs,
+        })
+      : first;
   return {
     embeddings: new TransformersEmbeddings({ model: choice.embeddingModel, offline: choice.offline }),
-    reranker: new CrossEncoderCompressor({ model: choice.rerankerModel, offline: choice.offline }),
+    reranker,
   };
 }
 
 /** A one-line description of the models, marking lexical stand-ins clearly. */
 export function describeModels(choice: ModelChoice): string {
   const tag = choice.lexical ? " [LEXICAL TEST MODELS: word-overlap stand-ins, not real model quality]" : "";
-  return `embeddings: ${choice.embeddingModel}; reranker: ${choice.rerankerModel}${tag}`;
+  const cascade =
+    choice.thenModel !== undefined
+      ? ` → keep ${choice.keeps?.join("/") ?? DEFAULT_CASCADE_KEEP} → ${choice.thenModel}`
+      : "";
+  const budget = choice.rerankBudgetMs !== undefined ? `; rerank budget ${choice.rerankBudgetMs} ms` : "";
+  return `embeddings: ${choice.embeddingModel}; reranker: ${choice.rerankerModel}${cascade}${budget}${tag}`;
 }
