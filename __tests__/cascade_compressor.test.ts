@@ -6,6 +6,7 @@ import { AutoTokenizer, type Tensor } from "@xenova/transformers";
 
 import {
   CascadeCompressor,
+  CostEstimator,
   CrossEncoderCompressor,
   InvalidArgumentError,
   TokenCache,
@@ -186,6 +187,18 @@ describe("CascadeCompressor", () => {
 });
 
 describe("rerankBudgetMs", () => {
+  test("the cost estimate is a running mean per token and per pair; nothing is predicted before an observation", () => {
+    const estimator = new CostEstimator(0.5);
+    expect(estimator.predict(100)).toBeUndefined();
+    estimator.observe(1000, 100, 10); // 0.1 ms/token, 100 tokens/pair
+    expect(estimator.predict(500)).toBeCloseTo(50, 10);
+    expect(estimator.predictPairs(2)).toBeCloseTo(20, 10);
+    estimator.observe(1000, 300, 10); // 0.3 ms/token: the mean moves halfway
+    expect(estimator.msPerToken).toBeCloseTo(0.2, 10);
+    estimator.observe(0, 50, 0); // nothing was run (cache hits): ignored
+    expect(estimator.observations).toBe(2);
+  });
+
   /** The lexical model, slowed to `delayMs` per model call (asynchronously: the event loop stays free). */
   async function slowReranker(delayMs: number): Promise<CrossEncoderCompressor> {
     const { tokenizer, sequenceModel } = await countingCrossEncoder(models.crossEncoder);
