@@ -109,7 +109,8 @@ export function renderExplanation(explanation: Explanation, scoreKind: string): 
     const c = explanation.candidates[(doc.metadata.recallRank as number) - 1];
     return [
       i + 1,
-      `${c.recallRank} → ${c.rerankRank ?? "-"}`,
+      // With a cascade, every stage's rank: stage 1 → cascade stage 1 → … → final.
+      [c.recallRank, ...(c.stages?.slice(0, -1).map((stage) => stage.rank) ?? []), c.rerankRank ?? "-"].join(" → "),
       c.recallScore.toFixed(3),
       c.relevanceScore === undefined ? "-" : c.relevanceScore.toFixed(3),
       snippet(c.document.pageContent),
