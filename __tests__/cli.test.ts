@@ -3,12 +3,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+import { buildLexicalCrossEncoder } from "../src/testing/index.js";
+import { TEST_CORPUS } from "./support/corpus.js";
 import { writeTestDataset } from "./support/dataset.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-cli-"));
 const datasetDir = path.join(root, "tiny");
 writeTestDataset(datasetDir);
 const indexDir = path.join(root, "index");
+const thenModel = path.join(root, "then-cross-encoder");
+buildLexicalCrossEncoder(thenModel, { corpus: TEST_CORPUS });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -98,6 +102,31 @@ describe("two-stage CLI", () => {
     const table = cli("eval", "--dataset", datasetDir, "--lexical-models", "--recall-k", "2,24", "--top-k", "3");
     expect(table.stdout).toMatch(/recallK\s+nDCG@3\s+MRR@3\s+Recall@recallK/);
     expect(table.stdout).toMatch(/Recommendation: recallK = \d+/);
+  });
+
+  test("eval with a cascade (--then, --keep list) prints the keep sweep and recommends a keep", () => {
+    const { status, stdout, stderr } = cli(
+      "eval",
+      "--dataset",
+      datasetDir,
+      "--lexical-models",
+      "--then",
+      thenModel,
+      "--recall-k",
+      "24",
+      "--top-k",
+      "3",
+      "--keep",
+      "3,24",
+    );
+    expect(stderr).toMatch(/→ keep 3\/24 →/);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/Cascade at recallK 24/);
+    expect(stdout).toMatch(/\n.*\b3\b.*\n.*\b24\b.*\n.*full/);
+    expect(stdout).toMatch(/Recommendation: (keep = \d+|no keep)/);
+    const lonely = cli("eval", "--dataset", datasetDir, "--lexical-models", "--keep", "5");
+    expect(lonely.status).toBe(1);
+    expect(lonely.stderr).toContain("add --then <model>");
   });
 
   test("bad flags are refused with the list of options", () => {

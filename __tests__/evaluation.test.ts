@@ -2,7 +2,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { CrossEncoderCompressor, FaissVectorStore, TransformersEmbeddings, TwoStageRetriever } from "../src/index.js";
+import {
+  CascadeCompressor,
+  CrossEncoderCompressor,
+  FaissVectorStore,
+  InvalidArgumentError,
+  TransformersEmbeddings,
+  TwoStageRetriever,
+} from "../src/index.js";
 import { documentText, loadBeirDataset } from "../src/eval/beir_dataset.js";
 import { evaluate } from "../src/eval/evaluate.js";
 import { formatTrecRun } from "../src/eval/trec_run.js";
@@ -18,18 +25,25 @@ const embeddings = new TransformersEmbeddings({ model: models.biEncoder });
 const reranker = new CrossEncoderCompressor({ model: models.crossEncoder });
 
 afterAll(async () => {
-  await Promise.all([embeddings.dispose(), reranker.dispose()]);
+  await Promise.all([embeddings.dispose(), reranker.dispose(), weak.dispose()]);
   models.cleanup();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-async function retrieverFor(recallK: number, topK: number): Promise<TwoStageRetriever> {
+const weak = new CrossEncoderCompressor({ model: models.crossEncoder, maxLength: 12 });
+const cascade = new CascadeCompressor({ stages: [{ reranker: weak, keep: 4 }, { reranker }] });
+
+async function retrieverFor(
+  recallK: number,
+  topK: number,
+  compressor: CrossEncoderCompressor | CascadeCompressor = reranker,
+): Promise<TwoStageRetriever> {
   const dataset = loadBeirDataset(datasetDir);
   const store = await FaissVectorStore.fromDocuments(
     dataset.corpus.map((d) => ({ pageContent: documentText(d), metadata: { docId: d.id } })),
     embeddings,
   );
-  return new TwoStageRetriever({ vectorStore: store, compressor: reranker, recallK, topK });
+  return new TwoStageRetriever({ vectorStore: store, compressor, recallK, topK });
 }
 
 describe("loadBeirDataset", () => {
@@ -115,6 +129,40 @@ describe("explain and evaluate", () => {
         ).toEqual(docs.map((d) => d.metadata.docId));
       }
     }
+  });
+
+  test("a cascade: each recallK ranks as the retriever does; keeps are swept against the last stage alone", async () => {
+    const dataset = loadBeirDataset(datasetDir);
+    const retriever = await retrieverFor(24, 3, cascade);
+    const report = await evaluate(retriever, dataset, { recallKs: [8, 24], topK: 3, keeps: [3, 6, 24] });
+    for (const k of [8, 24]) {
+      const live = await retrieverFor(k, 3, cascade);
+      for (const query of dataset.queries) {
+        const docs = await live.invoke(query.text);
+        expect(
+          report.runs.stage2
+            .get(k)!
+            .get(query.id)!
+            .slice(0, 3)
+            .map((e) => e.docId),
+        ).toEqual(docs.map((d) => d.metadata.docId));
+      }
+    }
+    const sweep = report.keepSweep!;
+    expect(sweep.recallK).toBe(24);
+    expect(sweep.results.map((r) => r.keep)).toEqual([3, 6, 24]);
+    expect(sweep.full.keep).toBe(24);
+    expect(sweep.full.sameTopK).toBe(1);
+    const all = sweep.results[2];
+    expect(all.sameTopK).toBe(1); // keeping every candidate is the full rerank
+    expect(all.ndcg).toBeCloseTo(sweep.full.ndcg, 10);
+    expect(sweep.results[0].sameTopK).toBeLessThanOrEqual(all.sameTopK);
+    expect(sweep.full.rerankP50Ms).toBeGreaterThan(0);
+    const best = Math.max(sweep.full.ndcg, ...sweep.results.map((r) => r.ndcg));
+    expect(sweep.recommendation.keep).toBe(sweep.results.find((r) => r.ndcg >= best - 0.005)?.keep ?? "full");
+    await expect(evaluate(await retrieverFor(8, 3), dataset, { recallKs: [8], keeps: [3] })).rejects.toThrow(
+      InvalidArgumentError,
+    );
   });
 
   test("TREC run files: qid Q0 docid rank score tag", () => {

@@ -267,4 +267,36 @@ describe("buildBertModel", () => {
     expect(weights.get("encoder.layer.5.intermediate.dense.weight")?.dims).toEqual([384, 1536]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  // Embeddings 30522·h + 512·h + 2·h + 2h; per layer 4(h² + h) + 2·h·f + f + h + 4h; pooler h² + h; classifier h + 1.
+  test.each([
+    ["tinybert-l2", 4_386_049, 128, 512, 2],
+    ["minilm-l2", 15_615_745, 384, 1536, 2],
+    ["minilm-l4", 19_164_673, 384, 1536, 4],
+  ] as const)("%s has %d parameters, fp32 and int8 both load and score", async (preset, count, hidden, ffn, layers) => {
+    const dir = dirOf(preset);
+    await buildBertModel(dir, { preset, head: "classification", quantize: true });
+    const weights = readOnnxInitializers(path.join(dir, "onnx", "model.onnx"));
+    let parameters = 0;
+    for (const [name, tensor] of weights) {
+      if (!name.startsWith("const_") && tensor.data instanceof Float32Array) parameters += tensor.data.length;
+    }
+    expect(parameters).toBe(count);
+    expect(BERT_PRESETS[preset].layers).toBe(layers);
+    expect(weights.get(`encoder.layer.${layers - 1}.intermediate.dense.weight`)?.dims).toEqual([hidden, ffn]);
+    expect(weights.has(`encoder.layer.${layers}.intermediate.dense.weight`)).toBe(false);
+    const tokenizer = await AutoTokenizer.from_pretrained(localId(dir));
+    const inputs = tokenizer(["what causes tides"], { text_pair: ["the moon pulls the oceans"], padding: true });
+    const logits: number[][] = [];
+    for (const quantized of [false, true]) {
+      const model = await AutoModelForSequenceClassification.from_pretrained(localId(dir, quantized), { quantized });
+      const out = await model(inputs);
+      expect(out.logits.dims).toEqual([1, 1]);
+      logits.push(Array.from(out.logits.data as Float32Array));
+      await model.dispose();
+    }
+    expect(Number.isFinite(logits[0][0])).toBe(true);
+    expect(logits[1][0]).toBeCloseTo(logits[0][0], 0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });

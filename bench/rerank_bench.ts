@@ -2,20 +2,30 @@
 // (a) scifact passages; (b) a mixed-length set whose pair lengths spread evenly over 16–256 tokens.
 // Reports end-to-end ms/pair vs raw ONNX Runtime session time on the identical batches, length-bucketed vs one
 // padded batch, wall time per 100 candidates, and how long tokenization blocks the event loop.
+// (c) cascades: TinyBERT-L2-shaped int8 → keep 10/20/50 → MiniLM-L6-shaped int8, wall time vs the full MiniLM-L6
+// rerank of the same 100 scifact candidates, measured side by side per query; (d) rerankBudgetMs 300/600/1000 over
+// 50 queries: p95 stage-2 time vs budget + one batch.
 // Run: npm run bench:rerank
 import fs from "node:fs";
 import path from "node:path";
 
+import { Document } from "@langchain/core/documents";
 import { AutoModelForSequenceClassification, AutoTokenizer, Tensor, env } from "@xenova/transformers";
 
 import { resolveModelSource } from "../src/models/model_source.js";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+
+import { CascadeCompressor } from "../src/rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../src/rerank/cross_encoder_compressor.js";
+import { encodeText } from "../src/rerank/token_cache.js";
 import type { CrossEncoderSequenceModel, CrossEncoderTokenizer } from "../src/rerank/cross_encoder_model.js";
 import { type PaddedBatch, padBatch } from "../src/rerank/pair_batcher.js";
+import { quantile } from "../src/eval/metrics.js";
 import { DATASETS, cachedBertModel, machineLine, median, readCorpusTexts } from "./support.js";
 
 env.allowRemoteModels = false;
 const QUERIES = 20;
+const BUDGET_QUERIES = 50;
 const CANDIDATES = 100;
 const MAX_LENGTH = 256;
 
@@ -44,7 +54,7 @@ const queries = fs
   .readFileSync(path.join(DATASETS, "scifact", "queries.jsonl"), "utf8")
   .split("\n")
   .filter(Boolean)
-  .slice(0, QUERIES)
+  .slice(0, BUDGET_QUERIES)
   .map((line) => (JSON.parse(line) as { text: string }).text);
 
 async function rawSessionMs(batches: PaddedBatch[]): Promise<number> {
@@ -146,5 +156,115 @@ await runSet("mixed lengths 16-256", (q) => {
   }
   return mixedCache.get(q)!;
 });
+
+// (c) cascades, side by side with the full rerank on the same queries and candidates.
+const tiny = await cachedBertModel({ preset: "tinybert-l2", head: "classification", quantize: true, corpus });
+console.log(
+  `\nfirst stage: ${tiny.dir} (${tiny.buildMs ? `built in ${(tiny.buildMs / 1000).toFixed(1)} s` : "cached"})`,
+);
+const load = async (dir: string) => ({
+  tokenizer: (await AutoTokenizer.from_pretrained(
+    resolveModelSource(dir, true).id,
+  )) as unknown as CrossEncoderTokenizer,
+  sequenceModel: (await AutoModelForSequenceClassification.from_pretrained(resolveModelSource(dir, true).id, {
+    quantized: true,
+  })) as unknown as CrossEncoderSequenceModel,
+});
+const tinyReranker = new CrossEncoderCompressor({
+  ...(await load(tiny.dir)),
+  model: "tinybert-l2",
+  maxLength: MAX_LENGTH,
+});
+const full = new CrossEncoderCompressor({
+  tokenizer,
+  sequenceModel: model as unknown as CrossEncoderSequenceModel,
+  model: "minilm-l6",
+  maxLength: MAX_LENGTH,
+});
+const KEEPS = [10, 20, 50];
+const cascades = KEEPS.map(
+  (keep) => new CascadeCompressor({ stages: [{ reranker: tinyReranker, keep }, { reranker: full }], topN: 10 }),
+);
+const scifactCandidates = (q: number) =>
+  corpus
+    .slice((q * 211) % (corpus.length - CANDIDATES))
+    .slice(0, CANDIDATES)
+    .map((text) => new Document({ pageContent: text }));
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+const fullMs: number[] = [];
+const tinyMs: number[] = [];
+const cascadeMs = KEEPS.map(() => [] as number[]);
+const blocks: number[] = [];
+const timed = async (f: () => Promise<unknown>): Promise<number> => {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+};
+await cascades[1].rankCandidates(scifactCandidates(QUERIES), queries[0]); // warm both sessions
+loopDelay.enable();
+for (let q = 0; q < QUERIES; q++) {
+  const docs = scifactCandidates(q);
+  fullMs.push(await timed(() => full.rankCandidates(docs, queries[q])));
+  blocks.push(full.lastStats!.maxBlockMs);
+  tinyMs.push(await timed(() => tinyReranker.rankCandidates(docs, queries[q])));
+  for (const [i, cascade] of cascades.entries()) {
+    cascadeMs[i].push(await timed(() => cascade.rankCandidates(docs, queries[q])));
+    blocks.push(tinyReranker.lastStats!.maxBlockMs, full.lastStats!.maxBlockMs);
+  }
+}
+loopDelay.disable();
+const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+console.log(
+  `\n## cascades: ${QUERIES} queries × ${CANDIDATES} scifact candidates, maxLength ${MAX_LENGTH}, side by side`,
+);
+console.log(`full minilm-l6 rerank: median ${median(fullMs).toFixed(0)} ms per query`);
+console.log(
+  `tinybert-l2 alone: median ${median(tinyMs).toFixed(0)} ms per query (${(total(fullMs) / total(tinyMs)).toFixed(1)}× cheaper than the full rerank)`,
+);
+for (const [i, keep] of KEEPS.entries()) {
+  console.log(
+    `cascade tinybert-l2 → keep ${keep} → minilm-l6: median ${median(cascadeMs[i]).toFixed(0)} ms per query, ratio ${(total(cascadeMs[i]) / total(fullMs)).toFixed(3)}${keep === 20 ? " (target <= 0.30)" : ""}`,
+  );
+}
+console.log(
+  `longest tokenization block during these reranks: ${Math.max(...blocks).toFixed(1)} ms (target <= 20); event-loop delay max ${(loopDelay.max / 1e6).toFixed(0)} ms (ONNX Runtime 1.14's session.run is synchronous: each model call holds the loop)`,
+);
+
+// Tokenization: transformers.js encode vs the memoised WordPiece path, on the same 100 candidates per query.
+const encodeMs: number[] = [];
+const fastMs: number[] = [];
+for (let q = 0; q < QUERIES; q++) {
+  const texts = scifactCandidates(q).map((d) => d.pageContent);
+  encodeMs.push(
+    await timed(async () => texts.forEach((t) => tokenizer.encode(t, null, { add_special_tokens: false }))),
+  );
+  fastMs.push(await timed(async () => texts.forEach((t) => encodeText(tokenizer, t))));
+}
+console.log(
+  `tokenizing 100 candidates: encode median ${median(encodeMs).toFixed(1)} ms, memoised WordPiece path ${median(fastMs).toFixed(1)} ms (same ids)`,
+);
+
+// (d) latency budgets over 50 queries (the full MiniLM-L6 rerank of 100 candidates, budgeted).
+console.log(`\n## rerankBudgetMs: ${BUDGET_QUERIES} queries × ${CANDIDATES} scifact candidates, minilm-l6 alone`);
+for (const budget of [300, 600, 1000]) {
+  const budgeted = new CascadeCompressor({ stages: [{ reranker: full }], rerankBudgetMs: budget, topN: 10 });
+  const times: number[] = [];
+  const read: number[] = [];
+  for (let q = 0; q < BUDGET_QUERIES; q++) {
+    const docs = scifactCandidates(q);
+    let ranking: Awaited<ReturnType<typeof budgeted.rankCandidates>> | undefined;
+    times.push(
+      await timed(async () => {
+        ranking = await budgeted.rankCandidates(docs, queries[q]);
+      }),
+    );
+    read.push(ranking!.reranked ? ranking!.reranked.filter(Boolean).length : CANDIDATES);
+  }
+  const oneBatch = (full.batchSize * quantile(fullMs, 0.5)) / CANDIDATES;
+  console.log(
+    `budget ${budget} ms: p50 ${quantile(times, 0.5).toFixed(0)} ms, p95 ${quantile(times, 0.95).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms; candidates read p50 ${quantile(read, 0.5)} (min ${Math.min(...read)}); budget + one batch of ${full.batchSize} = ${(budget + oneBatch).toFixed(0)} ms: p95 ${quantile(times, 0.95) <= budget + oneBatch ? "within" : "OVER"}`,
+  );
+}
+
 console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
-await reranker.dispose();
+await Promise.all([reranker.dispose(), tinyReranker.dispose()]);

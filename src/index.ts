@@ -54,7 +54,16 @@ export type {
   CrossEncoderSequenceModel,
   CrossEncoderTokenizer,
 } from "./rerank/cross_encoder_model.js";
-export type { CandidateRanking, DroppedReason } from "./rerank/candidate_ranking.js";
+export type { CandidateRanking, DroppedReason, StageRanking, StageResult } from "./rerank/candidate_ranking.js";
+export { CascadeCompressor, DEFAULT_CASCADE_KEEP } from "./rerank/cascade_compressor.js";
+export type {
+  CascadeCompressorParams,
+  CascadeRankOptions,
+  CascadeScoreMemo,
+  CascadeStage,
+} from "./rerank/cascade_compressor.js";
+export { TokenCache, withTokenCache } from "./rerank/token_cache.js";
+export { CostEstimator } from "./rerank/cost_estimator.js";
 export type { ModelSourceParams } from "./models/model_source.js";
 
 // Stage 1 without a model

@@ -10,7 +10,18 @@ export interface RerankMetadata {
   relevanceScore: number;
   /** 1-based rank after reranking. */
   rerankRank: number;
+  /** Each stage's model, score and rank, for a cascade. */
+  rerankStages?: { model: string; score: number; rank: number }[];
 }
+
+/**
+ * Added by a stage 2 with a latency budget (`CascadeCompressor` with `rerankBudgetMs`): a candidate the budget left
+ * unread has no `relevanceScore` and `reranked: false`, and keeps its stage-1 order after the reranked ones.
+ */
+export type BudgetedRerankMetadata = Omit<RerankMetadata, "relevanceScore"> & {
+  relevanceScore?: number;
+  reranked?: boolean;
+};
 
 /** Added by `TwoStageRetriever`. */
 export interface RetrievalMetadata extends Partial<RerankMetadata> {
@@ -26,6 +37,9 @@ export interface RetrievalMetadata extends Partial<RerankMetadata> {
 
 /** Metadata of a document returned by `CrossEncoderCompressor`. */
 export type RerankedDocumentMetadata = RerankMetadata & Record<string, unknown>;
+
+/** Metadata of a document returned by `CascadeCompressor` (which may run under a latency budget). */
+export type BudgetedRerankedDocumentMetadata = BudgetedRerankMetadata & Record<string, unknown>;
 
 /** Metadata of a document returned by `TwoStageRetriever`. */
 export type RetrievedDocumentMetadata = RetrievalMetadata & Record<string, unknown>;

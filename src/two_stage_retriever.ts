@@ -21,7 +21,12 @@ import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "./recall/st
 import { type RecallFilter, type RecallSource, isRecallSource } from "./recall/recall_source.js";
 import { type Stage1, toRecallSource } from "./recall/to_recall_source.js";
 import { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
-import type { CandidateRanking, DroppedReason } from "./rerank/candidate_ranking.js";
+import {
+  type CandidateRanking,
+  type DroppedReason,
+  type StageResult,
+  stageResults,
+} from "./rerank/candidate_ranking.js";
 import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 import { type Stage2, toStage2 } from "./rerank/stage2.js";
 import { documentsFromTexts } from "./documents_from_texts.js";
@@ -98,6 +103,10 @@ export interface ExplainedCandidate {
   relevanceScore?: number;
   /** Why stage 2 left this candidate out, if it did. */
   dropped?: DroppedReason;
+  /** With a cascade: each stage that ranked this candidate, first to last, with its score and rank. */
+  stages?: StageResult[];
+  /** False when a latency budget stopped stage 2 before it read this candidate. */
+  reranked?: boolean;
   /** Whether `invoke` returns it: exactly the documents of the same retrieval. */
   returned: boolean;
 }
@@ -364,6 +373,8 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         rerankRank: rerankRank.get(i),
         relevanceScore: ranking && Number.isFinite(ranking.scores[i]) ? ranking.scores[i] : undefined,
         dropped: ranking?.dropped[i],
+        ...(ranking?.stages ? { stages: stageResults(ranking, i) } : {}),
+        ...(ranking?.reranked ? { reranked: ranking.reranked[i] } : {}),
         returned: returned.has(i + 1),
       })),
       documents,
@@ -429,7 +440,11 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
           new Document<RetrievedDocumentMetadata>({
             pageContent: doc.pageContent,
             id: doc.id,
-            metadata: { ...(doc.metadata as RetrievedDocumentMetadata), reranked: true },
+            // A budgeted stage 2 marks the candidates it did not read.
+            metadata: {
+              ...(doc.metadata as RetrievedDocumentMetadata),
+              reranked: ranking?.reranked?.[(doc.metadata.recallRank as number) - 1] !== false,
+            },
           }),
       );
     } catch (error) {

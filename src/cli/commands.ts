@@ -27,6 +27,7 @@ import {
   stringOption,
 } from "./args.js";
 import { readInputDocuments } from "./input_documents.js";
+import { renderKeepSweep } from "./keep_sweep_table.js";
 import { type ModelChoice, describeModels, modelChoice, prepareModels } from "./models.js";
 import { Progress } from "./progress.js";
 import { renderTable, snippet } from "./table.js";
@@ -185,7 +186,8 @@ export function renderExplanation(explanation: Explanation, scoreKind: string): 
     const { source, docId } = c.document.metadata;
     return [
       i + 1,
-      `${c.recallRank} → ${c.rerankRank ?? "-"}`,
+      // With a cascade, every stage's rank: stage 1 → cascade stage 1 → … → final.
+      [c.recallRank, ...(c.stages?.slice(0, -1).map((stage) => stage.rank) ?? []), c.rerankRank ?? "-"].join(" → "),
       c.recallScore.toFixed(3),
       c.relevanceScore === undefined ? "-" : c.relevanceScore.toFixed(3),
       snippet(c.document.pageContent, 60),
@@ -210,6 +212,7 @@ function explanationJson(explanation: Explanation): unknown {
       rerankRank: c.rerankRank,
       relevanceScore: c.relevanceScore,
       dropped: c.dropped,
+      stages: c.stages,
       returned: c.returned,
       docId: c.document.metadata.docId,
       text: c.document.pageContent,
@@ -310,6 +313,7 @@ export function renderReport(report: EvaluationReport): string {
       : "",
     `Recommendation: recallK = ${rec.recallK} (nDCG@${report.topK} ${rec.ndcg.toFixed(4)}, within 0.005 of the best ${rec.bestNdcg.toFixed(4)}; ` +
       `p50 latency ${rec.latencyP50Ms.toFixed(0)} ms per query).`,
+    report.keepSweep ? renderKeepSweep(report.keepSweep, report.topK) : "",
     `Wall time: ${(report.wallMs / 1000).toFixed(1)} s.`,
   ]
     .filter(Boolean)
@@ -362,6 +366,7 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
     maxQueries: total,
     oracleMaxCorpus,
     latencyQueries,
+    keeps: choice.thenModel !== undefined ? (choice.keeps ?? [10, 20, 50]) : undefined,
     onProgress: () => progress.tick(),
   });
   const runOut = stringOption(args, "run-out");

@@ -19,6 +19,11 @@ const MODEL_HELP = `Stage 1 and model options:
                                default dense, or bm25 when the hub models cannot be loaded (query: as indexed)
   --embedding-model <id|dir>   default ${DEFAULT_EMBEDDING_MODEL} (query: the model the index was built with)
   --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL}
+  --then <id|dir>              cascade: --reranker-model scores every candidate and keeps --keep of them (default
+                               20), this model orders those (eval: --keep 10,20,50 sweeps keep against this model
+                               alone on all candidates; default 10,20,50)
+  --keep <n>                   what the first reranker of a cascade keeps
+  --rerank-budget-ms <n>       stage 2 reads only the candidates that fit this budget (the rest keep stage-1 order)
   --offline                    never contact the hub; models must be local directories
   --lexical-models             use the project's lexical test models built over the corpus (no weights needed);
                                without the hub, commands fall back to them by themselves and say so

@@ -3,15 +3,26 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+import { Document } from "@langchain/core/documents";
+
 import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import { type Stage1Kind, checkStage1Kind } from "../recall/build_stage1.js";
+import { InvalidArgumentError } from "../errors.js";
+import { CascadeCompressor, DEFAULT_CASCADE_KEEP } from "../rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../testing/index.js";
-import { type ParsedArgs, stringOption } from "./args.js";
+import { type ParsedArgs, intListOption, optionalIntOption, stringOption } from "./args.js";
 
 /** The model flags every command takes. */
-export const MODEL_VALUED_OPTIONS = ["embedding-model", "reranker-model", "stage1"] as const;
+export const MODEL_VALUED_OPTIONS = [
+  "embedding-model",
+  "reranker-model",
+  "stage1",
+  "then",
+  "keep",
+  "rerank-budget-ms",
+] as const;
 export const MODEL_FLAG_OPTIONS = ["offline", "lexical-models"] as const;
 
 /** Which models a command uses, as names (hub ids or directories). */
@@ -23,6 +34,12 @@ export interface ModelChoice {
   lexical: boolean;
   /** The stage 1 chosen with `--stage1` or recorded in the manifest. */
   stage1?: Stage1Kind;
+  /** `--then`: a cascade's second reranker, reordering what `rerankerModel` keeps. */
+  thenModel?: string;
+  /** `--keep`: what the first reranker of a cascade keeps (`eval` sweeps every value given). */
+  keeps?: number[];
+  /** `--rerank-budget-ms`: stage 2's latency budget. */
+  rerankBudgetMs?: number;
 }
 
 /**
@@ -52,17 +69,48 @@ export function modelChoice(args: ParsedArgs, fallback: Partial<ModelChoice> = {
     offline: args.options.has("offline") || fallback.offline === true,
     lexical: fallback.lexical === true,
     stage1: stage1 === undefined ? undefined : checkStage1Kind(stage1, "--stage1"),
+    ...cascadeChoice(args),
   };
 }
 
-/** Instantiates the models (nothing loads until first use). */
+/** `--then <model> [--keep N] [--rerank-budget-ms N]`: the cascade flags, checked together. */
+function cascadeChoice(args: ParsedArgs): Pick<ModelChoice, "thenModel" | "keeps" | "rerankBudgetMs"> {
+  const thenModel = stringOption(args, "then");
+  const keeps = args.options.has("keep") ? intListOption(args, "keep", []) : undefined;
+  if (keeps !== undefined && thenModel === undefined) {
+    throw new InvalidArgumentError(
+      "--keep sets how many candidates the first reranker of a cascade passes on; add --then <model> for the second " +
+        "reranker, e.g. --reranker-model Xenova/ms-marco-TinyBERT-L-2-v2 --then Xenova/ms-marco-MiniLM-L-6-v2 --keep 20.",
+    );
+  }
+  return { thenModel, keeps, rerankBudgetMs: optionalIntOption(args, "rerank-budget-ms") };
+}
+
+/**
+ * Instantiates the models (nothing loads until first use). With `--then`, stage 2 is a cascade: the reranker model
+ * scores every candidate and keeps the first `--keep` value (default 20), the `--then` model orders those; with
+ * `--rerank-budget-ms`, stage 2 reads only what fits the budget.
+ */
 export function instantiate(choice: ModelChoice): {
   embeddings: TransformersEmbeddings;
-  reranker: CrossEncoderCompressor;
+  reranker: CrossEncoderCompressor | CascadeCompressor;
 } {
+  const first = new CrossEncoderCompressor({ model: choice.rerankerModel, offline: choice.offline });
+  const reranker =
+    choice.thenModel !== undefined || choice.rerankBudgetMs !== undefined
+      ? new CascadeCompressor({
+          stages: [
+            { reranker: first, keep: choice.keeps?.[0] ?? DEFAULT_CASCADE_KEEP },
+            ...(choice.thenModel !== undefined
+              ? [{ reranker: new CrossEncoderCompressor({ model: choice.thenModel, offline: choice.offline }) }]
+              : []),
+          ],
+          rerankBudgetMs: choice.rerankBudgetMs,
+        })
+      : first;
   return {
     embeddings: new TransformersEmbeddings({ model: choice.embeddingModel, offline: choice.offline }),
-    reranker: new CrossEncoderCompressor({ model: choice.rerankerModel, offline: choice.offline }),
+    reranker,
   };
 }
 
@@ -87,7 +135,7 @@ async function checkHub(timeoutMs = 5000): Promise<void> {
 export interface PreparedModels {
   choice: ModelChoice & { stage1: Stage1Kind };
   embeddings: TransformersEmbeddings;
-  reranker: CrossEncoderCompressor;
+  reranker: CrossEncoderCompressor | CascadeCompressor;
   /** Why the hub models were replaced by the lexical test models, when they were. */
   fallbackReason?: string;
 }
@@ -115,7 +163,7 @@ export async function prepareModels(
     const needsHub = !local(chosen.rerankerModel) || (stage1 !== "bm25" && !local(chosen.embeddingModel));
     if (needsHub && !chosen.offline) await checkHub();
     if (stage1 !== "bm25") await models.embeddings.embedQuery("probe");
-    await models.reranker.score("probe", ["probe"]);
+    await models.reranker.compressDocuments([new Document({ pageContent: "probe" })], "probe");
     return { choice: { ...chosen, stage1 }, ...models };
   } catch (error) {
     if (chosen.lexical) throw error;
@@ -135,5 +183,10 @@ export function describeModels(choice: ModelChoice): string {
     choice.stage1 === "bm25"
       ? "stage 1: BM25 (no model)"
       : `stage 1: ${choice.stage1 === "hybrid" ? "hybrid of BM25 and " : ""}embeddings ${choice.embeddingModel}${choice.lexical ? tag : ""}`;
-  return `${stage1}; reranker: ${choice.rerankerModel}${choice.lexical ? tag : ""}`;
+  const cascade =
+    choice.thenModel !== undefined
+      ? ` → keep ${choice.keeps?.join("/") ?? DEFAULT_CASCADE_KEEP} → ${choice.thenModel}`
+      : "";
+  const budget = choice.rerankBudgetMs !== undefined ? `; rerank budget ${choice.rerankBudgetMs} ms` : "";
+  return `${stage1}; reranker: ${choice.rerankerModel}${cascade}${budget}${choice.lexical ? tag : ""}`;
 }

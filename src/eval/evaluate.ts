@@ -2,6 +2,7 @@ import { Document } from "@langchain/core/documents";
 
 import { InvalidArgumentError } from "../errors.js";
 import { positiveInteger } from "../validation.js";
+import { type CascadeCompressor, type CascadeScoreMemo, isCascadeCompressor } from "../rerank/cascade_compressor.js";
 import { type RankingCompressor, isRankingCompressor } from "../rerank/stage2.js";
 import type { RecallSource } from "../recall/recall_source.js";
 import type { TwoStageRetriever } from "../two_stage_retriever.js";
@@ -45,6 +46,13 @@ export interface EvaluateParams {
    * @default undefined (not measured)
    */
   exactStage1?: RecallSource;
+  /**
+   * With a {@link CascadeCompressor} as stage 2: the `keep` values of its first stage to sweep at the largest recallK,
+   * each against the last stage alone reranking every candidate (quality, agreement and latency; see
+   * {@link EvaluationReport.keepSweep}). Scores are per pair, so one scoring per stage and text serves every keep.
+   * @default undefined (no sweep)
+   */
+  keeps?: number[];
   /** Metadata field holding the dataset's document id in the retriever's documents. @default "docId" */
   idField?: string;
   /** Called after each query. */
@@ -85,6 +93,29 @@ export interface RecallKResult {
   judgedBeyond: number;
 }
 
+/** Quality and latency of one `keep` of a cascade's first stage (or of the last stage alone). */
+export interface KeepResult {
+  /** The first stage's keep; for the full rerank, the number of candidates (the largest recallK). */
+  keep: number;
+  ndcg: number;
+  mrr: number;
+  /** Share of queries whose top-K equals the full rerank's top-K (position by position, ties interchangeable). */
+  sameTopK: number;
+  /** Stage-2 latency, measured on the first `latencyQueries` queries. */
+  rerankP50Ms: number;
+  rerankP95Ms: number;
+}
+
+/** A cascade's keep sweep at one recallK. */
+export interface KeepSweep {
+  recallK: number;
+  /** The last stage alone reranking every candidate. */
+  full: KeepResult;
+  results: KeepResult[];
+  /** The smallest keep whose nDCG@topK is within 0.005 of the best row (the full rerank included); "full" if none. */
+  recommendation: { keep: number | "full"; ndcg: number; fullNdcg: number; latencyP50Ms: number };
+}
+
 /** The outcome of {@link evaluate}. */
 export interface EvaluationReport {
   dataset: string;
@@ -99,6 +130,8 @@ export interface EvaluationReport {
   /** The smallest recallK whose nDCG@topK is within 0.005 of the best in the sweep. */
   recommendation: { recallK: number; ndcg: number; bestNdcg: number; latencyP50Ms: number };
   unknownDocumentJudgments: number;
+  /** With `keeps` and a cascade: the keep sweep at the largest recallK. */
+  keepSweep?: KeepSweep;
   /** Stage-1 ranking (depth max recallK) and stage-2 rankings per recallK, by query id: for TREC run files. */
   runs: { stage1: Map<string, RunEntry[]>; stage2: Map<number, Map<string, RunEntry[]>> };
   wallMs: number;
@@ -128,6 +161,12 @@ interface AtRecallK {
   annRecall?: number;
 }
 
+/** What one query did at one keep of a cascade (or with the last stage alone: key `full`). */
+interface AtKeep {
+  ranking: RunEntry[];
+  rerankMs?: number;
+}
+
 /** Everything measured for one query; {@link aggregate} turns a list of these into the report. */
 interface QueryObservation {
   queryId: string;
@@ -135,6 +174,7 @@ interface QueryObservation {
   /** Stage-1 ranking at the largest recallK. */
   stage1: RunEntry[];
   perK: Map<number, AtRecallK>;
+  perKeep?: Map<number | "full", AtKeep>;
 }
 
 interface Settings {
@@ -143,6 +183,7 @@ interface Settings {
   idField: string;
   latencyQueries: number;
   exactStage1?: RecallSource;
+  keeps?: number[];
 }
 
 /**
@@ -165,6 +206,7 @@ export async function evaluate(
     idField: params.idField ?? "docId",
     latencyQueries: params.latencyQueries ?? 20,
     exactStage1: params.exactStage1,
+    keeps: params.keeps ? [...new Set(params.keeps)].sort((a, b) => a - b) : undefined,
   };
   if (settings.recallKs.length === 0) {
     throw new InvalidArgumentError("recallKs must list at least one recallK.", { argument: "recallKs" });
@@ -178,6 +220,18 @@ export async function evaluate(
       "evaluate() needs a reranker that scores every candidate (a CrossEncoderCompressor) as stage 2.",
       { argument: "retriever.compressor" },
     );
+  }
+  if (settings.keeps !== undefined) {
+    if (!isCascadeCompressor(reranker)) {
+      throw new InvalidArgumentError(
+        "keeps sweeps the first stage of a cascade: make the retriever's compressor a CascadeCompressor.",
+        { argument: "keeps" },
+      );
+    }
+    if (settings.keeps.length === 0) {
+      throw new InvalidArgumentError("keeps must list at least one keep.", { argument: "keeps" });
+    }
+    settings.keeps.forEach((k) => positiveInteger("keeps entry", k));
   }
   const queries = dataset.queries.slice(0, params.maxQueries ?? dataset.queries.length);
   const oracleMax = params.oracleMaxCorpus ?? 0;
@@ -231,10 +285,13 @@ async function observeQuery(
     const docs = await retriever.recall(text, k);
     candidatesAt.set(k, { docs, recallMs: performance.now() - t0 });
   }
-  // Scores are per (query, text): score every distinct text once, then rank each recallK's list with them.
+  // Scores are per (query, text): score every distinct text once, then rank each recallK's list with them. A
+  // cascade's cut depends on the list, so it ranks each list itself, from one memo of per-stage scores.
+  const cascade = isCascadeCompressor(reranker) ? reranker : undefined;
+  const memo = cascade?.scoreMemo();
   const scoreOf = new Map<string, number>();
   const unscored = (docs: Document[]) => docs.filter((doc) => !scoreOf.has(doc.pageContent));
-  for (const { docs } of candidatesAt.values()) {
+  for (const { docs } of cascade ? [] : candidatesAt.values()) {
     const missing = unscored(docs);
     if (missing.length === 0) continue;
     const scores = await reranker.scoreDocuments(missing, text);
@@ -249,11 +306,15 @@ async function observeQuery(
   const perK = new Map<number, AtRecallK>();
   for (const k of recallKs) {
     const { docs, recallMs } = candidatesAt.get(k)!;
-    const scores = docs.map((doc) => scoreOf.get(doc.pageContent)!);
-    const ranking = reranker.rankScored(docs, scores);
+    const ranking = cascade
+      ? await cascade.rankCascade(docs, text, { memo, topN: topK })
+      : reranker.rankScored(
+          docs,
+          docs.map((doc) => scoreOf.get(doc.pageContent)!),
+        );
     const entry: AtRecallK = {
       stage1: docs.map(idOf),
-      ranking: ranking.order.map((i) => ({ docId: idOf(docs[i]), score: scores[i] })),
+      ranking: ranking.order.map((i) => ({ docId: idOf(docs[i]), score: ranking.scores[i] })),
       recallMs,
     };
     if (timeStage2 && docs.length > 0) {
@@ -275,12 +336,63 @@ async function observeQuery(
     perK.set(k, entry);
   }
   const deepest = candidatesAt.get(recallKs[recallKs.length - 1])!.docs;
+  const perKeep =
+    cascade && settings.keeps && deepest.length > 0
+      ? await sweepKeeps(cascade, memo!, deepest, text, settings, timeStage2, idOf)
+      : undefined;
   return {
     queryId,
     judgments,
     stage1: deepest.map((doc) => ({ docId: idOf(doc), score: doc.metadata.recallScore as number })),
     perK,
+    perKeep,
   };
+}
+
+/** Ranks one query's candidates at every keep of the cascade's first stage and with its last stage alone. */
+async function sweepKeeps(
+  cascade: CascadeCompressor,
+  memo: CascadeScoreMemo,
+  docs: Document[],
+  text: string,
+  settings: Settings,
+  timeStage2: boolean,
+  idOf: (doc: Document) => string,
+): Promise<Map<number | "full", AtKeep>> {
+  const { topK } = settings;
+  const out = new Map<number | "full", AtKeep>();
+  const lastIndex = cascade.stages.length - 1;
+  const last = cascade.stages[lastIndex].reranker;
+  const lastMemo = memo[lastIndex];
+  const missing = [
+    ...new Map(docs.filter((d) => !lastMemo.has(d.pageContent)).map((d) => [d.pageContent, d])).values(),
+  ];
+  if (missing.length > 0) {
+    const scores = await last.scoreDocuments(missing, text);
+    missing.forEach((doc, i) => lastMemo.set(doc.pageContent, scores[i]));
+  }
+  const fullScores = docs.map((doc) => lastMemo.get(doc.pageContent)!);
+  const full = last.rankScored(docs, fullScores);
+  const fullEntry: AtKeep = { ranking: full.order.map((i) => ({ docId: idOf(docs[i]), score: fullScores[i] })) };
+  if (timeStage2) {
+    const t0 = performance.now();
+    await last.rankCandidates(docs, text);
+    fullEntry.rerankMs = performance.now() - t0;
+  }
+  out.set("full", fullEntry);
+  for (const keep of settings.keeps!) {
+    const ranking = await cascade.rankCascade(docs, text, { memo, keep, topN: topK });
+    const entry: AtKeep = {
+      ranking: ranking.order.map((i) => ({ docId: idOf(docs[i]), score: ranking.scores[i] })),
+    };
+    if (timeStage2) {
+      const t0 = performance.now();
+      await cascade.rankCascade(docs, text, { keep, topN: topK, budget: false });
+      entry.rerankMs = performance.now() - t0;
+    }
+    out.set(keep, entry);
+  }
+  return out;
 }
 
 /** The top-K scores of reranking the whole corpus. */
@@ -343,7 +455,10 @@ function aggregate(
   });
   const bestNdcg = Math.max(...results.map((r) => r.ndcg));
   const chosen = results.find((r) => r.ndcg >= bestNdcg - 0.005)!;
+  const keepSweep =
+    settings.keeps && observations.some((o) => o.perKeep) ? aggregateKeeps(observations, settings) : undefined;
   return {
+    keepSweep,
     queries: observations.length,
     topK,
     stage1Ndcg: mean(
@@ -369,6 +484,65 @@ function aggregate(
     runs: {
       stage1: new Map(observations.map((o) => [o.queryId, o.stage1])),
       stage2: new Map(recallKs.map((k) => [k, new Map(observations.map((o) => [o.queryId, o.perK.get(k)!.ranking]))])),
+    },
+  };
+}
+
+/** The keep sweep's rows: each keep and the full rerank, with agreement and the recommendation. */
+function aggregateKeeps(observations: QueryObservation[], settings: Settings): KeepSweep {
+  const { topK } = settings;
+  const withKeeps = observations.filter((o) => o.perKeep);
+  const row = (key: number | "full"): KeepResult => {
+    const at = withKeeps.map((o) => ({
+      judgments: o.judgments,
+      entry: o.perKeep!.get(key)!,
+      full: o.perKeep!.get("full")!,
+    }));
+    const rerankMs = at.flatMap((a) => (a.entry.rerankMs === undefined ? [] : [a.entry.rerankMs]));
+    return {
+      keep: key === "full" ? Math.max(...settings.recallKs) : key,
+      ndcg: mean(
+        at.map((a) =>
+          ndcgAt(
+            a.entry.ranking.map((e) => e.docId),
+            a.judgments,
+            topK,
+          ),
+        ),
+      ),
+      mrr: mean(
+        at.map((a) =>
+          mrrAt(
+            a.entry.ranking.map((e) => e.docId),
+            a.judgments,
+            topK,
+          ),
+        ),
+      ),
+      sameTopK: mean(
+        at.map((a) => {
+          const ours = a.entry.ranking.slice(0, topK).map((e) => e.score);
+          const theirs = a.full.ranking.slice(0, topK).map((e) => e.score);
+          return ours.length === theirs.length && ours.every((s, i) => Math.abs(s - theirs[i]) <= 1e-6) ? 1 : 0;
+        }),
+      ),
+      rerankP50Ms: quantile(rerankMs, 0.5),
+      rerankP95Ms: quantile(rerankMs, 0.95),
+    };
+  };
+  const full = row("full");
+  const results = settings.keeps!.map(row);
+  const best = Math.max(full.ndcg, ...results.map((r) => r.ndcg));
+  const chosen = results.find((r) => r.ndcg >= best - 0.005);
+  return {
+    recallK: Math.max(...settings.recallKs),
+    full,
+    results,
+    recommendation: {
+      keep: chosen?.keep ?? "full",
+      ndcg: (chosen ?? full).ndcg,
+      fullNdcg: full.ndcg,
+      latencyP50Ms: (chosen ?? full).rerankP50Ms,
     },
   };
 }

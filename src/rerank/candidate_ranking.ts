@@ -1,9 +1,31 @@
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 
-import type { RerankedDocumentMetadata } from "../result_metadata.js";
+import type { BudgetedRerankedDocumentMetadata } from "../result_metadata.js";
 
-/** Why stage 2 left a candidate out: a duplicate of an earlier one, scored below `scoreThreshold`, or not returned by a compressor that does not rank every candidate. */
-export type DroppedReason = "duplicate" | "belowThreshold" | "notReturned";
+/**
+ * Why stage 2 left a candidate out: a duplicate of an earlier one, scored below `scoreThreshold`, not returned by a
+ * compressor that does not rank every candidate, or cut by an earlier stage of a cascade (outside its `keep`).
+ */
+export type DroppedReason = "duplicate" | "belowThreshold" | "notReturned" | "cascadeCut";
+
+/** What one stage of a cascade did for one candidate. */
+export interface StageResult {
+  /** The stage's model. */
+  model: string;
+  /** The stage's score (after activation). */
+  score: number;
+  /** 1-based rank among the candidates this stage ranked. */
+  rank: number;
+}
+
+/** What one stage of a cascade did for every candidate, in candidate order. */
+export interface StageRanking {
+  model: string;
+  /** The stage's score of each candidate; NaN where this stage did not read it. */
+  scores: number[];
+  /** 1-based rank among the candidates this stage ranked; undefined where it did not rank it. */
+  ranks: (number | undefined)[];
+}
 
 /**
  * What stage 2 decided for every candidate, in candidate order, and the final order. Built by
@@ -17,6 +39,22 @@ export interface CandidateRanking {
   dropped: (DroppedReason | undefined)[];
   /** Indices of the kept candidates, best first (ties keep candidate order). */
   order: number[];
+  /**
+   * Per candidate, false when a latency budget stopped the (last) stage before it read the candidate: such
+   * candidates follow the reranked ones in `order`, in the order they came in, without a score. Undefined when
+   * every candidate was read.
+   */
+  reranked?: boolean[];
+  /** Each stage of a cascade, first to last (undefined for a single reranker). */
+  stages?: StageRanking[];
+}
+
+/** Every stage's score and rank of candidate `index`, for the stages that ranked it (undefined without stages). */
+export function stageResults(ranking: CandidateRanking, index: number): StageResult[] | undefined {
+  return ranking.stages?.flatMap((stage) => {
+    const rank = stage.ranks[index];
+    return rank === undefined ? [] : [{ model: stage.model, score: stage.scores[index], rank }];
+  });
 }
 
 /** Indices `0..scores.length-1` (or `indices`) sorted by score, best first; ties keep their order. */
@@ -65,19 +103,26 @@ export function rankScoredCandidates(
 
 /**
  * The kept candidates, best first, at most `topN`, as new Documents (inputs untouched) with `relevanceScore` and
- * 1-based `rerankRank` added to their metadata.
+ * 1-based `rerankRank` added to their metadata; with a cascade, `rerankStages` (each stage's model, score and rank);
+ * candidates a latency budget left unread carry `reranked: false` and no `relevanceScore`.
  */
 export function rankedDocuments<M extends Record<string, unknown>>(
   candidates: readonly DocumentInterface<M>[],
   ranking: CandidateRanking,
   topN: number,
-): Document<RerankedDocumentMetadata>[] {
-  return ranking.order.slice(0, topN).map(
-    (index, rank) =>
-      new Document<RerankedDocumentMetadata>({
-        pageContent: candidates[index].pageContent,
-        id: candidates[index].id,
-        metadata: { ...candidates[index].metadata, relevanceScore: ranking.scores[index], rerankRank: rank + 1 },
-      }),
-  );
+): Document<BudgetedRerankedDocumentMetadata>[] {
+  return ranking.order.slice(0, topN).map((index, rank) => {
+    const stages = stageResults(ranking, index);
+    const read = ranking.reranked?.[index] !== false;
+    return new Document<BudgetedRerankedDocumentMetadata>({
+      pageContent: candidates[index].pageContent,
+      id: candidates[index].id,
+      metadata: {
+        ...candidates[index].metadata,
+        ...(read ? { relevanceScore: ranking.scores[index] } : { reranked: false }),
+        rerankRank: rank + 1,
+        ...(stages ? { rerankStages: stages } : {}),
+      },
+    });
+  });
 }

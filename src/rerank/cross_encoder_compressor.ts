@@ -23,6 +23,9 @@ import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import type { RerankedDocumentMetadata } from "../result_metadata.js";
 import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import { LruCache } from "./lru_cache.js";
+import { documentTokens } from "./token_cache.js";
+
+export { headTokens } from "./token_cache.js";
 import { modelInputs } from "./model_inputs.js";
 import {
   type EncodedPair,
@@ -138,6 +141,8 @@ export interface RerankStats {
   texts: number;
   pairs: number;
   batches: number;
+  /** Padded tokens sent to the model (rows × columns over the batches). */
+  tokens: number;
   cacheHits: number;
   /** Time spent tokenizing and batching (on the event loop). */
   prepareMs: number;
@@ -148,43 +153,8 @@ export interface RerankStats {
   totalMs: number;
 }
 
-const YIELD_EVERY = 4;
-/** Longest stretch of tokenization before `prepare` yields to the event loop. */
-const YIELD_AFTER_MS = 10;
-/** Characters per token assumed when tokenizing only a document's head (generous: English averages ~4.5). */
-const CHARS_PER_TOKEN_BOUND = 8;
-/** How many times the head grows (×4 each) when it holds too few tokens: up to 8·4² = 128 characters per token. */
-const HEAD_GROWTH_STEPS = 2;
-
-/** Where to cut `text` near `limit` so the head ends on whitespace (a pre-tokenization boundary) where possible. */
-function cutPoint(text: string, limit: number): number {
-  for (let i = limit; i > Math.max(0, limit - 1024); i--) {
-    const code = text.charCodeAt(i - 1);
-    if (code === 32 || code === 10 || code === 9 || code === 13) return i;
-  }
-  // No whitespace near the cut (a blob without spaces): cut anyway, never inside a surrogate pair.
-  const code = text.charCodeAt(limit - 1);
-  return code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit;
-}
-
-/**
- * The first `budget` tokens of `text`, reading a bounded head of it: the head is cut at a whitespace boundary, and
- * BERT-style tokenization (per-character normalisation, whitespace/punctuation pre-tokenization) of such a head is
- * exactly a prefix of the whole text's tokens. The head starts at `budget × 8` characters and grows ×4 (twice) while
- * it holds fewer than `budget` tokens, so a document costs at most `budget × 128` characters of tokenization
- * however long it is: a 5 MB document costs what a normal one does. Only text averaging more than 128 characters
- * per token (e.g. a long blob without spaces) is read no further than that.
- */
-export function headTokens(tokenizer: CrossEncoderTokenizer, text: string, budget: number): number[] {
-  let limit = budget * CHARS_PER_TOKEN_BOUND;
-  let ids: number[] = [];
-  for (let step = 0; step <= HEAD_GROWTH_STEPS; step++, limit *= 4) {
-    if (text.length <= limit) break;
-    ids = tokenizer.encode(text.slice(0, cutPoint(text, limit)), null, { add_special_tokens: false });
-    if (ids.length >= budget || step === HEAD_GROWTH_STEPS) return ids.slice(0, budget);
-  }
-  return tokenizer.encode(text, null, { add_special_tokens: false }).slice(0, budget);
-}
+/** Tokenization yields to the event loop once a slice has run this long (one document past it at most). */
+const SLICE_MS = 5;
 
 function sha1(text: string): string {
   return createHash("sha1").update(text).digest("base64");
@@ -361,10 +331,10 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     let maxBlockMs = 0;
     let sliceStart = performance.now();
     for (let i = 0; i < texts.length; i++) {
-      const docIds = headTokens(tokenizer, texts[i], readTokens);
+      const docIds = documentTokens(tokenizer, texts[i], readTokens).slice(0, readTokens);
       const windows = this.longDocuments === "maxPassage" ? passageWindows(docIds, budget, overlap) : [docIds];
       for (const window of windows) pairs.push(encodePair(template, queryIds, window, i));
-      if ((i + 1) % YIELD_EVERY === 0 || performance.now() - sliceStart > YIELD_AFTER_MS) {
+      if (performance.now() - sliceStart >= SLICE_MS) {
         maxBlockMs = Math.max(maxBlockMs, performance.now() - sliceStart);
         await new Promise((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
@@ -430,7 +400,10 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     const prepareMs = performance.now() - prepareStarted;
     const best = new Array<number>(pending.length).fill(-Infinity);
     let modelMs = 0;
-    for (const batch of batches) {
+    for (const [b, batch] of batches.entries()) {
+      // ONNX Runtime (node, 1.14) runs a session synchronously from process.nextTick, so consecutive batches would
+      // hold the event loop for the whole rerank: let other work in between.
+      if (b > 0) await new Promise((resolve) => setImmediate(resolve));
       const modelStarted = performance.now();
       const { logits } = await loaded.model(modelInputs(batch, loaded));
       modelMs += performance.now() - modelStarted;
@@ -451,6 +424,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       texts: texts.length,
       pairs,
       batches: batches.length,
+      tokens: batches.reduce((sum, batch) => sum + batch.rows * batch.columns, 0),
       cacheHits,
       prepareMs,
       maxBlockMs,
@@ -583,12 +557,13 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   ): Promise<DocumentInterface<RerankedDocumentMetadata>[]> {
     positiveInteger("topN", topN);
     const ranking = await this.rankCandidates(documents, query, callbacks, topN);
-    return rankedDocuments(documents, ranking, topN);
+    // This reranker reads every candidate (no budget), so every document carries its relevanceScore.
+    return rankedDocuments(documents, ranking, topN) as Document<RerankedDocumentMetadata>[];
   }
 }
 
 /** Throws unless `documents` is an array of objects with a string `pageContent`. */
-function checkDocuments(documents: readonly DocumentInterface[]): void {
+export function checkDocuments(documents: readonly DocumentInterface[]): void {
   if (!Array.isArray(documents)) {
     throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`, {
       argument: "documents",

@@ -18,7 +18,12 @@ export interface EncodedPair {
 }
 
 /** Builds `template(query, doc)` with the query kept whole and the document cut to fit `maxLength`. */
-export function encodePair(template: PairTemplate, query: number[], doc: number[], owner: number): EncodedPair {
+export function encodePair(
+  template: PairTemplate,
+  query: readonly number[],
+  doc: readonly number[],
+  owner: number,
+): EncodedPair {
   const head = [...template.prefix, ...query, ...template.middle];
   return { owner, ids: [...head, ...doc, ...template.suffix], segmentB: head.length };
 }
@@ -32,8 +37,8 @@ export function documentBudget(template: PairTemplate, queryLength: number, maxL
  * Overlapping windows over a document's tokens: `size` tokens each, starting every `size - overlap` tokens, the
  * last one ending at the document's end. One window (the whole document) when it fits.
  */
-export function passageWindows(doc: number[], size: number, overlap: number): number[][] {
-  if (doc.length <= size) return [doc];
+export function passageWindows(doc: readonly number[], size: number, overlap: number): number[][] {
+  if (doc.length <= size) return [[...doc]];
   const stride = Math.max(1, size - overlap);
   const windows: number[][] = [];
   for (let start = 0; ; start += stride) {

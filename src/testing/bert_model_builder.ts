@@ -20,7 +20,12 @@ export interface BertShape {
   initStd: number;
 }
 
-/** Known presets: `minilm-l6` has the shape of all-MiniLM-L6-v2 / ms-marco-MiniLM-L-6-v2 (≈22.7M parameters). */
+/**
+ * Known presets, shaped like the published models (parameter counts with the classification head):
+ * `minilm-l6` like all-MiniLM-L6-v2 / ms-marco-MiniLM-L-6-v2 (22,713,601), `minilm-l4` like ms-marco-MiniLM-L-4-v2
+ * (19,164,673), `minilm-l2` like ms-marco-MiniLM-L-2-v2 (15,615,745), `tinybert-l2` like ms-marco-TinyBERT-L-2-v2
+ * (2 layers, hidden 128, 2 heads, FFN 512: 4,386,049) — the cheap first stage of a cascade.
+ */
 export const BERT_PRESETS = {
   "minilm-l6": {
     vocabSize: 30522,
@@ -28,6 +33,36 @@ export const BERT_PRESETS = {
     heads: 12,
     hidden: 384,
     intermediate: 1536,
+    maxPositions: 512,
+    typeVocabSize: 2,
+    initStd: 0.02,
+  },
+  "minilm-l4": {
+    vocabSize: 30522,
+    layers: 4,
+    heads: 12,
+    hidden: 384,
+    intermediate: 1536,
+    maxPositions: 512,
+    typeVocabSize: 2,
+    initStd: 0.02,
+  },
+  "minilm-l2": {
+    vocabSize: 30522,
+    layers: 2,
+    heads: 12,
+    hidden: 384,
+    intermediate: 1536,
+    maxPositions: 512,
+    typeVocabSize: 2,
+    initStd: 0.02,
+  },
+  "tinybert-l2": {
+    vocabSize: 30522,
+    layers: 2,
+    heads: 2,
+    hidden: 128,
+    intermediate: 512,
     maxPositions: 512,
     typeVocabSize: 2,
     initStd: 0.02,
