@@ -30,6 +30,7 @@ import {
   openStoreServer,
   parseStoreOption,
   storeTableOption,
+  storedDocIds,
   writeStoreManifest,
 } from "./store_option.js";
 
@@ -97,6 +98,17 @@ export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
     }
     if (append && !state.exists) throw new InvalidArgumentError(`--append: the ${where} does not exist.`);
     const docs = await readInputDocuments(args.positionals, chunkSize, chunkOverlap);
+    const ids = docs.map((d) => String(d.metadata.docId));
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+    const stored = append ? await storedDocIds(connectionString, table, ids) : [];
+    if (twice !== undefined || stored.length > 0) {
+      throw new InvalidArgumentError(
+        twice !== undefined
+          ? `Document id '${twice}' appears twice in the inputs. Ids must be unique.`
+          : `The ${where} already holds document ids ${stored.map((id) => `'${id}'`).join(", ")}. Ids must be ` +
+              "unique; pass other documents, or --rebuild to replace the table.",
+      );
+    }
     let choice: ModelChoice;
     if (append) {
       const recorded = state.manifest!;
@@ -119,7 +131,7 @@ export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
       await prepared.reranker.dispose();
       if (!json) process.stderr.write(`${announceModels(choice, prepared.fallbackReason)}\n`);
     }
-    const vectors = await embedVectors(embeddings, docs, json);
+    const vectors = await embedVectors(embeddings, docs, false); // progress on stderr, as the folder case
     const dim = vectors[0]?.length ?? (await embeddings.embedQuery("dimension")).length;
     if (append && dim !== state.manifest!.dim) {
       throw new InvalidArgumentError(
@@ -130,6 +142,7 @@ export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
     }
     if (rebuild) await dropOwnStoreTable(connectionString, table);
     const handle = await connectPgvectorStore(embeddings, { connectionString, tableName: table, dimensions: dim });
+    const kept = append ? state.manifest : undefined;
     const manifest: StoreManifest = {
       createdBy: STORE_MARKER,
       version: 1,
@@ -139,10 +152,10 @@ export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
       rerankerModel: choice.rerankerModel,
       lexical: choice.lexical,
       dim,
-      documents: state.manifest?.documents ?? 0,
-      ...(state.manifest?.hnsw ? { hnsw: state.manifest.hnsw } : {}),
+      documents: kept?.documents ?? 0,
+      ...(kept?.hnsw ? { hnsw: kept.hnsw } : {}),
       purpose: "index",
-      createdAt: state.manifest?.createdAt ?? new Date().toISOString(),
+      createdAt: kept?.createdAt ?? new Date().toISOString(),
     };
     try {
       // Mark the table as ours before loading, so a failed load can be replaced with --rebuild.

@@ -216,6 +216,23 @@ export async function dropOwnStoreTable(connectionString: string, table: string,
   await withClient(connectionString, (client) => client.query(`DROP TABLE ${table}`));
 }
 
+/** Which of `docIds` the table already holds (in `metadata.docId`), at most `limit` of them. */
+export async function storedDocIds(
+  connectionString: string,
+  table: string,
+  docIds: readonly string[],
+  limit = 5,
+): Promise<string[]> {
+  checkIdentifier("--table", table);
+  return withClient(connectionString, async (client) => {
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT DISTINCT metadata->>'docId' AS id FROM ${table} WHERE metadata->>'docId' = ANY($1::text[]) LIMIT ${limit}`,
+      [docIds],
+    );
+    return rows.map((row) => row.id);
+  });
+}
+
 /** The rows of `table`. */
 export async function countStoreRows(connectionString: string, table: string): Promise<number> {
   checkIdentifier("--table", table);
