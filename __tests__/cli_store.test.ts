@@ -249,9 +249,9 @@ describe("two-stage CLI with --store (Postgres + pgvector)", () => {
       [["index", corpus, "--store", db.connectionString, "--out", path.join(root, "x")], "not both"],
       [
         ["query", path.join(root, "x"), "q", "--ef-search", "40"],
-        "--ef-search apply to a Postgres stage 1: add --store",
+        "--ef-search applies to a Postgres stage 1: add --store",
       ],
-      [["eval", "--dataset", datasetDir, "--hnsw"], "--hnsw apply to a Postgres stage 1"],
+      [["eval", "--dataset", datasetDir, "--hnsw"], "--hnsw applies to a Postgres stage 1"],
     ];
     for (const [args, message] of cases) {
       const { status, stderr } = cli(...args);

@@ -89,7 +89,8 @@ export function checkStoreOnlyOptions(args: ParsedArgs, names: readonly string[]
   const given = names.filter((name) => args.options.has(name));
   if (given.length > 0) {
     throw new InvalidArgumentError(
-      `${given.map((name) => `--${name}`).join(", ")} apply to a Postgres stage 1: add --store postgres://… or ` +
+      `${given.map((name) => `--${name}`).join(", ")} ${given.length === 1 ? "applies" : "apply"} to a Postgres ` +
+        "stage 1: add --store postgres://… or " +
         "--store pglite:<dir>.",
       { argument: `--${given[0]}` },
     );
