@@ -26,12 +26,6 @@ export type {
   StoreScore,
   StoreFilter,
 } from "./recall/vector_store_source.js";
-export { connectPgvectorStore } from "./recall/pgvector_store.js";
-export type { PgvectorStoreParams, PgvectorStoreHandle } from "./recall/pgvector_store.js";
-export { createHnswIndex } from "./recall/pgvector_hnsw.js";
-export type { HnswIndexParams } from "./recall/pgvector_hnsw.js";
-export { bulkInsertPgvector } from "./recall/pgvector_bulk_insert.js";
-export type { BulkInsertParams } from "./recall/pgvector_bulk_insert.js";
 export { RetrieverSource } from "./recall/retriever_source.js";
 export type { RetrieverSourceParams } from "./recall/retriever_source.js";
 export { FaissVectorStore } from "./recall/faiss_vector_store.js";

@@ -16,6 +16,7 @@ import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
 import { checkSaveTarget } from "../recall/atomic_directory.js";
 import { MANIFEST_FILE, readIndexManifest } from "../recall/index_manifest.js";
 import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "../recall/stage1_folder.js";
+import type { Stage1 } from "../recall/to_recall_source.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { type Explanation, TwoStageRetriever } from "../two_stage_retriever.js";
 import {
@@ -43,8 +44,25 @@ interface IndexManifest {
   createdAt: string;
 }
 
-function print(json: boolean, value: unknown, text: string): void {
+export function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+}
+
+/** Embeds documents in batches with a progress bar; one vector per document, in order. */
+export async function embedVectors(
+  embeddings: EmbeddingsInterface,
+  docs: DocumentInterface[],
+  quiet: boolean,
+): Promise<number[][]> {
+  const progress = new Progress("embedding", docs.length, quiet);
+  const batch = 64;
+  const vectors: number[][] = [];
+  for (let start = 0; start < docs.length; start += batch) {
+    const slice = docs.slice(start, start + batch);
+    vectors.push(...(await embeddings.embedDocuments(slice.map((d) => d.pageContent))));
+    progress.tick(slice.length);
+  }
+  return vectors;
 }
 
 /** Embeds documents in batches with a progress bar and adds them to the store in one bulk call. */
@@ -54,14 +72,7 @@ export async function embedInto(
   docs: DocumentInterface[],
   quiet: boolean,
 ): Promise<void> {
-  const progress = new Progress("embedding", docs.length, quiet);
-  const batch = 64;
-  const vectors: number[][] = [];
-  for (let start = 0; start < docs.length; start += batch) {
-    const slice = docs.slice(start, start + batch);
-    vectors.push(...(await embeddings.embedDocuments(slice.map((d) => d.pageContent))));
-    progress.tick(slice.length);
-  }
+  const vectors = await embedVectors(embeddings, docs, quiet);
   await store.addVectors(vectors, docs as DocumentInterface[], { ids: docs.map((d) => String(d.metadata.docId)) });
 }
 
@@ -100,6 +111,18 @@ export async function buildCliStage1(
   return stage1Source(await buildCliParts(kind, docs, embeddings, quiet));
 }
 
+/** `--chunk-size` and `--chunk-overlap` of `index`, checked. */
+export function chunkOptions(args: ParsedArgs): { chunkSize: number; chunkOverlap: number } {
+  const chunkSize = intOption(args, "chunk-size", 1000);
+  const chunkOverlap = nonNegativeIntOption(args, "chunk-overlap", 100);
+  if (chunkOverlap >= chunkSize) {
+    throw new InvalidArgumentError(
+      `--chunk-overlap (${chunkOverlap}) must be smaller than --chunk-size (${chunkSize}); e.g. --chunk-overlap ${Math.floor(chunkSize / 10)}.`,
+    );
+  }
+  return { chunkSize, chunkOverlap };
+}
+
 /** `two-stage index <inputs…> --out <dir> [--append | --rebuild] [--stage1 dense|bm25|hybrid]` */
 export async function indexCommand(args: ParsedArgs): Promise<void> {
   const out = stringOption(args, "out");
@@ -112,13 +135,7 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
   if (append && rebuild) {
     throw new InvalidArgumentError("Pass --append (add to the index) or --rebuild (replace it), not both.");
   }
-  const chunkSize = intOption(args, "chunk-size", 1000);
-  const chunkOverlap = nonNegativeIntOption(args, "chunk-overlap", 100);
-  if (chunkOverlap >= chunkSize) {
-    throw new InvalidArgumentError(
-      `--chunk-overlap (${chunkOverlap}) must be smaller than --chunk-size (${chunkSize}); e.g. --chunk-overlap ${Math.floor(chunkSize / 10)}.`,
-    );
-  }
+  const { chunkSize, chunkOverlap } = chunkOptions(args);
   const existing = readIndexManifest(path.resolve(out));
   const exists = existing !== undefined || fs.existsSync(path.join(out, "faiss.index"));
   if (exists && !append && !rebuild) {
@@ -202,7 +219,7 @@ export function renderExplanation(explanation: Explanation, scoreKind: string): 
   ].join("\n");
 }
 
-function explanationJson(explanation: Explanation): unknown {
+export function explanationJson(explanation: Explanation): unknown {
   return {
     query: explanation.query,
     timings: explanation.timings,
@@ -282,11 +299,13 @@ export async function queryCommand(args: ParsedArgs): Promise<void> {
 /** Renders an evaluation report as the sweep table, the stage-1 rank histogram and the recommendation. */
 export function renderReport(report: EvaluationReport): string {
   const withOracle = report.results.some((r) => r.oracleAgreement !== undefined);
+  const withAnn = report.results.some((r) => r.annRecall !== undefined);
   const headers = [
     "recallK",
     `nDCG@${report.topK}`,
     `MRR@${report.topK}`,
     "Recall@recallK",
+    ...(withAnn ? ["ANN recall"] : []),
     "stage1 p50/p95 ms",
     "stage2 p50/p95 ms",
     "judged beyond",
@@ -297,6 +316,7 @@ export function renderReport(report: EvaluationReport): string {
     r.ndcg.toFixed(4),
     r.mrr.toFixed(4),
     r.recall.toFixed(4),
+    ...(withAnn ? [r.annRecall === undefined ? "-" : r.annRecall.toFixed(4)] : []),
     `${r.recallP50Ms.toFixed(1)}/${r.recallP95Ms.toFixed(1)}`,
     `${r.rerankP50Ms.toFixed(0)}/${r.rerankP95Ms.toFixed(0)}`,
     r.judgedBeyond,
@@ -320,8 +340,30 @@ export function renderReport(report: EvaluationReport): string {
     .join("\n");
 }
 
+/** Stage 1 that `eval` runs over the dataset's documents. */
+export interface EvalStage1 {
+  source: Stage1;
+  /** An exact search over the same documents: `evaluate` then reports the stage-1 `annRecall`. */
+  exactStage1?: RecallSource;
+  /** Fields added to the `--json` output (e.g. the table). */
+  details?: Record<string, unknown>;
+  /** Frees what was built (e.g. drops a temporary table); called when eval ends, failed or not. */
+  close?(): Promise<void>;
+}
+
+/** How `eval` builds stage 1: `kind` forces a stage-1 kind; `build` makes it over the dataset's documents. */
+export interface EvalStage1Builder {
+  kind?: Stage1Kind;
+  build(kind: Stage1Kind, docs: Document[], embeddings: TransformersEmbeddings): Promise<EvalStage1>;
+}
+
+/** The default: FAISS, BM25 or both in memory, as `--stage1` says. */
+const IN_MEMORY_STAGE1: EvalStage1Builder = {
+  build: async (kind, docs, embeddings) => ({ source: await buildCliStage1(kind, docs, embeddings) }),
+};
+
 /** `two-stage eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out prefix]` */
-export async function evalCommand(args: ParsedArgs): Promise<void> {
+export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = IN_MEMORY_STAGE1): Promise<void> {
   const datasetDir = stringOption(args, "dataset");
   if (!datasetDir)
     throw new InvalidArgumentError(
@@ -344,31 +386,45 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
   const indexable = dataset.corpus.filter((doc) => documentText(doc).trim() !== "");
   const emptyDocuments = dataset.corpus.length - indexable.length;
   const texts = indexable.map(documentText);
-  const { choice, embeddings, reranker, fallbackReason } = await prepareModels(args, texts);
+  const { choice, embeddings, reranker, fallbackReason } = await prepareModels(
+    args,
+    texts,
+    stage1.kind ? { stage1: stage1.kind } : {},
+  );
   if (!json) process.stderr.write(`${announceModels(choice, fallbackReason)}\n`);
   const docs = indexable.map(
     (doc, i) => new Document({ pageContent: texts[i], id: doc.id, metadata: { docId: doc.id } }),
   );
   const indexStarted = performance.now();
-  const source = await buildCliStage1(choice.stage1, docs, embeddings);
-  const indexMs = performance.now() - indexStarted;
-  const retriever = new TwoStageRetriever({
-    stage1: source,
-    compressor: reranker,
-    recallK: Math.max(...recallKs),
-    topK,
-  });
-  const total = Math.min(dataset.queries.length, maxQueries ?? dataset.queries.length);
-  const progress = new Progress("evaluating", total);
-  const report = await evaluate(retriever, dataset, {
-    recallKs,
-    topK,
-    maxQueries: total,
-    oracleMaxCorpus,
-    latencyQueries,
-    keeps: choice.thenModel !== undefined ? (choice.keeps ?? [10, 20, 50]) : undefined,
-    onProgress: () => progress.tick(),
-  });
+  let built: EvalStage1 | undefined;
+  let report: EvaluationReport;
+  let indexMs: number;
+  try {
+    built = await stage1.build(choice.stage1, docs, embeddings);
+    indexMs = performance.now() - indexStarted;
+    const retriever = new TwoStageRetriever({
+      stage1: built.source,
+      compressor: reranker,
+      recallK: Math.max(...recallKs),
+      topK,
+    });
+    const total = Math.min(dataset.queries.length, maxQueries ?? dataset.queries.length);
+    const progress = new Progress("evaluating", total);
+    report = await evaluate(retriever, dataset, {
+      recallKs,
+      topK,
+      maxQueries: total,
+      oracleMaxCorpus,
+      exactStage1: built.exactStage1,
+      latencyQueries,
+      keeps: choice.thenModel !== undefined ? (choice.keeps ?? [10, 20, 50]) : undefined,
+      onProgress: () => progress.tick(),
+    });
+  } catch (error) {
+    await Promise.all([built?.close?.(), embeddings.dispose(), reranker.dispose()]);
+    throw error;
+  }
+  await built.close?.();
   const runOut = stringOption(args, "run-out");
   const runFiles: string[] = [];
   if (runOut) {
@@ -388,6 +444,7 @@ export async function evalCommand(args: ParsedArgs): Promise<void> {
     {
       ...serialisable,
       stage1: choice.stage1,
+      ...built.details,
       models: choice,
       fallbackReason,
       emptyDocuments,

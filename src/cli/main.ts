@@ -11,6 +11,8 @@ import { evalCommand, indexCommand, queryCommand } from "./commands.js";
 import { demoCommand } from "./demo.js";
 import { doctorCommand } from "./doctor.js";
 import { MODEL_FLAG_OPTIONS, MODEL_VALUED_OPTIONS } from "./models.js";
+import { evalStoreCommand, indexStoreCommand, queryStoreCommand } from "./store_commands.js";
+import { checkStoreOnlyOptions } from "./store_option.js";
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -29,6 +31,22 @@ const MODEL_HELP = `Stage 1 and model options:
                                without the hub, commands fall back to them by themselves and say so
   --json                       machine-readable output on stdout (progress stays on stderr)`;
 
+const STORE_HELP = `Postgres + pgvector stage 1 (instead of a FAISS folder):
+  --store <url|pglite:dir>     postgres://user:password@host:5432/db (a server with pgvector), or pglite:<dir>: an
+                               embedded PGlite with pgvector in that data directory (created if missing)`;
+
+/** Routes a command to its Postgres variant when \`--store\` is given; store-only options need \`--store\`. */
+function withStore(
+  folder: (args: ParsedArgs) => Promise<void>,
+  store: (args: ParsedArgs) => Promise<void>,
+  storeOnly: readonly string[],
+): (args: ParsedArgs) => Promise<void> {
+  return (args) => {
+    checkStoreOnlyOptions(args, storeOnly);
+    return args.options.has("store") ? store(args) : folder(args);
+  };
+}
+
 /** One command: its usage text and the options it accepts. */
 interface Command {
   summary: string;
@@ -45,6 +63,7 @@ const COMMANDS: Record<string, Command> = {
   index: {
     summary: "read .txt/.md (split into chunks) and .jsonl records, embed them, write a FAISS index atomically",
     usage: `two-stage index <files|dirs|corpus.jsonl> --out <dir> [--append | --rebuild] [--chunk-size 1000] [--chunk-overlap 100]
+       two-stage index <files|dirs|corpus.jsonl> --store <url|pglite:dir> [--table two_stage_docs] [--append | --rebuild] [--hnsw]
 
   --out <dir>           the index folder (created; an existing index needs --append or --rebuild; a folder that
                         is not an index is refused, never overwritten)
@@ -53,22 +72,32 @@ const COMMANDS: Record<string, Command> = {
   --chunk-size <n>      characters per chunk of .txt/.md files (default 1000)
   --chunk-overlap <n>   characters shared by consecutive chunks (default 100; must be smaller than --chunk-size)
 
+${STORE_HELP}
+  --table <name>               the table (default two_stage_docs; an existing one needs --append or --rebuild;
+                               --rebuild drops only a table two-stage created; stage 1 is dense)
+  --hnsw                       build an HNSW index (m 16, ef_construction 64) after loading: approximate search
+
 ${MODEL_HELP}`,
-    valued: [...MODEL_VALUED, "out", "chunk-size", "chunk-overlap"],
-    flags: [...MODEL_FLAGS, "append", "rebuild"],
-    run: indexCommand,
+    valued: [...MODEL_VALUED, "out", "chunk-size", "chunk-overlap", "store", "table"],
+    flags: [...MODEL_FLAGS, "append", "rebuild", "hnsw"],
+    run: withStore(indexCommand, indexStoreCommand, ["table", "hnsw"]),
   },
   query: {
     summary: "answer a question: final rank, stage-1 → stage-2 rank, both scores, source, per-stage milliseconds",
     usage: `two-stage query <index> "question" [--recall-k ${DEFAULT_RECALL_K}] [--top-k ${DEFAULT_TOP_K}]
+       two-stage query --store <url|pglite:dir> [--table two_stage_docs] [--ef-search 40] "question"
 
   --recall-k <n>   stage-1 candidates (default ${DEFAULT_RECALL_K})
   --top-k <n>      documents returned (default ${DEFAULT_TOP_K}; at most --recall-k)
 
+${STORE_HELP}
+  --table <name>               the table written by index --store (default two_stage_docs)
+  --ef-search <n>              hnsw.ef_search, 1 to 1000 (default 40): raise it when an HNSW index loses recall
+
 ${MODEL_HELP}`,
-    valued: [...MODEL_VALUED, "recall-k", "top-k"],
+    valued: [...MODEL_VALUED, "recall-k", "top-k", "store", "table", "ef-search"],
     flags: MODEL_FLAGS,
-    run: queryCommand,
+    run: withStore(queryCommand, queryStoreCommand, ["table", "ef-search"]),
   },
   eval: {
     summary: "sweep recallK on a BEIR collection: nDCG, MRR, stage-1 recall, latency, and the recallK to use",
@@ -82,6 +111,13 @@ ${MODEL_HELP}`,
   --run-out <prefix>         write TREC run files <prefix>.stage1.run and <prefix>.stage2.recall<K>.run
   --oracle-max-corpus <n>    also compare with reranking the whole corpus, for corpora of at most n documents
 
+${STORE_HELP}
+                               eval loads the dataset into a new table and drops it at the end
+  --table <name>               that table's name (default two_stage_eval_<pid>_<time>; must not exist)
+  --hnsw                       search an HNSW index (m 16, ef_construction 64) and report "ANN recall": how much of
+                               an exact (FAISS) search's top-recallK stage 1 found
+  --ef-search <n>              hnsw.ef_search, 1 to 1000 (default 40)
+
 ${MODEL_HELP}`,
     valued: [
       ...MODEL_VALUED,
@@ -92,9 +128,12 @@ ${MODEL_HELP}`,
       "latency-queries",
       "run-out",
       "oracle-max-corpus",
+      "store",
+      "table",
+      "ef-search",
     ],
-    flags: MODEL_FLAGS,
-    run: evalCommand,
+    flags: [...MODEL_FLAGS, "hnsw"],
+    run: withStore(evalCommand, evalStoreCommand, ["table", "hnsw", "ef-search"]),
   },
   demo: {
     summary: "index the bundled demo corpus and answer a few questions (falls back to test models offline)",

@@ -1,0 +1,302 @@
+import fs from "node:fs";
+import path from "node:path";
+
+import type { EmbeddingProfileFacts } from "../models/embedding_profiles.js";
+import { InvalidArgumentError, TwoStageError } from "../errors.js";
+import { checkIdentifier } from "../recall/pgvector_store.js";
+import { type ParsedArgs, optionalIntOption, stringOption } from "./args.js";
+
+/** Where `--store` points: a Postgres server (with pgvector) or an embedded PGlite data directory. */
+export type StoreTarget = { kind: "postgres"; url: string } | { kind: "pglite"; dir: string };
+
+/** The table `index`/`query --store` use without `--table`. */
+export const DEFAULT_STORE_TABLE = "two_stage_docs";
+
+/** Marks a table this package created (in its manifest, the table's comment), so only such a table is ever dropped. */
+export const STORE_MARKER = "two-stage-retriever";
+
+/** What `index --store` records in the table's comment (JSON), so `query --store` uses the same models. */
+export interface StoreManifest {
+  createdBy: typeof STORE_MARKER;
+  version: 1;
+  stage1: "dense";
+  embeddingModel: string;
+  embeddingProfile?: EmbeddingProfileFacts;
+  /** The reranker `index` used (absent in the temporary table of `eval --store`). */
+  rerankerModel?: string;
+  /** True when the models are the project's lexical test models. */
+  lexical?: boolean;
+  dim: number;
+  documents: number;
+  /** The HNSW index built with `--hnsw`, if any. */
+  hnsw?: { m: number; efConstruction: number };
+  /** `eval` for the temporary table of `eval --store` (dropped when it ends). */
+  purpose?: "index" | "eval";
+  createdAt: string;
+}
+
+const STORE_EXAMPLE = "e.g. --store postgres://user:password@localhost:5432/db or --store pglite:./pgdata";
+
+/** Parses `--store`: a `postgres://` / `postgresql://` URL, or `pglite:<dir>` (an embedded PGlite with pgvector). */
+export function parseStoreOption(raw: string): StoreTarget {
+  if (/^postgres(ql)?:\/\//i.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new InvalidArgumentError(`--store '${raw}' is not a valid URL; ${STORE_EXAMPLE}.`, { argument: "--store" });
+    }
+    return { kind: "postgres", url: raw };
+  }
+  if (raw.startsWith("pglite:")) {
+    const dir = raw.slice("pglite:".length);
+    if (dir.trim() === "") {
+      throw new InvalidArgumentError(
+        "--store pglite: needs a data directory after the colon, e.g. --store pglite:./pgdata (created if missing).",
+        { argument: "--store" },
+      );
+    }
+    return { kind: "pglite", dir: dir === "memory://" ? dir : path.resolve(dir) };
+  }
+  throw new InvalidArgumentError(`--store '${raw}' is neither a postgres:// URL nor pglite:<dir>; ${STORE_EXAMPLE}.`, {
+    argument: "--store",
+  });
+}
+
+/** `--table`, a plain SQL identifier, or the default. */
+export function storeTableOption(args: ParsedArgs, fallback: string = DEFAULT_STORE_TABLE): string {
+  const table = stringOption(args, "table") ?? fallback;
+  checkIdentifier("--table", table);
+  return table.toLowerCase(); // unquoted in SQL: Postgres folds it to lower case
+}
+
+/** `--ef-search` (1 to 1000, pgvector's limits), or undefined. */
+export function efSearchOption(args: ParsedArgs): number | undefined {
+  const value = optionalIntOption(args, "ef-search");
+  if (value !== undefined && value > 1000) {
+    throw new InvalidArgumentError(
+      `--ef-search must be at most 1000 (pgvector's limit); got ${value}, e.g. --ef-search 100.`,
+      {
+        argument: "--ef-search",
+      },
+    );
+  }
+  return value;
+}
+
+/** Throws unless the options that need `--store` come with it. */
+export function checkStoreOnlyOptions(args: ParsedArgs, names: readonly string[]): void {
+  if (args.options.has("store")) return;
+  const given = names.filter((name) => args.options.has(name));
+  if (given.length > 0) {
+    throw new InvalidArgumentError(
+      `${given.map((name) => `--${name}`).join(", ")} ${given.length === 1 ? "applies" : "apply"} to a Postgres ` +
+        "stage 1: add --store postgres://… or " +
+        "--store pglite:<dir>.",
+      { argument: `--${given[0]}` },
+    );
+  }
+}
+
+/** A Postgres to talk to with node-postgres, and how to let go of it. */
+export interface StoreServer {
+  connectionString: string;
+  /** For messages: the URL without its password, or `PGlite <dir>`. */
+  label: string;
+  /** Stops the embedded PGlite (a server URL: nothing to stop); calling it again does nothing. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens `target`: a URL as it is; `pglite:<dir>` starts PGlite with pgvector on that data directory (created if
+ * missing; a non-empty folder that is not a PGlite data directory is refused) in this process, served by
+ * pglite-socket on 127.0.0.1 with an ephemeral port for as long as the command runs.
+ */
+export async function openStoreServer(target: StoreTarget): Promise<StoreServer> {
+  if (target.kind === "postgres") {
+    const url = new URL(target.url);
+    if (url.password) url.password = "***";
+    return { connectionString: target.url, label: url.toString(), stop: async () => undefined };
+  }
+  const { dir } = target;
+  if (dir !== "memory://" && fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) {
+      throw new InvalidArgumentError(`--store pglite:${dir} is a file, not a data directory. Name a folder.`, {
+        argument: "--store",
+      });
+    }
+    if (fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, "PG_VERSION"))) {
+      throw new InvalidArgumentError(
+        `--store pglite:${dir} is not empty and is not a PGlite data directory (no PG_VERSION); it is left ` +
+          "untouched. Name a new or empty folder.",
+        { argument: "--store" },
+      );
+    }
+  }
+  const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+    importOptional<typeof import("@electric-sql/pglite")>("@electric-sql/pglite"),
+    importOptional<typeof import("@electric-sql/pglite-pgvector")>("@electric-sql/pglite-pgvector"),
+    importOptional<typeof import("@electric-sql/pglite-socket")>("@electric-sql/pglite-socket"),
+  ]);
+  const db = await PGlite.create(dir, { extensions: { vector } });
+  // PGlite is one Postgres backend: the socket server multiplexes the pool's connections onto it.
+  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 });
+  try {
+    await server.start();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const port = Number(server.getServerConn().split(":").pop());
+  let stopped: Promise<void> | undefined;
+  return {
+    connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    label: `PGlite ${dir}`,
+    stop: () =>
+      (stopped ??= (async () => {
+        await server.stop();
+        await db.close();
+      })()),
+  };
+}
+
+/** Whether a table exists, and the manifest this package wrote into its comment (undefined: not ours). */
+export interface StoreTableState {
+  exists: boolean;
+  manifest?: StoreManifest;
+}
+
+/** Reads whether `table` exists and, when this package created it, its manifest. */
+export async function inspectStoreTable(connectionString: string, table: string): Promise<StoreTableState> {
+  return withClient(connectionString, async (client) => {
+    const { rows } = await client.query<{ exists: boolean; comment: string | null }>(
+      "SELECT to_regclass($1) IS NOT NULL AS exists, obj_description(to_regclass($1), 'pg_class') AS comment",
+      [table],
+    );
+    const { exists, comment } = rows[0];
+    return { exists, manifest: parseManifest(comment) };
+  });
+}
+
+function parseManifest(comment: string | null): StoreManifest | undefined {
+  if (!comment) return undefined;
+  try {
+    const value = JSON.parse(comment) as Partial<StoreManifest>;
+    return value?.createdBy === STORE_MARKER ? (value as StoreManifest) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `manifest` as the table's comment (JSON): the marker that this package created it. */
+export async function writeStoreManifest(
+  connectionString: string,
+  table: string,
+  manifest: StoreManifest,
+): Promise<void> {
+  checkIdentifier("--table", table);
+  await withClient(connectionString, (client) =>
+    client.query(`COMMENT ON TABLE ${table} IS ${client.escapeLiteral(JSON.stringify(manifest))}`),
+  );
+}
+
+/**
+ * Drops `table` if this package created it (its comment carries the marker); a table it did not create is refused
+ * with an InvalidArgumentError and left as it is. A missing table is nothing to do.
+ */
+export async function dropOwnStoreTable(connectionString: string, table: string, flag = "--rebuild"): Promise<void> {
+  checkIdentifier("--table", table);
+  const state = await inspectStoreTable(connectionString, table);
+  if (!state.exists) return;
+  if (!state.manifest) {
+    throw new InvalidArgumentError(
+      `${flag}: table ${table} was not created by two-stage (no two-stage manifest in its comment); it is left ` +
+        "untouched. Name another table with --table <name>, or drop it yourself if it is really not needed.",
+      { argument: "--table" },
+    );
+  }
+  await withClient(connectionString, (client) => client.query(`DROP TABLE ${table}`));
+}
+
+/**
+ * Replaces `table` with the fully loaded `staging` table in one transaction (drop + rename): readers see the old
+ * rows or the new ones, and a failed load before this point leaves the old table as it was. `table` must be ours.
+ */
+export async function swapStoreTable(connectionString: string, staging: string, table: string): Promise<void> {
+  checkIdentifier("--table", table);
+  checkIdentifier("--table", staging);
+  const state = await inspectStoreTable(connectionString, table);
+  if (state.exists && !state.manifest) {
+    throw new InvalidArgumentError(
+      `--rebuild: table ${table} was not created by two-stage (no two-stage manifest in its comment); it is left ` +
+        "untouched. Name another table with --table <name>.",
+      { argument: "--table" },
+    );
+  }
+  await withClient(connectionString, async (client) => {
+    await client.query("BEGIN");
+    try {
+      if (state.exists) await client.query(`DROP TABLE ${table}`);
+      await client.query(`ALTER TABLE ${staging} RENAME TO ${table}`);
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK");
+      throw error;
+    }
+  });
+}
+
+/** Which of `docIds` the table already holds (in `metadata.docId`), at most `limit` of them. */
+export async function storedDocIds(
+  connectionString: string,
+  table: string,
+  docIds: readonly string[],
+  limit = 5,
+): Promise<string[]> {
+  checkIdentifier("--table", table);
+  return withClient(connectionString, async (client) => {
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT DISTINCT metadata->>'docId' AS id FROM ${table} WHERE metadata->>'docId' = ANY($1::text[]) LIMIT ${limit}`,
+      [docIds],
+    );
+    return rows.map((row) => row.id);
+  });
+}
+
+/** The rows of `table`. */
+export async function countStoreRows(connectionString: string, table: string): Promise<number> {
+  checkIdentifier("--table", table);
+  return withClient(connectionString, async (client) => {
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+    return Number(rows[0].n);
+  });
+}
+
+type PgClient = InstanceType<(typeof import("pg"))["default"]["Client"]>;
+
+async function withClient<T>(connectionString: string, use: (client: PgClient) => Promise<T>): Promise<T> {
+  const pg = await importOptional<typeof import("pg")>("pg");
+  const client = new pg.default.Client({ connectionString });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `Could not connect to --store: ${(error as Error).message}. Check the URL (host, port, user, password, ` +
+        "database) and that the server is running.",
+      { argument: "--store", cause: error },
+    );
+  }
+  try {
+    return await use(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Imports an optional dependency, or explains how to install it. */
+async function importOptional<T>(name: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (error) {
+    throw new TwoStageError(`--store needs the '${name}' package. Install it: npm install ${name}`, { cause: error });
+  }
+}

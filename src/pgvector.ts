@@ -1,0 +1,9 @@
+// two-stage-retriever/pgvector: stage 1 on PostgreSQL + pgvector through LangChain's PGVectorStore. A subpath of its
+// own because its types name `pg` and `@langchain/community` (optional peer dependencies): the main entry point must
+// type-check without them.
+export { connectPgvectorStore } from "./recall/pgvector_store.js";
+export type { PgvectorStoreParams, PgvectorStoreHandle } from "./recall/pgvector_store.js";
+export { createHnswIndex } from "./recall/pgvector_hnsw.js";
+export type { HnswIndexParams } from "./recall/pgvector_hnsw.js";
+export { bulkInsertPgvector } from "./recall/pgvector_bulk_insert.js";
+export type { BulkInsertParams } from "./recall/pgvector_bulk_insert.js";
