@@ -2,9 +2,10 @@ import fs from "node:fs";
 import path from "node:path";
 
 import type { EmbeddingProfileFacts } from "../models/embedding_profiles.js";
-import { InvalidArgumentError, TwoStageError } from "../errors.js";
+import { InvalidArgumentError } from "../errors.js";
 import { checkIdentifier } from "../recall/pgvector_store.js";
 import { type ParsedArgs, optionalIntOption, stringOption } from "./args.js";
+import { importOptional } from "../optional_import.js";
 
 /** Where `--store` points: a Postgres server (with pgvector) or an embedded PGlite data directory. */
 export type StoreTarget = { kind: "postgres"; url: string } | { kind: "pglite"; dir: string };
@@ -133,9 +134,9 @@ export async function openStoreServer(target: StoreTarget): Promise<StoreServer>
     }
   }
   const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
-    importOptional<typeof import("@electric-sql/pglite")>("@electric-sql/pglite"),
-    importOptional<typeof import("@electric-sql/pglite-pgvector")>("@electric-sql/pglite-pgvector"),
-    importOptional<typeof import("@electric-sql/pglite-socket")>("@electric-sql/pglite-socket"),
+    importOptional<typeof import("@electric-sql/pglite")>("@electric-sql/pglite", "--store"),
+    importOptional<typeof import("@electric-sql/pglite-pgvector")>("@electric-sql/pglite-pgvector", "--store"),
+    importOptional<typeof import("@electric-sql/pglite-socket")>("@electric-sql/pglite-socket", "--store"),
   ]);
   const db = await PGlite.create(dir, { extensions: { vector } });
   // PGlite is one Postgres backend: the socket server multiplexes the pool's connections onto it.
@@ -274,7 +275,7 @@ export async function countStoreRows(connectionString: string, table: string): P
 type PgClient = InstanceType<(typeof import("pg"))["default"]["Client"]>;
 
 async function withClient<T>(connectionString: string, use: (client: PgClient) => Promise<T>): Promise<T> {
-  const pg = await importOptional<typeof import("pg")>("pg");
+  const pg = await importOptional<typeof import("pg")>("pg", "--store");
   const client = new pg.default.Client({ connectionString });
   try {
     await client.connect();
@@ -289,14 +290,5 @@ async function withClient<T>(connectionString: string, use: (client: PgClient) =
     return await use(client);
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-/** Imports an optional dependency, or explains how to install it. */
-async function importOptional<T>(name: string): Promise<T> {
-  try {
-    return (await import(name)) as T;
-  } catch (error) {
-    throw new TwoStageError(`--store needs the '${name}' package. Install it: npm install ${name}`, { cause: error });
   }
 }

@@ -22,7 +22,7 @@ import {
 import { DOCSTORE_FILE, readDocstore, writeDocstore } from "./docstore_file.js";
 import { loadFaiss } from "./faiss_native.js";
 import { filteredSearch } from "./filtered_search.js";
-import { MANIFEST_FILE, readIndexManifest } from "./index_manifest.js";
+import { MANIFEST_FILE, fsyncFile, readIndexManifest } from "./index_manifest.js";
 import { readFlatIndex, scanFlatIndex, writeFlatIndex } from "./flat_index_file.js";
 import type { RecallFilter } from "./recall_source.js";
 
@@ -100,15 +100,6 @@ function sha256File(file: string): string {
     fs.closeSync(fd);
   }
   return hash.digest("hex");
-}
-
-function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, "r+");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /** The store's entry of a manifest, checked, or undefined for a manifest without one (0.1.0's CLI manifest). */

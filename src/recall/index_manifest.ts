@@ -64,7 +64,8 @@ export interface IndexVersion {
   manifest?: Record<string, unknown>;
 }
 
-function fsyncFile(file: string): void {
+/** Flushes a file to disk (before it is published). */
+export function fsyncFile(file: string): void {
   const fd = fs.openSync(file, "r+");
   try {
     fs.fsyncSync(fd);

@@ -4,6 +4,7 @@ import type { Client, ClientBase, PoolConfig } from "pg";
 
 import { InvalidArgumentError, TwoStageError } from "../errors.js";
 import { positiveInteger } from "../validation.js";
+import { importOptional } from "../optional_import.js";
 
 /** Options of {@link connectPgvectorStore}. */
 export interface PgvectorStoreParams {
@@ -127,7 +128,7 @@ export async function connectPgvectorStore(
     );
   }
   const [pg, { PGVectorStore }] = await Promise.all([
-    importOptional<typeof import("pg")>("pg"),
+    importOptional<typeof import("pg")>("pg", "A Postgres stage 1"),
     import("@langchain/community/vectorstores/pgvector"),
   ]);
   const config: PoolConfig = {
@@ -182,16 +183,5 @@ async function enablePgvector(client: Client): Promise<string> {
     );
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-/** Imports an optional dependency, or explains how to install it. */
-async function importOptional<T>(name: string): Promise<T> {
-  try {
-    return (await import(name)) as T;
-  } catch (error) {
-    throw new TwoStageError(`The '${name}' package is needed for a Postgres stage 1. Install it: npm install ${name}`, {
-      cause: error,
-    });
   }
 }
