@@ -23,7 +23,7 @@ import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import type { RerankedDocumentMetadata } from "../result_metadata.js";
 import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import { LruCache } from "./lru_cache.js";
-import { documentTokens } from "./token_cache.js";
+import { documentTokens, tokenizerFingerprint } from "./token_cache.js";
 
 export { headTokens } from "./token_cache.js";
 import { modelInputs } from "./model_inputs.js";
@@ -271,6 +271,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       this.loading = pending.then((found) => {
         const loaded = { ...found, maxLength: Math.min(found.maxLength, this.profile?.maxLength ?? found.maxLength) };
         resolveActivation(this.activation, loaded.numLabels, this.model);
+        tokenizerFingerprint(loaded.tokenizer); // hashed once here, at load, not inside a tokenization slice
         if (this.maxLength !== undefined && this.maxLength > loaded.maxLength) {
           throw new InvalidArgumentError(
             `maxLength ${this.maxLength} exceeds the model's maximum of ${loaded.maxLength} tokens. Use at most ${loaded.maxLength}.`,

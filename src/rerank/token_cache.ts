@@ -52,7 +52,7 @@ export function tokenizerFingerprint(tokenizer: CrossEncoderTokenizer): string {
         parts.do_lowercase_and_remove_accent ?? null,
       ]),
     );
-    for (const token of parts.model.vocab) hash.update(`${token ?? ""}\u0000`);
+    hash.update(parts.model.vocab.map((token) => token ?? "").join("\u0000")); // one update: ~30k tokens in a few ms
     key = `vocab:${hash.digest("base64")}`;
   } else {
     anonymous += 1;
