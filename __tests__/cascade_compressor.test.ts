@@ -1,5 +1,4 @@
 import { ContextualCompressionRetriever } from "@langchain/classic/retrievers/contextual_compression";
-import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseRetriever } from "@langchain/core/retrievers";
 import { AutoTokenizer, type Tensor } from "@xenova/transformers";
@@ -20,6 +19,7 @@ import { encodeText, tokenizerFingerprint } from "../src/rerank/token_cache.js";
 import { buildLexicalCrossEncoder } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { buildTestModels, countingCrossEncoder } from "./support/models.js";
+import { RunRecorder } from "./support/run_recorder.js";
 
 const models = buildTestModels();
 const otherVocabulary = `${models.root}/other-vocabulary`;
@@ -110,27 +110,9 @@ describe("CascadeCompressor", () => {
 
   test("one child run per stage, with its milliseconds", async () => {
     const cascade = new CascadeCompressor({ stages: [{ reranker: weak(), keep: 5 }, { reranker: strong() }] });
-    const ends: Record<string, unknown>[] = [];
-    const names: string[] = [];
-    class Recorder extends BaseCallbackHandler {
-      name = "recorder";
-      override async handleChainStart(
-        _c: unknown,
-        _i: unknown,
-        _r: string,
-        _p?: string,
-        _t?: string[],
-        _m?: unknown,
-        _ty?: string,
-        runName?: string,
-      ) {
-        names.push(runName ?? "?");
-      }
-      override async handleChainEnd(outputs: Record<string, unknown>) {
-        ends.push(outputs);
-      }
-    }
-    await cascade.compressDocuments(docs(), QUERY, [new Recorder()]);
+    const recorder = new RunRecorder();
+    const { names, ends } = recorder;
+    await cascade.compressDocuments(docs(), QUERY, [recorder]);
     expect(names).toEqual(["CascadeCompressor", "cascade stage 1", "cascade stage 2"]);
     expect(ends[0]).toMatchObject({ inputCount: 24, readCount: 24, keptCount: 5, ms: expect.any(Number) });
     expect(ends[1]).toMatchObject({ inputCount: 5, readCount: 5, ms: expect.any(Number) });

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -6,6 +5,7 @@ import path from "node:path";
 import { buildLexicalCrossEncoder } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { writeTestDataset } from "./support/dataset.js";
+import { cliRunner } from "./support/cli.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-cli-"));
 const datasetDir = path.join(root, "tiny");
@@ -17,14 +17,7 @@ buildLexicalCrossEncoder(thenModel, { corpus: TEST_CORPUS });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** Runs the CLI from source as a child process, with its caches inside the test folder. */
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    encoding: "utf8",
-    env: { ...process.env, XDG_CACHE_HOME: path.join(root, "cache") },
-    timeout: 120_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = cliRunner(root);
 
 describe("two-stage CLI", () => {
   test("index reads .jsonl and .md inputs and writes an index; a second run needs --append or --rebuild", () => {

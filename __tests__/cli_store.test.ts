@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,6 +6,7 @@ import pg from "pg";
 
 import { writeTestDataset } from "./support/dataset.js";
 import { type TestPostgres, startPostgres } from "./support/postgres.js";
+import { cliRunner } from "./support/cli.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-cli-store-"));
 const datasetDir = path.join(root, "tiny");
@@ -25,14 +25,7 @@ afterAll(async () => {
 });
 
 /** Runs the CLI from source as a child process, with its caches inside the test folder. */
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-    encoding: "utf8",
-    env: { ...process.env, XDG_CACHE_HOME: path.join(root, "cache") },
-    timeout: 120_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = cliRunner(root);
 
 async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: db.connectionString });

@@ -4,7 +4,6 @@ import path from "node:path";
 
 import { ContextualCompressionRetriever } from "@langchain/classic/retrievers/contextual_compression";
 import { FaissStore } from "@langchain/community/vectorstores/faiss";
-import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 import type { VectorStoreInterface } from "@langchain/core/vectorstores";
@@ -22,6 +21,7 @@ import { type PgvectorStoreHandle, connectPgvectorStore } from "../src/recall/pg
 import { TEST_CORPUS } from "./support/corpus.js";
 import { buildTestModels } from "./support/models.js";
 import { type TestPostgres, startPostgres } from "./support/postgres.js";
+import { RunRecorder } from "./support/run_recorder.js";
 
 // Stage 1 (mean-pooled lexical embeddings) prefers short documents sharing one query term; stage 2 (the lexical
 // cross-encoder) rewards covering all of them. TARGET therefore sits below the distractors in stage 1.
@@ -178,23 +178,9 @@ describe.each(STAGE1_KINDS)("TwoStageRetriever on $name", ({ open, close, predic
 
   test("stage 1 and stage 2 are child runs in callbacks and streamEvents", async () => {
     const retriever = retrieverOn();
-    const names: string[] = [];
-    class Recorder extends BaseCallbackHandler {
-      name = "recorder";
-      override async handleChainStart(
-        _c: unknown,
-        _i: unknown,
-        _r: string,
-        _p?: string,
-        _t?: string[],
-        _m?: unknown,
-        _ty?: string,
-        runName?: string,
-      ) {
-        names.push(runName ?? "?");
-      }
-    }
-    await retriever.invoke(QUERY, { callbacks: [new Recorder()] });
+    const recorder = new RunRecorder();
+    const { names } = recorder;
+    await retriever.invoke(QUERY, { callbacks: [recorder] });
     expect(names).toEqual(["recall", "rerank", "CrossEncoderCompressor"]);
     const events: string[] = [];
     for await (const event of retriever.streamEvents(QUERY, { version: "v2" })) {

@@ -499,26 +499,20 @@ function aggregateKeeps(observations: QueryObservation[], settings: Settings): K
       full: o.perKeep!.get("full")!,
     }));
     const rerankMs = at.flatMap((a) => (a.entry.rerankMs === undefined ? [] : [a.entry.rerankMs]));
+    const meanOf = (metric: (ranking: string[], judgments: Judgments, k: number) => number) =>
+      mean(
+        at.map((a) =>
+          metric(
+            a.entry.ranking.map((e) => e.docId),
+            a.judgments,
+            topK,
+          ),
+        ),
+      );
     return {
       keep: key === "full" ? Math.max(...settings.recallKs) : key,
-      ndcg: mean(
-        at.map((a) =>
-          ndcgAt(
-            a.entry.ranking.map((e) => e.docId),
-            a.judgments,
-            topK,
-          ),
-        ),
-      ),
-      mrr: mean(
-        at.map((a) =>
-          mrrAt(
-            a.entry.ranking.map((e) => e.docId),
-            a.judgments,
-            topK,
-          ),
-        ),
-      ),
+      ndcg: meanOf(ndcgAt),
+      mrr: meanOf(mrrAt),
       sameTopK: mean(
         at.map((a) => {
           const ours = a.entry.ranking.slice(0, topK).map((e) => e.score);
