@@ -139,15 +139,7 @@ describe("CascadeCompressor", () => {
   });
 
   test("TwoStageRetriever.explain shows every stage; cut candidates are dropped as cascadeCut", async () => {
-    const source: RecallSource = {
-      name: "list",
-      scoreKind: "position",
-      async recall(_query, k) {
-        return docs()
-          .slice(0, k)
-          .map((document, i) => ({ document, score: 1 - i / 100 }));
-      },
-    };
+    const source = listSource();
     const cascade = new CascadeCompressor({ stages: [{ reranker: weak(), keep: 6 }, { reranker: strong() }] });
     const retriever = new TwoStageRetriever({ stage1: source, compressor: cascade, recallK: 24, topK: 3 });
     const explanation = await retriever.explain(QUERY);
@@ -222,15 +214,7 @@ describe("rerankBudgetMs", () => {
 
   test("the retriever passes reranked: false through; without a budget every candidate is read", async () => {
     const reranker = await slowReranker(40);
-    const source: RecallSource = {
-      name: "list",
-      scoreKind: "position",
-      async recall(_query, k) {
-        return docs()
-          .slice(0, k)
-          .map((document, i) => ({ document, score: 1 - i / 100 }));
-      },
-    };
+    const source = listSource();
     const budgeted = new CascadeCompressor({ stages: [{ reranker }], rerankBudgetMs: 60 });
     await budgeted.rankCandidates(docs().slice(0, 3), QUERY);
     const retriever = new TwoStageRetriever({ stage1: source, compressor: budgeted, recallK: 24, topK: 24 });
@@ -309,3 +293,16 @@ describe("tokenizing once for every stage", () => {
     await reranker.dispose();
   });
 });
+
+/** A stage 1 that returns the test documents in their order, scored by position. */
+function listSource(): RecallSource {
+  return {
+    name: "list",
+    scoreKind: "position",
+    async recall(_query, k) {
+      return docs()
+        .slice(0, k)
+        .map((document, i) => ({ document, score: 1 - i / 100 }));
+    },
+  };
+}

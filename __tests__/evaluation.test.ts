@@ -116,38 +116,14 @@ describe("explain and evaluate", () => {
     expect(report.recommendation.bestNdcg).toBe(best);
     expect(report.recommendation.recallK).toBe(report.results.find((r) => r.ndcg >= best - 0.005)!.recallK);
     // Each recallK's stage-2 ranking equals what a retriever with that recallK returns.
-    for (const k of [3, 24]) {
-      const live = await retrieverFor(k, 3);
-      for (const query of dataset.queries) {
-        const docs = await live.invoke(query.text);
-        expect(
-          report.runs.stage2
-            .get(k)!
-            .get(query.id)!
-            .slice(0, 3)
-            .map((e) => e.docId),
-        ).toEqual(docs.map((d) => d.metadata.docId));
-      }
-    }
+    await expectRunsMatchLiveRetrievers(report, dataset, [3, 24], (k) => retrieverFor(k, 3));
   });
 
   test("a cascade: each recallK ranks as the retriever does; keeps are swept against the last stage alone", async () => {
     const dataset = loadBeirDataset(datasetDir);
     const retriever = await retrieverFor(24, 3, cascade);
     const report = await evaluate(retriever, dataset, { recallKs: [8, 24], topK: 3, keeps: [3, 6, 24] });
-    for (const k of [8, 24]) {
-      const live = await retrieverFor(k, 3, cascade);
-      for (const query of dataset.queries) {
-        const docs = await live.invoke(query.text);
-        expect(
-          report.runs.stage2
-            .get(k)!
-            .get(query.id)!
-            .slice(0, 3)
-            .map((e) => e.docId),
-        ).toEqual(docs.map((d) => d.metadata.docId));
-      }
-    }
+    await expectRunsMatchLiveRetrievers(report, dataset, [8, 24], (k) => retrieverFor(k, 3, cascade));
     const sweep = report.keepSweep!;
     expect(sweep.recallK).toBe(24);
     expect(sweep.results.map((r) => r.keep)).toEqual([3, 6, 24]);
@@ -194,3 +170,20 @@ describe("explain and evaluate", () => {
     written.slice(1).forEach((w, i) => expect(Math.abs(w - scores[i + 1])).toBeLessThan(1e-12));
   });
 });
+
+/** Each recallK's stage-2 ranking in the report equals what a live retriever with that recallK returns (top 3). */
+async function expectRunsMatchLiveRetrievers(
+  report: Awaited<ReturnType<typeof evaluate>>,
+  dataset: ReturnType<typeof loadBeirDataset>,
+  recallKs: number[],
+  retrieverAt: (k: number) => Promise<TwoStageRetriever>,
+): Promise<void> {
+  for (const k of recallKs) {
+    const live = await retrieverAt(k);
+    for (const query of dataset.queries) {
+      const docs = await live.invoke(query.text);
+      const ranked = report.runs.stage2.get(k)!.get(query.id)!;
+      expect(ranked.slice(0, 3).map((e) => e.docId)).toEqual(docs.map((d) => d.metadata.docId));
+    }
+  }
+}
