@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 
 import { buildBertModel, type BuildBertModelParams } from "../src/testing/index.js";
 
@@ -42,4 +43,52 @@ export function median(values: number[]): number {
 export function machineLine(): string {
   const cpus = os.cpus();
   return `${cpus.length} cores, ${cpus[0]?.model ?? "unknown CPU"}, Node ${process.version}`;
+}
+
+/** What {@link watchEventLoop} saw. */
+export interface EventLoopWatch {
+  /** Longest time the loop was busy (running code, not waiting for events) between two ticks of the timer. */
+  maxBusyMs: number;
+  /** Longest time between two ticks: also counts time the thread was ready but not running (the machine's stalls). */
+  maxDelayMs: number;
+}
+
+/**
+ * Watches the event loop with a 1 ms timer until `stop()`. Busy time comes from event-loop utilisation (libuv's
+ * time outside its poll wait), so a stall of the whole machine while the loop waits is not counted as a block.
+ */
+export function watchEventLoop(): { stop(): EventLoopWatch } {
+  const seen: EventLoopWatch = { maxBusyMs: 0, maxDelayMs: 0 };
+  let lastTick = performance.now();
+  let lastUse = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const use = performance.eventLoopUtilization();
+    seen.maxBusyMs = Math.max(seen.maxBusyMs, use.active - lastUse.active);
+    seen.maxDelayMs = Math.max(seen.maxDelayMs, now - lastTick);
+    lastTick = now;
+    lastUse = use;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { ...seen };
+    },
+  };
+}
+
+/**
+ * The machine's own stalls: the longest delay of a 1 ms timer while `threads` other threads spin for `ms` (no model,
+ * no I/O). On a virtual machine whose cores are all busy this shows the hypervisor's pauses.
+ */
+export async function machineStallMs(threads: number, ms: number): Promise<number> {
+  const watch = watchEventLoop();
+  const spin = `const end = Date.now() + ${ms}; while (Date.now() < end) {}`;
+  await Promise.all(
+    Array.from(
+      { length: threads },
+      () => new Promise((resolve) => new Worker(spin, { eval: true }).on("exit", resolve)),
+    ),
+  );
+  return watch.stop().maxDelayMs;
 }

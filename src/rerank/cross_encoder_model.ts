@@ -4,6 +4,7 @@ import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { type ModelConfigLimits, positionLimit } from "../models/model_config.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
 import type { PairTemplate } from "./pair_batcher.js";
+import { loadWorkerSequenceModel } from "./worker_sequence_model.js";
 
 /** How logits become relevance scores. */
 export type CrossEncoderActivation = "sigmoid" | "softmax" | "none";
@@ -17,7 +18,7 @@ export interface CrossEncoderTokenizer {
 
 /** The parts of a transformers.js sequence-classification model the reranker uses. */
 export interface CrossEncoderSequenceModel {
-  (inputs: Record<string, Tensor>): Promise<{ logits: Tensor }>;
+  (inputs: Record<string, Tensor>): Promise<{ logits: Pick<Tensor, "data" | "dims"> }>;
   config?: { id2label?: Record<string, string>; num_labels?: number } & ModelConfigLimits;
   /** The ONNX Runtime session: its `inputNames` are the inputs the graph declares. */
   session?: { inputNames?: readonly string[] };
@@ -106,22 +107,40 @@ export function activate(
   return raw >= 0 ? 1 / (1 + Math.exp(-raw)) : Math.exp(raw) / (1 + Math.exp(raw));
 }
 
-/** Loads tokenizer and model through transformers.js and derives the template, head size and maximum length. */
+/** Where a loaded cross-encoder's model runs. */
+export interface InferenceThreadOptions {
+  /** Run the model in a worker thread (the caller's event loop is never blocked by a batch). */
+  worker: boolean;
+  /** With `worker`, how much to lower the inference threads' CPU priority on Linux. */
+  nice: number;
+}
+
+/**
+ * Loads tokenizer and model through transformers.js and derives the template, head size and maximum length. The
+ * tokenizer always lives on the caller's thread; the model in a worker thread when `thread.worker`.
+ */
 export async function loadCrossEncoder(
   model: string,
   quantized: boolean,
   source: ModelSourceParams,
+  thread: InferenceThreadOptions,
 ): Promise<LoadedCrossEncoder> {
   const location = resolveModelSource(model, quantized, source);
   const options = { quantized, local_files_only: location.localFilesOnly };
+  const tokenizing = AutoTokenizer.from_pretrained(location.id, options) as unknown as Promise<CrossEncoderTokenizer>;
+  const modelLoading = thread.worker
+    ? loadWorkerSequenceModel({ id: location.id, options, nice: thread.nice })
+    : (AutoModelForSequenceClassification.from_pretrained(
+        location.id,
+        options,
+      ) as unknown as Promise<CrossEncoderSequenceModel>);
   let tokenizer: CrossEncoderTokenizer;
   let loaded: CrossEncoderSequenceModel;
   try {
-    [tokenizer, loaded] = (await Promise.all([
-      AutoTokenizer.from_pretrained(location.id, options),
-      AutoModelForSequenceClassification.from_pretrained(location.id, options),
-    ])) as unknown as [CrossEncoderTokenizer, CrossEncoderSequenceModel];
+    [tokenizer, loaded] = await Promise.all([tokenizing, modelLoading]);
   } catch (error) {
+    // One of the two failed: a worker that did start must not outlive the failed load.
+    void modelLoading.then((started) => started.dispose?.()).catch(() => undefined);
     throw new ModelLoadError(
       `Could not load cross-encoder '${model}'${location.dir ? ` from ${location.dir}` : " from the hub"}: ` +
         `${error instanceof Error ? error.message : String(error)}` +
