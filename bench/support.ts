@@ -47,6 +47,12 @@ export function machineLine(): string {
 
 /** What {@link watchEventLoop} saw. */
 export interface EventLoopWatch {
+  /**
+   * Longest on-CPU time of the event loop's thread between two ticks of the timer (Linux: the thread's
+   * `schedstat`), i.e. the longest stretch of code it ran without letting the timer in, not counting time the
+   * thread was ready but not running. NaN where `/proc` has no per-thread `schedstat`.
+   */
+  maxCpuMs: number;
   /** Longest time the loop was busy (running code, not waiting for events) between two ticks of the timer. */
   maxBusyMs: number;
   /** Longest time between two ticks: also counts time the thread was ready but not running (the machine's stalls). */
@@ -55,15 +61,24 @@ export interface EventLoopWatch {
 
 /**
  * Watches the event loop with a 1 ms timer until `stop()`. Busy time comes from event-loop utilisation (libuv's
- * time outside its poll wait), so a stall of the whole machine while the loop waits is not counted as a block.
+ * time outside its poll wait), so a stall of the whole machine while the loop waits is not counted as a block; a
+ * stall while it runs code is, which the on-CPU time is not.
  */
 export function watchEventLoop(): { stop(): EventLoopWatch } {
-  const seen: EventLoopWatch = { maxBusyMs: 0, maxDelayMs: 0 };
+  const schedstat = `/proc/self/task/${process.pid}/schedstat`;
+  const cpuMs = fs.existsSync(schedstat)
+    ? () => Number(fs.readFileSync(schedstat, "utf8").split(" ")[0]) / 1e6
+    : () => Number.NaN;
+  const seen: EventLoopWatch = { maxCpuMs: 0, maxBusyMs: 0, maxDelayMs: 0 };
   let lastTick = performance.now();
   let lastUse = performance.eventLoopUtilization();
+  let lastCpu = cpuMs();
   const timer = setInterval(() => {
     const now = performance.now();
     const use = performance.eventLoopUtilization();
+    const cpu = cpuMs();
+    seen.maxCpuMs = Math.max(seen.maxCpuMs, cpu - lastCpu);
+    lastCpu = cpu;
     seen.maxBusyMs = Math.max(seen.maxBusyMs, use.active - lastUse.active);
     seen.maxDelayMs = Math.max(seen.maxDelayMs, now - lastTick);
     lastTick = now;
