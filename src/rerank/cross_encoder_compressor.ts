@@ -173,10 +173,7 @@ export interface RerankStats {
   totalMs: number;
 }
 
-/**
- * Tokenization yields to the event loop once a slice has run this long (one document past it at most). A yield from
- * an I/O callback (a model result) runs the next slice before timers do, so the loop can see two slices in a row.
- */
+/** Tokenization yields to the event loop once a slice has run this long (one document past it at most). */
 const SLICE_MS = 3;
 
 function sha1(text: string): string {
@@ -378,6 +375,9 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     const windowsRead = this.longDocuments === "maxPassage" ? this.maxPassages : 1;
     const readTokens = budget + (windowsRead - 1) * Math.max(1, budget - overlap);
     const pairs: EncodedPair[] = [];
+    // Yield before the first slice: called from an I/O callback (a model result, a request), the first yield would
+    // run the next slice before any timer, so the loop would see the caller's work and two slices in a row.
+    await new Promise((resolve) => setImmediate(resolve));
     let maxBlockMs = 0;
     let sliceStart = performance.now();
     for (let i = 0; i < texts.length; i++) {
