@@ -177,6 +177,15 @@ describe("cross-encoder inference in a worker thread", () => {
     await expect(host.load("unused", LOCAL)).rejects.toBe(error);
   });
 
+  test("bad texts are refused before anything reaches the worker, naming them", async () => {
+    const reranker = new CrossEncoderCompressor({ model: models.crossEncoder });
+    await expect(reranker.score("q", "one text" as never)).rejects.toThrow(
+      'texts must be an array of strings; got the string "one text". Wrap a single text: score(query, [text]).',
+    );
+    await expect(reranker.score("q", [42] as never)).rejects.toThrow("texts[0] is number 42, not a string");
+    await reranker.dispose();
+  });
+
   test("refuses bad inferenceWorker and inferenceNice values, naming them", () => {
     expect(() => new CrossEncoderCompressor({ inferenceWorker: "yes" as never })).toThrow(
       'inferenceWorker must be true or false; got the string "yes"',

@@ -414,6 +414,12 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
    */
   async score(query: string, texts: readonly string[]): Promise<number[]> {
     checkQuery(query);
+    if (!Array.isArray(texts)) {
+      throw new InvalidArgumentError(
+        `texts must be an array of strings; got ${describeValue(texts)}. Wrap a single text: score(query, [text]).`,
+        { argument: "texts" },
+      );
+    }
     texts.forEach((text, index) => {
       if (typeof text !== "string") {
         throw new InvalidArgumentError(
