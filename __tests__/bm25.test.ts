@@ -376,11 +376,20 @@ describe("Bm25Index persistence", () => {
     );
     const dir = path.join(scratch, "roundtrip");
     await index.save(dir);
-    // The crash-safe layout: a manifest naming one versioned data folder, which holds the four files.
-    const [data, manifest] = fs.readdirSync(dir).sort();
-    expect(manifest).toBe("two-stage.json");
-    expect(JSON.parse(fs.readFileSync(path.join(dir, manifest), "utf8")).bm25.data).toBe(data);
+    // The crash-safe layout: the folder's lock, a manifest naming one versioned data folder (marked as ours), which
+    // holds the four files, each checksummed in the manifest.
+    const [lock, data, manifest] = fs.readdirSync(dir).sort();
+    expect([lock, manifest]).toEqual([".two-stage.lock", "two-stage.json"]);
+    const entry = JSON.parse(fs.readFileSync(path.join(dir, manifest), "utf8")).bm25;
+    expect(entry.data).toBe(data);
+    expect(Object.keys(entry.checksums).sort()).toEqual([
+      "bm25.docstore.jsonl",
+      "bm25.json",
+      "bm25.postings.bin",
+      "bm25.terms.json",
+    ]);
     expect(fs.readdirSync(path.join(dir, data)).sort()).toEqual([
+      ".two-stage-owner",
       "bm25.docstore.jsonl",
       "bm25.json",
       "bm25.postings.bin",

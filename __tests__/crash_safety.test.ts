@@ -77,6 +77,7 @@ describe("crash-safe save: kill -9 at every step", () => {
       const entries = fs.readdirSync(dir).sort();
       expect(entries.filter((name) => name.startsWith("data-"))).toHaveLength(1);
       expect(entries.filter((name) => !name.startsWith("data-"))).toEqual([
+        ".two-stage.lock",
         "docstore.json",
         "faiss.index",
         "two-stage.json",
@@ -90,7 +91,7 @@ describe("crash-safe save: kill -9 at every step", () => {
     process.stdout.write(`${steps.length} kill points:\n${outcomes.join("\n")}\n`);
   }, 600_000);
 
-  test("a folder left by 0.1.0 killed between its two renames (only <dir>.old-*) is recovered by load", async () => {
+  test("a folder left by 0.1.0 killed between its two renames (only <dir>.old-*) is restored by load, which removes nothing; the next save removes the leftover that holds our manifest", async () => {
     const dir = path.join(scratch, "legacy");
     await crashTestStore(7).save(dir);
     const aside = `${dir}.old-999999-1700000000000`; // no such process
@@ -98,7 +99,21 @@ describe("crash-safe save: kill -9 at every step", () => {
     const staging = `${dir}.tmp-999998-1700000000001`;
     fs.mkdirSync(staging);
     fs.writeFileSync(path.join(staging, "faiss.index"), "partial");
+    fs.writeFileSync(path.join(staging, "two-stage.json"), "{}");
+    // A user's folder named like a leftover, without our manifest: never touched.
+    const lookalike = `${dir}.tmp-999997-1700000000002`;
+    fs.mkdirSync(lookalike);
+    fs.writeFileSync(path.join(lookalike, "report.csv"), "mine");
     expect(await loadedVersion(dir)).toBe(7);
-    expect(fs.readdirSync(scratch).filter((name) => name.startsWith("legacy"))).toEqual(["legacy"]);
+    const siblings = () =>
+      fs
+        .readdirSync(scratch)
+        .filter((name) => name.startsWith("legacy"))
+        .sort();
+    expect(siblings()).toEqual(["legacy", path.basename(lookalike), path.basename(staging)]);
+    await crashTestStore(8).save(dir);
+    expect(siblings()).toEqual(["legacy", path.basename(lookalike)]);
+    expect(fs.readFileSync(path.join(lookalike, "report.csv"), "utf8")).toBe("mine");
+    fs.rmSync(lookalike, { recursive: true });
   });
 });

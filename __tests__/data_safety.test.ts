@@ -65,7 +65,7 @@ describe("save never destroys what is not ours", () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, "two-stage.json"), "utf8"));
     expect(manifest).toMatchObject(cli);
     expect(manifest.index).toMatchObject({ version: 1, kind: "faiss", dim: 8, count: 4, metric: "ip" });
-    expect(Object.keys(manifest.index.checksums).sort()).toEqual(["docstore.json", "faiss.index"]);
+    expect(Object.keys(manifest.index.checksums).sort()).toEqual(["NOTES.txt", "docstore.json", "faiss.index"]);
     expect(manifest.index.checksums["faiss.index"]).toMatch(/^[0-9a-f]{64}$/);
     expect(fs.readFileSync(path.join(dir, "NOTES.txt"), "utf8")).toBe("hello");
     expect((await FaissVectorStore.load(dir, NO_EMBEDDINGS)).loadReport).toEqual({

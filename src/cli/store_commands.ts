@@ -81,7 +81,7 @@ export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
   }
   const { chunkSize, chunkOverlap } = chunkOptions(args);
   const started = performance.now();
-  const server = await openStoreServer(target);
+  const server = await openStoreServer(target, "index");
   let embeddings: TransformersEmbeddings | undefined;
   try {
     const { connectionString } = server;
@@ -217,7 +217,7 @@ export async function queryStoreCommand(args: ParsedArgs): Promise<void> {
   checkDense(args);
   const json = args.options.has("json");
   const started = performance.now();
-  const server = await openStoreServer(target);
+  const server = await openStoreServer(target, "query");
   let handle: PgvectorStoreHandle | undefined;
   let models: { embeddings: TransformersEmbeddings; reranker: CrossEncoderCompressor } | undefined;
   try {
@@ -301,7 +301,7 @@ export async function evalStoreCommand(args: ParsedArgs): Promise<void> {
   await evalCommand(args, {
     kind: "dense",
     build: async (_kind, docs, embeddings) => {
-      const server = await openStoreServer(target);
+      const server = await openStoreServer(target, "eval");
       let handle: PgvectorStoreHandle | undefined;
       let created = false;
       let exact: FaissVectorStore | undefined;

@@ -6,6 +6,10 @@ import { InvalidArgumentError } from "../errors.js";
 import { checkIdentifier } from "../recall/pgvector_store.js";
 import { type ParsedArgs, optionalIntOption, stringOption } from "./args.js";
 import { importOptional } from "../optional_import.js";
+import { type FolderLock, LOCK_FILE, lockFolder } from "../recall/folder_lock.js";
+
+/** How long a command waits for a PGlite data directory another two-stage process holds. */
+const PGLITE_LOCK_WAIT_MS = 60_000;
 
 /** Where `--store` points: a Postgres server (with pgvector) or an embedded PGlite data directory. */
 export type StoreTarget = { kind: "postgres"; url: string } | { kind: "pglite"; dir: string };
@@ -110,9 +114,14 @@ export interface StoreServer {
 /**
  * Opens `target`: a URL as it is; `pglite:<dir>` starts PGlite with pgvector on that data directory (created if
  * missing; a non-empty folder that is not a PGlite data directory is refused) in this process, served by
- * pglite-socket on 127.0.0.1 with an ephemeral port for as long as the command runs.
+ * pglite-socket on 127.0.0.1 with an ephemeral port for as long as the command runs, holding the directory's lock
+ * (one process per PGlite data directory; `command` names the holder in a second process's message).
  */
-export async function openStoreServer(target: StoreTarget): Promise<StoreServer> {
+export async function openStoreServer(
+  target: StoreTarget,
+  command = "command",
+  lockWaitMs = PGLITE_LOCK_WAIT_MS,
+): Promise<StoreServer> {
   if (target.kind === "postgres") {
     const url = new URL(target.url);
     if (url.password) url.password = "***";
@@ -125,7 +134,8 @@ export async function openStoreServer(target: StoreTarget): Promise<StoreServer>
         argument: "--store",
       });
     }
-    if (fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, "PG_VERSION"))) {
+    const entries = fs.readdirSync(dir).filter((name) => name !== LOCK_FILE);
+    if (entries.length > 0 && !fs.existsSync(path.join(dir, "PG_VERSION"))) {
       throw new InvalidArgumentError(
         `--store pglite:${dir} is not empty and is not a PGlite data directory (no PG_VERSION); it is left ` +
           "untouched. Name a new or empty folder.",
@@ -133,20 +143,38 @@ export async function openStoreServer(target: StoreTarget): Promise<StoreServer>
       );
     }
   }
-  const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
-    importOptional<typeof import("@electric-sql/pglite")>("@electric-sql/pglite", "--store"),
-    importOptional<typeof import("@electric-sql/pglite-pgvector")>("@electric-sql/pglite-pgvector", "--store"),
-    importOptional<typeof import("@electric-sql/pglite-socket")>("@electric-sql/pglite-socket", "--store"),
-  ]);
-  const db = await PGlite.create(dir, { extensions: { vector } });
-  // PGlite is one Postgres backend: the socket server multiplexes the pool's connections onto it.
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 });
+  // PGlite is a single-process Postgres: two processes on one data directory lose data. The directory's lock is
+  // held for the whole command (index, query and eval alike); a second command waits for it, then gives up.
+  let lock: FolderLock | undefined;
+  if (dir !== "memory://") {
+    fs.mkdirSync(dir, { recursive: true });
+    lock = await lockFolder(dir, {
+      purpose: `two-stage ${command}`,
+      waitMs: lockWaitMs,
+      onWait: (holder) =>
+        process.stderr.write(
+          `PGlite ${dir} is in use by ${holder}; waiting up to ${Math.round(lockWaitMs / 1000)} s for it to finish…\n`,
+        ),
+    });
+  }
+  let db: import("@electric-sql/pglite").PGlite | undefined;
+  let server: import("@electric-sql/pglite-socket").PGLiteSocketServer;
   try {
+    const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+      importOptional<typeof import("@electric-sql/pglite")>("@electric-sql/pglite", "--store"),
+      importOptional<typeof import("@electric-sql/pglite-pgvector")>("@electric-sql/pglite-pgvector", "--store"),
+      importOptional<typeof import("@electric-sql/pglite-socket")>("@electric-sql/pglite-socket", "--store"),
+    ]);
+    db = await PGlite.create(dir, { extensions: { vector } });
+    // PGlite is one Postgres backend: the socket server multiplexes the pool's connections onto it.
+    server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 });
     await server.start();
   } catch (error) {
-    await db.close();
+    await db?.close();
+    lock?.release();
     throw error;
   }
+  const opened = db;
   const port = Number(server.getServerConn().split(":").pop());
   let stopped: Promise<void> | undefined;
   return {
@@ -154,8 +182,12 @@ export async function openStoreServer(target: StoreTarget): Promise<StoreServer>
     label: `PGlite ${dir}`,
     stop: () =>
       (stopped ??= (async () => {
-        await server.stop();
-        await db.close();
+        try {
+          await server.stop();
+          await opened.close();
+        } finally {
+          lock?.release();
+        }
       })()),
   };
 }

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { IndexError, InvalidArgumentError } from "../errors.js";
+import { LOCK_FILE } from "./folder_lock.js";
 
 /**
  * File-system calls and a step hook used by {@link publishVersion}. Tests swap `rename` to simulate a failing
@@ -18,30 +19,29 @@ export function step(name: string): void {
   directoryOps.step?.(name);
 }
 
-/** Names this package creates inside an index folder (versioned data, staging, temporary manifest / link files). */
-const DATA_PATTERN = /^data-(\d+)-[0-9a-z]+-[0-9a-f]+$/;
-const STAGING_PATTERN = /^\.staging-(\d+)-[0-9a-f]+$/;
-const TEMP_FILE_PATTERN = /^\.(.+)\.tmp-(\d+)-[0-9a-f]+$/;
-/** Siblings left by the previous (0.1.0) two-rename save: `<target>.tmp-<pid>-<ms>` and `<target>.old-<pid>-<ms>`. */
-const LEGACY_SIBLING = /^\.(tmp|old)-(\d+)-(\d+)$/;
+/**
+ * Every folder this package creates inside an index folder carries this file, holding the token that is also in
+ * the folder's name. Only such folders are ever removed as leftovers: a name alone proves nothing (a user's
+ * `data-2024-12-01/` looks like ours), a file of ours inside with the folder's own token does.
+ */
+const OWNER_FILE = ".two-stage-owner";
+const OWNER_TEXT = "two-stage-retriever";
+/** `.staging-<token>` while being written, `data-<token>` once published; token = `<time36>-<hex16>`. */
+const OWNED_NAME = /^(?:\.staging|data)-([0-9a-z]+-[0-9a-f]{16})$/;
 
-/** Folders and files this process is writing right now (never removed as stale). */
-const active = new Set<string>();
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
+/** True when `dir/name` is a folder this package created: its name carries a token and its owner file the same. */
+export function isOwnedFolder(dir: string, name: string): boolean {
+  const match = OWNED_NAME.exec(name);
+  if (!match) return false;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    const owner = JSON.parse(fs.readFileSync(path.join(dir, name, OWNER_FILE), "utf8")) as {
+      createdBy?: unknown;
+      token?: unknown;
+    };
+    return owner.createdBy === OWNER_TEXT && owner.token === match[1];
+  } catch {
+    return false;
   }
-}
-
-/** A leftover of ours is stale when the process that made it is gone (or is us and no longer writing it). */
-function isStale(fullPath: string, pid: number): boolean {
-  if (pid === process.pid) return !active.has(fullPath);
-  return !processAlive(pid);
 }
 
 /** What a folder must hold to count as an index (any one marker set, every file of it present). */
@@ -52,17 +52,12 @@ export interface IndexFolderMarkers {
   kind: string;
 }
 
-/** True for a name this package writes inside an index folder while saving (staging, temporary files). */
-function isOurScratch(name: string): boolean {
-  return STAGING_PATTERN.test(name) || TEMP_FILE_PATTERN.test(name) || DATA_PATTERN.test(name);
-}
-
 /**
  * Checks that `dir` may be written as an index and returns its absolute path. Allowed: a missing path, an empty
- * folder (or one holding only our own leftovers), or a folder that already is an index (one of the marker sets is
- * present). Refused with an {@link InvalidArgumentError} naming the path: `""`, `"."`, the working directory or
- * a file-system root, an existing file, and a non-empty folder that is not an index. Saving never deletes anything
- * it did not write, so a mistyped `--out docs` cannot wipe the documents.
+ * folder (or one holding only folders of ours and our lock file), or a folder that already is an index (one of the
+ * marker sets is present). Refused with an {@link InvalidArgumentError} naming the path: `""`, `"."`, the working
+ * directory or a file-system root, an existing file, and a non-empty folder that is not an index. Saving never
+ * deletes anything it did not write, so a mistyped `--out docs` cannot wipe the documents.
  */
 export function checkSaveTarget(dir: string, markers: IndexFolderMarkers): string {
   if (typeof dir !== "string" || dir.trim() === "") {
@@ -93,7 +88,7 @@ export function checkSaveTarget(dir: string, markers: IndexFolderMarkers): strin
   const names = fs.readdirSync(target);
   const present = new Set(names);
   const isIndex = markers.markerSets.some((set) => set.every((name) => present.has(name)));
-  const foreign = names.filter((name) => !isOurScratch(name));
+  const foreign = names.filter((name) => name !== LOCK_FILE && !isOwnedFolder(target, name));
   if (!isIndex && foreign.length > 0) {
     const shown = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? `, … (${foreign.length} entries)` : "");
     throw new InvalidArgumentError(
@@ -104,82 +99,46 @@ export function checkSaveTarget(dir: string, markers: IndexFolderMarkers): strin
   return target;
 }
 
-/** A fresh staging folder inside `target` (created with `target` if missing) to write the new version into. */
+/**
+ * A fresh staging folder inside `target` to write the new version into, marked as ours (the owner file holds the
+ * token of its name). The caller holds the folder's lock.
+ */
 export function stagingFolder(target: string): string {
-  fs.mkdirSync(target, { recursive: true });
-  const staging = path.join(target, `.staging-${process.pid}-${randomBytes(6).toString("hex")}`);
+  const token = `${Date.now().toString(36)}-${randomBytes(8).toString("hex")}`;
+  const staging = path.join(target, `.staging-${token}`);
   fs.mkdirSync(staging);
-  active.add(staging);
+  fs.writeFileSync(path.join(staging, OWNER_FILE), `${JSON.stringify({ createdBy: OWNER_TEXT, token })}\n`);
   return staging;
 }
 
-/** Gives up a staging folder after a failed save: removes it. */
+/** Gives up a staging folder after a failed save: removes it (it is ours: {@link stagingFolder} made it). */
 export function abandonStaging(staging: string): void {
   fs.rmSync(staging, { recursive: true, force: true });
-  active.delete(staging);
 }
 
-function fsyncPath(file: string, directory = false): void {
+/** Flushes a file or folder to disk. Folders cannot be fsynced on some platforms (Windows): durability then rests on the OS. */
+export function fsyncPath(file: string, directory = false): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, directory ? "r" : "r+");
     fs.fsyncSync(fd);
-  } catch {
-    // Directories cannot be fsynced on some platforms (Windows); durability then rests on the OS.
+  } catch (error) {
+    if (!directory) throw error;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
-/** Writes `text` to `file` through a temporary sibling and one rename (readers see the old or the new file). */
-function writeFileAtomic(file: string, text: string): void {
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`,
-  );
-  active.add(temp);
-  try {
-    fs.writeFileSync(temp, text);
-    fsyncPath(temp);
-    step("manifest-written");
-    directoryOps.rename(temp, file);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  } finally {
-    active.delete(temp);
-  }
-}
-
-/** Makes `target/name` the same file as `target/dataName/name`: a hard link (a copy where links fail), swapped in. */
-function exposeFile(target: string, dataName: string, name: string): void {
-  const source = path.join(target, dataName, name);
-  const temp = path.join(target, `.${name}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
-  active.add(temp);
-  try {
-    try {
-      fs.linkSync(source, temp);
-    } catch {
-      fs.copyFileSync(source, temp);
-    }
-    step(`link-created:${name}`);
-    directoryOps.rename(temp, path.join(target, name));
-    step(`link-renamed:${name}`);
-  } finally {
-    fs.rmSync(temp, { force: true });
-    active.delete(temp);
-  }
-}
-
 /**
  * Publishes a fully written staging folder as the index's current version, with no window in which the folder
- * holds no complete index:
- * 1. the staging folder is renamed to `data-<pid>-<time>-<random>` inside the target (not yet referenced);
- * 2. the manifest naming it is written to a temporary file, fsynced, and renamed over `manifestName`: this one
- *    atomic rename is the commit point — before it readers load the previous version, after it the new one;
- * 3. `exposed` files are hard-linked to the top level (so tools reading `faiss.index` + `docstore.json` directly,
- *    like LangChain's `FaissStore`, read the same bytes);
- * 4. the previous version's data folder (`previousData`) and stale leftovers are removed.
+ * holds no complete index. Every temporary file lives inside the new data folder, never beside the user's files:
+ * 1. the staging folder is renamed to `data-<token>` inside the target (not yet referenced);
+ * 2. the manifest naming it is written inside that folder, fsynced, and renamed over `target/manifestName`: this
+ *    one atomic rename is the commit point — before it readers load the previous version, after it the new one;
+ * 3. `exposed` files are hard-linked (copied where links fail) inside the data folder and renamed to the top level
+ *    (so tools reading `faiss.index` + `docstore.json` directly, like LangChain's `FaissStore`, read the same bytes);
+ * 4. the previous version's data folders (`previousData`, named by the previous manifest) and folders of ours left by
+ *    interrupted saves are removed. The caller holds the folder's lock, so no other save is under way.
  * A failure before the commit removes the new data and leaves the previous version current.
  */
 export function publishVersion(
@@ -188,46 +147,61 @@ export function publishVersion(
   manifestName: string,
   manifestFor: (dataName: string) => string,
   exposed: readonly string[],
-  previousData?: string,
-): void {
-  const dataName = `data-${process.pid}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+  previousData: readonly string[] = [],
+): string {
+  const dataName = `data-${path.basename(staging).slice(".staging-".length)}`;
   const dataDir = path.join(target, dataName);
-  active.add(dataDir);
   try {
-    try {
-      fsyncPath(staging, true);
-      directoryOps.rename(staging, dataDir);
-      active.delete(staging);
-      step("data-renamed");
-      writeFileAtomic(path.join(target, manifestName), manifestFor(dataName));
-      fsyncPath(target, true);
-      step("committed");
-    } catch (error) {
-      abandonStaging(staging);
-      fs.rmSync(dataDir, { recursive: true, force: true });
-      throw new IndexError(
-        `Could not publish the new index in ${target}: ${error instanceof Error ? error.message : String(error)}. ` +
-          "The previous index (if any) is still there.",
-        { cause: error },
-      );
-    }
-    for (const name of exposed) exposeFile(target, dataName, name);
-    if (previousData !== undefined && DATA_PATTERN.test(previousData) && previousData !== dataName) {
-      fs.rmSync(path.join(target, previousData), { recursive: true, force: true });
-      step("previous-removed");
-    }
-    removeStaleEntries(target, dataName);
-    step("stale-removed");
-  } finally {
-    active.delete(dataDir);
+    fsyncPath(staging, true);
+    directoryOps.rename(staging, dataDir);
+    step("data-renamed");
+    const next = path.join(dataDir, `.${manifestName}.next`);
+    fs.writeFileSync(next, manifestFor(dataName));
+    fsyncPath(next);
+    step("manifest-written");
+    directoryOps.rename(next, path.join(target, manifestName));
+    fsyncPath(target, true);
+    step("committed");
+  } catch (error) {
+    abandonStaging(staging);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw new IndexError(
+      `Could not publish the new index in ${target}: ${error instanceof Error ? error.message : String(error)}. ` +
+        "The previous index (if any) is still there.",
+      { cause: error },
+    );
   }
+  for (const name of exposed) exposeFile(target, dataDir, name);
+  for (const previous of previousData) {
+    if (previous === dataName || !/^data-[\w-]+$/.test(previous)) continue;
+    fs.rmSync(path.join(target, previous), { recursive: true, force: true });
+    step("previous-removed");
+  }
+  removeOwnedLeftovers(target, dataName);
+  step("stale-removed");
+  return dataName;
+}
+
+/** Makes `target/name` the same file as `dataDir/name`: a hard link (a copy where links fail), swapped in. */
+function exposeFile(target: string, dataDir: string, name: string): void {
+  const source = path.join(dataDir, name);
+  const temp = path.join(dataDir, `.${name}.link`);
+  try {
+    fs.linkSync(source, temp);
+  } catch {
+    fs.copyFileSync(source, temp);
+  }
+  step(`link-created:${name}`);
+  directoryOps.rename(temp, path.join(target, name));
+  step(`link-renamed:${name}`);
 }
 
 /**
- * Removes what an interrupted save of ours left inside `target` — staging folders, temporary files, data folders
- * other than `current` — when the process that wrote them is gone. Best effort (a read-only folder is left alone).
+ * Removes what interrupted saves of ours left inside `target`: staging and data folders that carry our owner file
+ * (other than `current`). Anything else — whatever its name — is the user's and stays. Called only by a save, under
+ * the folder's lock; `load` never removes anything. Best effort (a read-only folder is left alone).
  */
-export function removeStaleEntries(target: string, current: string | undefined): void {
+export function removeOwnedLeftovers(target: string, current: string | undefined): void {
   let names: string[];
   try {
     names = fs.readdirSync(target);
@@ -235,26 +209,26 @@ export function removeStaleEntries(target: string, current: string | undefined):
     return;
   }
   for (const name of names) {
-    const match = STAGING_PATTERN.exec(name) ?? DATA_PATTERN.exec(name);
-    const temp = TEMP_FILE_PATTERN.exec(name);
-    const pid = match ? Number(match[1]) : temp ? Number(temp[2]) : undefined;
-    if (pid === undefined || name === current) continue;
-    const full = path.join(target, name);
-    if (!isStale(full, pid)) continue;
+    if (name === current || !isOwnedFolder(target, name)) continue;
     try {
-      fs.rmSync(full, { recursive: true, force: true });
+      fs.rmSync(path.join(target, name), { recursive: true, force: true });
     } catch {
       // read-only or vanished: nothing to do
     }
   }
 }
 
+/** Siblings left by the 0.1.0 two-rename save: `<target>.tmp-<pid>-<ms>` and `<target>.old-<pid>-<ms>`. */
+const LEGACY_SIBLING = /^\.(tmp|old)-(\d+)-(\d+)$/;
+
 /**
- * Repairs what the previous version's two-rename save could leave next to `target` when killed: a target moved
- * aside to `<target>.old-<pid>-<ms>` with nothing in its place is moved back; staging siblings
- * `<target>.tmp-<pid>-<ms>` of dead processes are removed. Only names of exactly that pattern are touched.
+ * Repairs what the 0.1.0 two-rename save could leave next to `target` when killed: a target moved aside to
+ * `<target>.old-<pid>-<ms>` with nothing in its place is moved back. With `removeLeftovers` (a save, under the lock),
+ * its other leftovers are removed too. Only siblings of exactly that name pattern that hold one of our manifests
+ * (`manifestName`) are touched, and only when their process is gone; everything else in the parent folder is the
+ * user's. Best effort.
  */
-export function recoverLegacySiblings(target: string): void {
+export function recoverLegacySiblings(target: string, manifestName: string, removeLeftovers: boolean): void {
   const parent = path.dirname(target);
   const base = path.basename(target);
   let names: string[];
@@ -269,14 +243,32 @@ export function recoverLegacySiblings(target: string): void {
       const [, kind, pid, time] = LEGACY_SIBLING.exec(name.slice(base.length))!;
       return { full: path.join(parent, name), kind, pid: Number(pid), time: Number(time) };
     })
-    .filter((entry) => entry.pid !== process.pid && !processAlive(entry.pid))
+    .filter((entry) => entry.pid !== process.pid && !processAlive(entry.pid) && holdsManifest(entry.full, manifestName))
     .sort((a, b) => b.time - a.time);
   try {
     for (const entry of leftovers) {
       if (entry.kind === "old" && !fs.existsSync(target)) fs.renameSync(entry.full, target);
-      else fs.rmSync(entry.full, { recursive: true, force: true });
+      else if (removeLeftovers) fs.rmSync(entry.full, { recursive: true, force: true });
     }
   } catch {
     // best effort: a read-only parent folder is left as it is
+  }
+}
+
+function holdsManifest(folder: string, manifestName: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(fs.readFileSync(path.join(folder, manifestName), "utf8"));
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

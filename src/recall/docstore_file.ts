@@ -21,7 +21,7 @@ export interface DocstoreEntry {
 
 /**
  * Writes the docstore line by line — valid JSON in FaissStore's layout, one document per line — through a 1 MB
- * buffer, so its size is bounded by the disk, not by V8's ~512 MB string limit. Returns its sha256 (hex).
+ * buffer, so its size is bounded by the disk, not by V8's ~512 MB string limit; fsynced. Returns its sha256 (hex).
  *
  * ```
  * [[
@@ -76,6 +76,13 @@ export function writeDocstore(
     );
     put("\n}]\n");
     flush();
+    fs.fsyncSync(fd);
+  } catch (error) {
+    // fd-based calls name no file: say which one (a full disk names the docstore, not the folder)
+    if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined) {
+      (error as NodeJS.ErrnoException).path = file;
+    }
+    throw error;
   } finally {
     fs.closeSync(fd);
   }

@@ -1,6 +1,5 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 
 import { Document, type DocumentInterface } from "@langchain/core/documents";
@@ -8,22 +7,15 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { VectorStore } from "@langchain/core/vectorstores";
 import type { IndexFlatIP } from "faiss-node";
 
-import { IndexError, InvalidArgumentError } from "../errors.js";
+import { DisposedError, IndexError, InvalidArgumentError } from "../errors.js";
 import { checkJsonValue, describeValue, positiveInteger, requiredPositiveInteger } from "../validation.js";
-import {
-  abandonStaging,
-  checkSaveTarget,
-  publishVersion,
-  recoverLegacySiblings,
-  removeStaleEntries,
-  stagingFolder,
-  step,
-} from "./atomic_directory.js";
+import { recoverLegacySiblings, step } from "./atomic_directory.js";
+import { writeFileChecked } from "./checked_write.js";
 import { DOCSTORE_FILE, readDocstore, writeDocstore } from "./docstore_file.js";
 import { loadFaiss } from "./faiss_native.js";
 import { filteredSearch } from "./filtered_search.js";
-import { MANIFEST_FILE, fsyncFile, readIndexManifest } from "./index_manifest.js";
-import { readFlatIndex, scanFlatIndex, writeFlatIndex } from "./flat_index_file.js";
+import { type IndexPart, MANIFEST_FILE, readIndexManifest, saveIndexFolder } from "./index_manifest.js";
+import { flatIndexBytes, readFlatIndex, scanFlatIndex } from "./flat_index_file.js";
 import type { RecallFilter } from "./recall_source.js";
 
 /** A metadata filter: a predicate over documents, or metadata fields that must equal the given values. */
@@ -57,8 +49,8 @@ export interface FaissLoadReport {
 
 const INDEX_FILE = "faiss.index";
 const MANIFEST_VERSION = 1;
-/** What makes a folder an index that `save` may replace. */
-const FAISS_MARKERS = { markerSets: [[INDEX_FILE, DOCSTORE_FILE], [MANIFEST_FILE]], kind: "FAISS index" };
+/** Top-level files that make a folder a FAISS index that `save` may replace (FaissStore's layout). */
+export const FAISS_MARKERS = [INDEX_FILE, DOCSTORE_FILE] as const;
 
 type StoredDocument = { pageContent: string; metadata: Record<string, unknown>; id?: string };
 
@@ -83,23 +75,6 @@ function normalizeRows(vectors: Float32Array, dim: number): number {
     for (let j = 0; j < dim; j++) vectors[row * dim + j] *= scale;
   }
   return -1;
-}
-
-function sha256File(file: string): string {
-  const hash = createHash("sha256");
-  const chunk = Buffer.alloc(16 << 20);
-  const fd = fs.openSync(file, "r");
-  try {
-    for (let position = 0; ;) {
-      const n = fs.readSync(fd, chunk, 0, chunk.length, position);
-      if (n === 0) break;
-      hash.update(chunk.subarray(0, n));
-      position += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest("hex");
 }
 
 /** The store's entry of a manifest, checked, or undefined for a manifest without one (0.1.0's CLI manifest). */
@@ -250,12 +225,13 @@ export class FaissVectorStore extends VectorStore {
 
   private checkNotDisposed(): void {
     if (this.disposed) {
-      throw new IndexError("This FaissVectorStore was disposed; build or load a new one.");
+      throw new DisposedError("This FaissVectorStore was disposed; build or load a new one.");
     }
   }
 
-  /** Number of documents in the index. */
+  /** Number of documents in the index (a disposed store throws: it holds none, and must not answer as if empty). */
   get size(): number {
+    this.checkNotDisposed();
     return this.labels.length;
   }
 
@@ -374,19 +350,15 @@ export class FaissVectorStore extends VectorStore {
     return newIds;
   }
 
-  /** Adds normalised vectors to the native index through a flat index file (fast), merging into any existing one. */
+  /**
+   * Adds normalised vectors to the native index in one call: they are laid out as a faiss flat index in memory and
+   * read with `fromBuffer` (faiss-node's `add()` converts number by number; no temporary file, so a full TMPDIR
+   * cannot truncate it), then merged into any existing index.
+   */
   private appendNative(vectors: Float32Array, dim: number): void {
-    const faiss = loadFaiss();
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-faiss-"));
-    try {
-      const file = path.join(scratch, INDEX_FILE);
-      writeFlatIndex(file, vectors, dim, "ip");
-      const loaded = faiss.IndexFlatIP.read(file) as IndexFlatIP;
-      if (this.index) this.index.mergeFrom(loaded);
-      else this.index = loaded;
-    } finally {
-      fs.rmSync(scratch, { recursive: true, force: true });
-    }
+    const loaded = loadFaiss().IndexFlatIP.fromBuffer(flatIndexBytes(vectors, dim, "ip")) as IndexFlatIP;
+    if (this.index) this.index.mergeFrom(loaded);
+    else this.index = loaded;
   }
 
   private toDocument(id: string): Document {
@@ -463,80 +435,57 @@ export class FaissVectorStore extends VectorStore {
    * Saves the index into `directory`, crash-safely. The folder gets a manifest `two-stage.json` (the store's entry
    * under `index`: format version, dimension, count, metric, sha256 of each file, and the name of the data folder
    * holding them) plus `faiss.index` + `docstore.json` at the top level (hard links to the current data, so
-   * `FaissStore.load` reads the folder too). The new data is written into a staging folder and published by one
-   * atomic rename of the manifest: after a crash at any point, `load` finds the previous or the new index, whole.
+   * `FaissStore.load` reads the folder too). The new data is written into a staging folder of ours and published by
+   * one atomic rename of the manifest: after a crash at any point, `load` finds the previous or the new index, whole.
+   * The index is serialised in memory (`toBuffer`, a transient copy of the vectors) and written by Node, so a full
+   * disk is an {@link IndexError} naming the file, never an abort. One writer per folder: a save while another
+   * process (or another call) is saving the same folder is refused with an `IndexError` naming the holder.
    *
    * Only a missing path, an empty folder or an existing index folder is written; anything else (a file, a folder of
    * other things, `"."`) is refused with an {@link InvalidArgumentError} and nothing is touched.
    *
    * `extraFiles` (name → text) are saved alongside; a `two-stage.json` among them must be a JSON object, whose
-   * fields are kept in the manifest next to the store's own `index` entry (the CLI records its model names there).
+   * fields are kept in the manifest next to the store's own `index` entry.
    */
-  async save(
-    directory: string,
-    options: {
-      extraFiles?: Record<string, string>;
-      /** Writes more files into the new version (e.g. a BM25 index saved with this store); returns their names. */
-      writeInto?: (staging: string) => string[];
-    } = {},
-  ): Promise<void> {
+  async save(directory: string, options: { extraFiles?: Record<string, string> } = {}): Promise<void> {
     this.checkNotDisposed();
-    const target = checkSaveTarget(directory, FAISS_MARKERS);
-    if (!this.index || this.dimension === undefined) {
+    const { callerManifest, extras } = parseExtraFiles(options?.extraFiles ?? {});
+    await saveIndexFolder(directory, {
+      kind: "FAISS index",
+      markers: [FAISS_MARKERS],
+      parts: [this.indexPart(extras)],
+      manifest: callerManifest,
+      exposed: [INDEX_FILE, DOCSTORE_FILE, ...extras.map(([name]) => name)],
+    });
+  }
+
+  /**
+   * The store as one part of an index folder (the save pipeline writes it beside a BM25 part for a hybrid).
+   * @internal
+   */
+  indexPart(extras: readonly [string, string][] = []): IndexPart {
+    this.checkNotDisposed();
+    const index = this.index;
+    const dim = this.dimension;
+    if (!index || dim === undefined) {
       throw new IndexError("Nothing to save: the store is empty. Add documents first.");
     }
-    const { callerManifest, extras } = parseExtraFiles(options?.extraFiles ?? {});
-    let previous: string | undefined;
-    try {
-      previous = indexEntry(readIndexManifest(target), path.join(target, MANIFEST_FILE))?.data;
-    } catch {
-      previous = undefined; // a damaged manifest is replaced; its data folder is cleaned up as stale
-    }
-    // Everything below is synchronous: two saves in one process cannot interleave.
-    const staging = stagingFolder(target);
-    const checksums: Record<string, string> = {};
-    try {
-      step("staging-created");
-      const indexFile = path.join(staging, INDEX_FILE);
-      this.index.write(indexFile);
-      step("index-written");
-      checksums[INDEX_FILE] = sha256File(indexFile);
-      checksums[DOCSTORE_FILE] = writeDocstore(path.join(staging, DOCSTORE_FILE), this.docs, this.labels);
-      step("docstore-written");
-      for (const [name, content] of extras) {
-        fs.writeFileSync(path.join(staging, name), content);
-        step(`extra-written:${name}`);
-      }
-      const written = options.writeInto?.(staging) ?? [];
-      for (const name of [INDEX_FILE, DOCSTORE_FILE, ...extras.map(([name]) => name), ...written]) {
-        fsyncFile(path.join(staging, name));
-      }
-      step("files-synced");
-    } catch (error) {
-      abandonStaging(staging);
-      if (error instanceof IndexError) throw error;
-      throw new IndexError(
-        `Could not write the index into ${target}: ${error instanceof Error ? error.message : String(error)}. The previous index (if any) is untouched.`,
-        { cause: error },
-      );
-    }
-    const entry = (data: string): IndexManifestEntry => ({
-      version: MANIFEST_VERSION,
-      kind: "faiss",
-      dim: this.dimension!,
-      count: this.labels.length,
-      metric: "ip",
-      data,
-      checksums,
-    });
-    publishVersion(
-      target,
-      staging,
-      MANIFEST_FILE,
-      (data) => `${JSON.stringify({ ...callerManifest, index: entry(data) }, null, 2)}\n`,
-      [INDEX_FILE, DOCSTORE_FILE, ...extras.map(([name]) => name)],
-      previous,
-    );
+    return {
+      entry: "index",
+      fields: { version: MANIFEST_VERSION, kind: "faiss", dim, count: this.labels.length, metric: "ip" },
+      write: (staging) => {
+        const checksums: Record<string, string> = {};
+        checksums[INDEX_FILE] = writeFileChecked(path.join(staging, INDEX_FILE), index.toBuffer());
+        step("index-written");
+        checksums[DOCSTORE_FILE] = writeDocstore(path.join(staging, DOCSTORE_FILE), this.docs, this.labels);
+        step("docstore-written");
+        for (const [name, content] of extras) {
+          checksums[name] = writeFileChecked(path.join(staging, name), content);
+          step(`extra-written:${name}`);
+        }
+        return checksums;
+      },
+    };
   }
 
   /**
@@ -561,7 +510,7 @@ export class FaissVectorStore extends VectorStore {
     // Let the event loop turn once: faiss-node frees a dropped index in a finalizer that runs on a later tick.
     await new Promise((resolve) => setImmediate(resolve));
     const target = path.resolve(directory);
-    recoverLegacySiblings(target);
+    recoverLegacySiblings(target, MANIFEST_FILE, false);
     const currentData = (): string | undefined => {
       try {
         return indexEntry(readIndexManifest(target), "")?.data;
@@ -695,7 +644,6 @@ export class FaissVectorStore extends VectorStore {
     }
     store.dimension = dim;
     store.loadReport = { layout: entry ? "manifest" : "legacy", verified: verify, renormalizedRows };
-    removeStaleEntries(target, entry?.data);
     return store;
   }
 

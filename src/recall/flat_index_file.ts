@@ -3,6 +3,7 @@ import fs from "node:fs";
 
 import { IndexError, InvalidArgumentError } from "../errors.js";
 import { describeValue } from "../validation.js";
+import { writeError, writeFileChecked } from "./checked_write.js";
 
 /**
  * The faiss file format of flat indexes (`IndexFlatIP` "IxFI", `IndexFlatL2` "IxF2"), little-endian:
@@ -24,11 +25,11 @@ const UNIT_TOLERANCE = 1e-4;
 
 export type FlatMetric = "ip" | "l2";
 
-/** Writes `vectors` (row-major, `dim` columns) as a faiss flat index file. */
-export function writeFlatIndex(file: string, vectors: Float32Array, dim: number, metric: FlatMetric = "ip"): void {
-  if (typeof file !== "string" || file === "") {
-    throw new InvalidArgumentError(`file must be a path; got ${describeValue(file)}.`);
-  }
+/**
+ * `vectors` (row-major, `dim` columns) as the bytes of a faiss flat index file: for `IndexFlatIP.fromBuffer`, or to
+ * write to disk. Every argument is checked (faiss aborts the process on a malformed buffer).
+ */
+export function flatIndexBytes(vectors: Float32Array, dim: number, metric: FlatMetric = "ip"): Buffer {
   if (!(vectors instanceof Float32Array)) {
     throw new InvalidArgumentError(`vectors must be a Float32Array (row-major); got ${describeValue(vectors)}.`);
   }
@@ -44,21 +45,29 @@ export function writeFlatIndex(file: string, vectors: Float32Array, dim: number,
     );
   }
   const ntotal = vectors.length / dim;
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.write(metric === "ip" ? "IxFI" : "IxF2", 0, "latin1");
-  header.writeInt32LE(dim, 4);
-  header.writeBigInt64LE(BigInt(ntotal), 8);
-  header.writeBigInt64LE(PLACEHOLDER, 16);
-  header.writeBigInt64LE(PLACEHOLDER, 24);
-  header.writeUInt8(1, 32);
-  header.writeInt32LE(metric === "ip" ? 0 : 1, 33);
-  header.writeBigUInt64LE(BigInt(vectors.length), 37);
-  const fd = fs.openSync(file, "w");
+  const bytes = Buffer.alloc(HEADER_BYTES + vectors.byteLength);
+  bytes.write(metric === "ip" ? "IxFI" : "IxF2", 0, "latin1");
+  bytes.writeInt32LE(dim, 4);
+  bytes.writeBigInt64LE(BigInt(ntotal), 8);
+  bytes.writeBigInt64LE(PLACEHOLDER, 16);
+  bytes.writeBigInt64LE(PLACEHOLDER, 24);
+  bytes.writeUInt8(1, 32);
+  bytes.writeInt32LE(metric === "ip" ? 0 : 1, 33);
+  bytes.writeBigUInt64LE(BigInt(vectors.length), 37);
+  bytes.set(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), HEADER_BYTES);
+  return bytes;
+}
+
+/** Writes `vectors` (row-major, `dim` columns) as a faiss flat index file; a full disk is an {@link IndexError}. */
+export function writeFlatIndex(file: string, vectors: Float32Array, dim: number, metric: FlatMetric = "ip"): void {
+  if (typeof file !== "string" || file === "") {
+    throw new InvalidArgumentError(`file must be a path; got ${describeValue(file)}.`);
+  }
+  const bytes = flatIndexBytes(vectors, dim, metric);
   try {
-    fs.writeSync(fd, header);
-    fs.writeSync(fd, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
-  } finally {
-    fs.closeSync(fd);
+    writeFileChecked(file, bytes);
+  } catch (error) {
+    throw writeError(file, error, "The index file is incomplete; do not load it.");
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -10,11 +11,13 @@ import {
   stagingFolder,
   step,
 } from "./atomic_directory.js";
+import { writeError } from "./checked_write.js";
+import { lockFolder } from "./folder_lock.js";
 
 /**
  * The manifest of an index folder, `two-stage.json`: each part saved in the folder has its entry (`index` for the
- * FAISS store, `bm25` for the BM25 index) naming the versioned data folder that holds its files, beside what the
- * saver records (stage-1 kind, embedding model and profile, the CLI's model names). Replacing this one file is the
+ * FAISS store, `bm25` for the BM25 index) naming the versioned data folder that holds its files and their sha256,
+ * beside what the saver records (stage-1 kind, embedding model and profile, the CLI's model names). Replacing this one file is the
  * commit point of a save (see `publishVersion`).
  */
 export const MANIFEST_FILE = "two-stage.json";
@@ -48,67 +51,94 @@ export function entryData(manifest: Record<string, unknown> | undefined, entry: 
   return typeof data === "string" && /^data-[\w-]+$/.test(data) ? data : undefined;
 }
 
-/** How {@link saveIndexVersion} writes one part of an index folder. */
-export interface IndexVersion {
-  /** What the folder holds, for messages ("BM25 index"). */
-  kind: string;
-  /** Files whose presence at the top level marks an index of this kind (beside a manifest). */
-  markers: readonly string[];
-  /** The manifest entry of this part (`bm25`); it records `data`, the versioned folder. */
+/** One part of an index folder (the FAISS store, the BM25 index) as the save pipeline writes it. */
+export interface IndexPart {
+  /** The part's manifest entry (`index`, `bm25`); it records `data` (the versioned folder) and `checksums`. */
   entry: string;
   /** More fields of the entry (format version, counts). */
   fields: Record<string, unknown>;
-  /** Writes the part's files into the staging folder; returns their names. */
-  write(staging: string): string[];
-  /** Top-level manifest fields (stage-1 kind, models). */
-  manifest?: Record<string, unknown>;
+  /**
+   * Writes the part's files into the staging folder, each through {@link writeFileChecked} (fsynced, short writes
+   * and a full disk reported); returns each file's name and sha256, recorded as the entry's `checksums`.
+   */
+  write(staging: string): Record<string, string>;
 }
 
-/** Flushes a file to disk (before it is published). */
-export function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, "r+");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+/** What {@link saveIndexFolder} saves. */
+export interface IndexFolderSave {
+  /** What the folder holds, for messages ("FAISS index"). */
+  kind: string;
+  /** Sets of top-level files that mark a folder as an index of this kind (beside a manifest). */
+  markers: readonly (readonly string[])[];
+  parts: readonly IndexPart[];
+  /** Top-level manifest fields (stage-1 kind, models, the retriever's settings). */
+  manifest?: Record<string, unknown>;
+  /** Files of the parts to expose at the top level as well (FaissStore's layout). */
+  exposed?: readonly string[];
 }
 
 /**
- * Saves one part into an index folder crash-safely, as `FaissVectorStore.save` does: the target is checked (a folder
- * that is not an index is refused, never overwritten), the files are written and fsynced in a staging folder, and
- * the new version is published by one atomic rename of the manifest; the previous version and stale leftovers are
- * then removed.
+ * The one save pipeline of every index folder (FAISS, BM25, both): the target is checked (a folder that is not an
+ * index is refused, never overwritten), its lock taken (one writer per folder, across processes: a second save is
+ * refused with the holder's pid), every part written into one staging folder of ours and fsynced, and the new
+ * version published by one atomic rename of the manifest; the previous version and our own leftovers are then
+ * removed. A failure (a full disk included) leaves the previous version current and is an {@link IndexError}.
  */
-export function saveIndexVersion(directory: string, version: IndexVersion): void {
-  const target = checkSaveTarget(directory, { markerSets: [version.markers, [MANIFEST_FILE]], kind: version.kind });
-  let previous: string | undefined;
+export async function saveIndexFolder(directory: string, save: IndexFolderSave): Promise<void> {
+  const markers = { markerSets: [...save.markers, [MANIFEST_FILE]], kind: save.kind };
+  const target = checkSaveTarget(directory, markers);
   try {
-    previous = entryData(readIndexManifest(target), version.entry);
-  } catch {
-    previous = undefined; // a damaged manifest is replaced; its data folder is cleaned up as stale
-  }
-  const staging = stagingFolder(target);
-  try {
-    const files = version.write(staging);
-    for (const name of files) fsyncFile(path.join(staging, name));
-    step("files-synced");
+    fs.mkdirSync(target, { recursive: true });
   } catch (error) {
-    abandonStaging(staging);
-    if (IndexError.isInstance(error)) throw error;
-    throw new IndexError(
-      `Could not write the ${version.kind} into ${target}: ${error instanceof Error ? error.message : String(error)}. The previous index (if any) is untouched.`,
-      { cause: error },
-    );
+    throw writeError(target, error, `The ${save.kind} was not saved.`);
   }
-  publishVersion(
-    target,
-    staging,
-    MANIFEST_FILE,
-    (data) => `${JSON.stringify({ ...version.manifest, [version.entry]: { ...version.fields, data } }, null, 2)}\n`,
-    [],
-    previous,
-  );
+  const lock = await lockFolder(target, { purpose: `saving the ${save.kind}` });
+  try {
+    recoverLegacySiblings(target, MANIFEST_FILE, true);
+    checkSaveTarget(directory, markers); // again, under the lock
+    let previous: Record<string, unknown> | undefined;
+    try {
+      previous = readIndexManifest(target);
+    } catch {
+      previous = undefined; // a damaged manifest is replaced; its data folder is cleaned up if it is ours
+    }
+    const staging = stagingFolder(target);
+    const checksums = new Map<string, Record<string, string>>();
+    try {
+      step("staging-created");
+      for (const part of save.parts) checksums.set(part.entry, part.write(staging));
+      step("files-synced");
+    } catch (error) {
+      abandonStaging(staging);
+      if (IndexError.isInstance(error)) throw error;
+      throw writeError(target, error, `The ${save.kind} was not saved; the previous index (if any) is untouched.`);
+    }
+    const previousData = new Set(
+      Object.keys(previous ?? {})
+        .map((entry) => entryData(previous, entry))
+        .filter((name) => name !== undefined),
+    );
+    publishVersion(
+      target,
+      staging,
+      MANIFEST_FILE,
+      (data) =>
+        `${JSON.stringify(
+          {
+            ...save.manifest,
+            ...Object.fromEntries(
+              save.parts.map((part) => [part.entry, { ...part.fields, data, checksums: checksums.get(part.entry) }]),
+            ),
+          },
+          null,
+          2,
+        )}\n`,
+      save.exposed ?? [],
+      [...previousData],
+    );
+  } finally {
+    lock.release();
+  }
 }
 
 /**
@@ -118,8 +148,56 @@ export function saveIndexVersion(directory: string, version: IndexVersion): void
  */
 export function partFolder(directory: string, entries: readonly string[]): string {
   const target = path.resolve(directory);
-  recoverLegacySiblings(target);
+  recoverLegacySiblings(target, MANIFEST_FILE, false);
   const manifest = readIndexManifest(target);
   const data = entries.map((entry) => entryData(manifest, entry)).find((name) => name !== undefined);
   return data ? path.join(target, data) : target;
+}
+
+/**
+ * Checks the files of a part against the sha256 checksums its manifest entry records, naming the first file that
+ * differs. Folders whose manifest has no such entry (saved before checksums were recorded for this part) are not
+ * checked. A file the entry does not list is an {@link IndexError} too: every file of a part is covered.
+ */
+export function verifyPartChecksums(directory: string, entry: string, folder: string, files: readonly string[]): void {
+  const target = path.resolve(directory);
+  const recorded = (readIndexManifest(target)?.[entry] as { checksums?: unknown } | undefined)?.checksums;
+  if (recorded === undefined) return;
+  const manifestFile = path.join(target, MANIFEST_FILE);
+  if (typeof recorded !== "object" || recorded === null) {
+    throw new IndexError(
+      `${manifestFile}: the "${entry}" checksums are malformed; the index folder is damaged. Rebuild it.`,
+    );
+  }
+  for (const name of files) {
+    const expected = (recorded as Record<string, unknown>)[name];
+    const file = path.join(folder, name);
+    if (typeof expected !== "string") {
+      throw new IndexError(`${manifestFile} records no checksum for ${name}; the index folder is damaged. Rebuild it.`);
+    }
+    if (sha256File(file) !== expected) {
+      throw new IndexError(
+        `${file} does not match the checksum in ${manifestFile}: the file was changed or damaged after it was saved. ` +
+          "Restore it from a backup or rebuild the index.",
+      );
+    }
+  }
+}
+
+/** The sha256 (hex) of a file, read 16 MB at a time. */
+export function sha256File(file: string): string {
+  const hash = createHash("sha256");
+  const chunk = Buffer.alloc(16 << 20);
+  const fd = fs.openSync(file, "r");
+  try {
+    for (let position = 0; ;) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) break;
+      hash.update(chunk.subarray(0, n));
+      position += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest("hex");
 }

@@ -7,8 +7,8 @@ import { IndexError, InvalidArgumentError } from "../errors.js";
 import type { EmbeddingProfileFacts } from "../models/embedding_profiles.js";
 import { BM25_FILES, Bm25Index, type Bm25IndexParams } from "./bm25/bm25_index.js";
 import { type Stage1Kind, checkStage1Kind } from "./build_stage1.js";
-import { FaissVectorStore, type FaissVectorStoreParams } from "./faiss_vector_store.js";
-import { MANIFEST_FILE, readIndexManifest } from "./index_manifest.js";
+import { FAISS_MARKERS, FaissVectorStore, type FaissVectorStoreParams } from "./faiss_vector_store.js";
+import { MANIFEST_FILE, readIndexManifest, saveIndexFolder } from "./index_manifest.js";
 import { TransformersEmbeddings } from "./transformers_embeddings.js";
 
 /** The parts of a stage 1 this package saves into one index folder. */
@@ -48,35 +48,28 @@ export function embeddingsManifest(embeddings: EmbeddingsInterface | undefined):
 }
 
 /**
- * Saves the parts into one index folder, crash-safely, with the manifest fields given plus `stage1` and the
- * embedding model and profile: a hybrid's BM25 files go into the FAISS store's new version, so both change in the
- * same atomic commit.
+ * Saves the parts into one index folder through the one save pipeline (crash-safe, locked, checksummed), with the
+ * manifest fields given plus `stage1` and the embedding model and profile: a hybrid's FAISS and BM25 parts go into
+ * the same new version, so both change in the same atomic commit.
  */
 export async function saveStage1(
   directory: string,
   parts: Stage1Parts,
   manifest: Record<string, unknown> = {},
 ): Promise<void> {
-  const fields = {
-    ...manifest,
-    ...embeddingsManifest(parts.store?.embeddings),
-    stage1: partsKind(parts),
-    ...(parts.store?.dim !== undefined ? { dim: parts.store.dim } : {}),
-  };
-  const bm25 = parts.bm25;
-  if (parts.store) {
-    await parts.store.save(directory, {
-      extraFiles: { [MANIFEST_FILE]: JSON.stringify(fields) },
-      writeInto: bm25
-        ? (staging) => {
-            bm25.writeFiles(staging);
-            return Object.values(BM25_FILES);
-          }
-        : undefined,
-    });
-  } else {
-    await bm25!.save(directory, fields);
-  }
+  const kind = partsKind(parts);
+  await saveIndexFolder(directory, {
+    kind: kind === "bm25" ? "BM25 index" : kind === "hybrid" ? "hybrid index" : "FAISS index",
+    markers: [FAISS_MARKERS, Object.values(BM25_FILES)],
+    parts: [parts.store?.indexPart(), parts.bm25?.indexPart()].filter((part) => part !== undefined),
+    manifest: {
+      ...manifest,
+      ...embeddingsManifest(parts.store?.embeddings),
+      stage1: kind,
+      ...(parts.store?.dim !== undefined ? { dim: parts.store.dim } : {}),
+    },
+    exposed: parts.store ? FAISS_MARKERS : [],
+  });
 }
 
 /** Options of {@link loadStage1}. */

@@ -7,7 +7,8 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 
 import { IndexError, InvalidArgumentError } from "../../errors.js";
 import { checkQuery, describeValue } from "../../validation.js";
-import { partFolder, saveIndexVersion } from "../index_manifest.js";
+import { writeError, writeFileChecked } from "../checked_write.js";
+import { type IndexPart, partFolder, saveIndexFolder, verifyPartChecksums } from "../index_manifest.js";
 import { matchesFilter } from "../filtered_search.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "../recall_source.js";
 import { EnglishAnalyzer, type TextAnalyzer } from "./english_analyzer.js";
@@ -448,9 +449,10 @@ export class Bm25Index implements RecallSource {
 
   /**
    * Writes the index files (`bm25.json`, `bm25.terms.json`, `bm25.postings.bin`, `bm25.docstore.jsonl`) into an
-   * existing folder, e.g. the staging folder of a larger index. Other files in the folder are left alone.
+   * existing folder, e.g. the staging folder of a larger index, each fsynced; a full disk is an error naming the
+   * file. Other files in the folder are left alone. Returns each file's sha256.
    */
-  writeFiles(directory: string): void {
+  writeFiles(directory: string): Record<string, string> {
     this.refresh();
     if (os.endianness() !== "LE") throw new IndexError("Bm25Index files are little-endian; this machine is not.");
     const manifest: Manifest = {
@@ -467,33 +469,54 @@ export class Bm25Index implements RecallSource {
     };
     const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     const lengths = this.docLengths.subarray(0, this.documents.length);
-    fs.writeFileSync(
-      path.join(directory, BM25_FILES.postings),
-      Buffer.concat([MAGIC, bytes(this.offsets), bytes(this.postingDocs), bytes(lengths), bytes(this.postingTfs)]),
-    );
-    fs.writeFileSync(path.join(directory, BM25_FILES.terms), JSON.stringify(this.terms));
+    const write = (name: string, content: string | readonly Uint8Array[]): [string, string] => {
+      const file = path.join(directory, name);
+      try {
+        return [name, writeFileChecked(file, content)];
+      } catch (error) {
+        throw writeError(file, error, "The BM25 index was not saved.");
+      }
+    };
     const lines = this.documents.map((doc) => JSON.stringify(doc));
-    fs.writeFileSync(path.join(directory, BM25_FILES.docstore), lines.length > 0 ? `${lines.join("\n")}\n` : "");
-    fs.writeFileSync(path.join(directory, BM25_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+    return Object.fromEntries([
+      write(BM25_FILES.postings, [
+        MAGIC,
+        bytes(this.offsets),
+        bytes(this.postingDocs),
+        bytes(lengths),
+        bytes(this.postingTfs),
+      ]),
+      write(BM25_FILES.terms, JSON.stringify(this.terms)),
+      write(BM25_FILES.docstore, lines.length > 0 ? `${lines.join("\n")}\n` : ""),
+      write(BM25_FILES.manifest, `${JSON.stringify(manifest, null, 2)}\n`),
+    ]);
   }
 
   /**
    * Saves the index into `directory` crash-safely (written to a staging folder, published by one atomic rename of
-   * the folder's `two-stage.json`; after a kill at any point the old or the new index loads). A folder that is not
-   * an index, a file, `.` or `""` is refused, never replaced. `manifest` adds top-level fields to `two-stage.json`.
+   * the folder's `two-stage.json`, which records each file's sha256; after a kill at any point the old or the new
+   * index loads). A folder that is not an index, a file, `.` or `""` is refused, never replaced; a save while
+   * another is saving the same folder is refused. `manifest` adds top-level fields to `two-stage.json`.
    */
   async save(directory: string, manifest: Record<string, unknown> = {}): Promise<void> {
-    saveIndexVersion(directory, {
+    await saveIndexFolder(directory, {
       kind: "BM25 index",
-      markers: Object.values(BM25_FILES),
-      entry: "bm25",
-      fields: { kind: "bm25", version: VERSION, documents: this.documents.length },
-      write: (staging) => {
-        this.writeFiles(staging);
-        return Object.values(BM25_FILES);
-      },
+      markers: [Object.values(BM25_FILES)],
+      parts: [this.indexPart()],
       manifest,
     });
+  }
+
+  /**
+   * The index as one part of an index folder (the save pipeline writes it beside a FAISS part for a hybrid).
+   * @internal
+   */
+  indexPart(): IndexPart {
+    return {
+      entry: "bm25",
+      fields: { kind: "bm25", version: VERSION, documents: this.documents.length },
+      write: (staging) => this.writeFiles(staging),
+    };
   }
 
   /**
@@ -512,6 +535,7 @@ export class Bm25Index implements RecallSource {
         );
       }
     }
+    verifyPartChecksums(directory, "bm25", folder, Object.values(BM25_FILES));
     const corrupt = (name: string, what: string, cause?: unknown): IndexError =>
       new IndexError(`${file(name)}: ${what}. The BM25 index is corrupt; rebuild it.`, { cause });
     const parseJson = (name: string): unknown => {

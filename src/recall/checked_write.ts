@@ -1,0 +1,56 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+
+import { IndexError } from "../errors.js";
+
+/** Codes of a write that ran out of room: a full disk, a quota, a file-size limit (`ulimit -f`). */
+const NO_ROOM = new Set(["ENOSPC", "EDQUOT", "EFBIG"]);
+
+/** The error for a file that could not be written, naming the file and, when the disk is full, saying so. */
+export function writeError(file: string, error: unknown, what: string): IndexError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const at = (error as NodeJS.ErrnoException | undefined)?.path ?? file;
+  const reason =
+    code === "EFBIG"
+      ? "a file-size limit was reached (EFBIG: the process's ulimit -f, or the file system's largest file)"
+      : code !== undefined && NO_ROOM.has(code)
+        ? `the disk is full (${code})`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+  return new IndexError(
+    `Could not write ${at}: ${reason}. ${what} Free some space (or raise the limit), or write to another disk.`,
+    { cause: error },
+  );
+}
+
+/**
+ * Writes `chunks` to `file` with Node's own file calls — every short write continued, every failure (ENOSPC,
+ * EFBIG, EIO) an exception naming the file, never a half-written file taken as whole — then fsyncs it. Returns
+ * the sha256 (hex) of what was written. A failure carries the file in its `path`. (faiss's own writer aborts the whole process on a short write; this one
+ * throws.)
+ */
+export function writeFileChecked(file: string, chunks: string | Uint8Array | readonly Uint8Array[]): string {
+  const parts =
+    typeof chunks === "string" ? [Buffer.from(chunks, "utf8")] : chunks instanceof Uint8Array ? [chunks] : chunks;
+  const hash = createHash("sha256");
+  const fd = fs.openSync(file, "w");
+  try {
+    for (const part of parts) {
+      hash.update(part);
+      for (let offset = 0; offset < part.byteLength;) {
+        offset += fs.writeSync(fd, part, offset, part.byteLength - offset);
+      }
+    }
+    fs.fsyncSync(fd);
+  } catch (error) {
+    // fd-based calls name no file: say which one, for the message of writeError
+    if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined) {
+      (error as NodeJS.ErrnoException).path = file;
+    }
+    throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest("hex");
+}
