@@ -90,3 +90,15 @@ export class IndexError extends TwoStageError {
     return hasCode(error, "index");
   }
 }
+
+/**
+ * A retriever or store was used after `dispose()`. Every call on it throws this (never an empty answer); build or
+ * load a new one.
+ */
+export class DisposedError extends TwoStageError {
+  override readonly code: string = "disposed";
+
+  static override isInstance(error: unknown): error is DisposedError {
+    return hasCode(error, "disposed");
+  }
+}

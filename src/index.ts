@@ -1,11 +1,12 @@
 // The public API of two-stage-retriever. Internals stay importable by the tests by path, not from here.
 
 // Errors
-export { TwoStageError, InvalidArgumentError, ModelLoadError, IndexError } from "./errors.js";
+export { TwoStageError, InvalidArgumentError, ModelLoadError, IndexError, DisposedError } from "./errors.js";
 export type { TwoStageErrorOptions, InvalidArgumentErrorOptions } from "./errors.js";
 
 // The retriever
 export { TwoStageRetriever } from "./two_stage_retriever.js";
+export type { SavedRetrieverSettings, SavedReranker } from "./retriever_settings.js";
 export type {
   TwoStageRetrieverParams,
   TwoStageRetrieverFactoryParams,
@@ -55,6 +56,7 @@ export type {
   CascadeRankOptions,
   CascadeScoreMemo,
   CascadeStage,
+  SavedCascadeStage,
 } from "./rerank/cascade_compressor.js";
 export { TokenCache, withTokenCache } from "./rerank/token_cache.js";
 export { CostEstimator } from "./rerank/cost_estimator.js";

@@ -7,7 +7,7 @@ import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
 import { startRun } from "./callbacks.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
-import { InvalidArgumentError } from "./errors.js";
+import { DisposedError, InvalidArgumentError } from "./errors.js";
 import type { RetrievedDocumentMetadata } from "./result_metadata.js";
 import { checkQuery, positiveInteger } from "./validation.js";
 import {
@@ -30,6 +30,14 @@ import {
 import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 import { type Stage2, toStage2 } from "./rerank/stage2.js";
 import { documentsFromTexts } from "./documents_from_texts.js";
+import {
+  RETRIEVER_FIELD,
+  type RetrieverOverrides,
+  type SavedRetrieverSettings,
+  readRetrieverSettings,
+  restoreSettings,
+  retrieverSettings,
+} from "./retriever_settings.js";
 
 /** Options of {@link TwoStageRetriever}. */
 export interface TwoStageRetrieverParams extends BaseRetrieverInput {
@@ -181,6 +189,9 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   private parts?: Stage1Parts;
   /** What this retriever created itself and must release in {@link dispose}. */
   private readonly owned: { dispose?(): Promise<void> }[] = [];
+  private disposed = false;
+  /** A hybrid's fusion options and dense weight, as the factories or `load` got them (recorded by `save`). */
+  private fusionSettings: Pick<RetrieverOverrides, "fusion" | "denseWeight"> = {};
 
   constructor(params: TwoStageRetrieverParams) {
     super(params);
@@ -249,6 +260,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     });
     const retriever = new TwoStageRetriever({ ...rest, stage1: built.source, vectorStore: built.store });
     retriever.parts = { store: built.store, bm25: built.bm25 };
+    retriever.fusionSettings = { fusion, denseWeight };
     if (owned) retriever.owned.push(owned);
     return retriever;
   }
@@ -264,32 +276,55 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
 
   /**
    * Loads a folder saved by {@link save} (or by the CLI, `FaissVectorStore.save` or LangChain's `FaissStore.save`) as
-   * its manifest (`two-stage.json`) describes it: the stage-1 kind, and the embedding model and profile the vectors
-   * were made with, used unless you pass `embeddings` (whose dimension is checked here, at load). A folder without a
-   * manifest loads as a dense stage 1 with the default embedding model.
+   * its manifest (`two-stage.json`) describes it: the stage-1 kind, the embedding model and profile the vectors
+   * were made with (used unless you pass `embeddings`, whose dimension is checked here, at load), and the retriever
+   * it was saved from — `recallK`, `topK`, the reranker or cascade with its options, the timeout and error policy,
+   * a metadata filter, a hybrid's fusion. Options passed here override what was saved. What could not be saved (a
+   * compressor of your own, a filter function) must be passed again; without it `load` throws an
+   * {@link InvalidArgumentError} naming it. A folder without a manifest loads as a dense stage 1 with the default
+   * embedding model and the default retriever options.
+   *
+   * @example
+   * ```ts
+   * await (await TwoStageRetriever.fromTexts(texts, {}, { recallK: 20, topK: 2 })).save("./my-index");
+   * const retriever = await TwoStageRetriever.load("./my-index");
+   * [retriever.recallK, retriever.topK]; // [20, 2]
+   * ```
    */
   static async load(directory: string, params: TwoStageRetrieverFactoryParams = {}): Promise<TwoStageRetriever> {
-    const { embeddings, filterOverFetch, bm25, fusion, denseWeight, stage1Kind, ...rest } = params;
+    const { embeddings, filterOverFetch, bm25, stage1Kind, fusion, denseWeight, ...rest } = params;
     const loaded = await loadStage1(directory, { embeddings, filterOverFetch, bm25 });
-    if (stage1Kind !== undefined && checkStage1Kind(stage1Kind, "stage1Kind") !== loaded.kind) {
+    let restored: ReturnType<typeof restoreSettings>;
+    try {
+      if (stage1Kind !== undefined && checkStage1Kind(stage1Kind, "stage1Kind") !== loaded.kind) {
+        throw new InvalidArgumentError(
+          `${directory} holds a ${loaded.kind} stage 1, not ${stage1Kind}. Omit stage1Kind, or rebuild the index as ${stage1Kind}.`,
+          { argument: "stage1Kind" },
+        );
+      }
+      const saved = readRetrieverSettings(loaded.manifest, directory);
+      restored = restoreSettings(saved, { ...rest, fusion, denseWeight }, directory);
+    } catch (error) {
       await loaded.createdEmbeddings?.dispose();
-      throw new InvalidArgumentError(
-        `${directory} holds a ${loaded.kind} stage 1, not ${stage1Kind}. Omit stage1Kind, or rebuild the index as ${stage1Kind}.`,
-        { argument: "stage1Kind" },
-      );
+      throw error;
     }
+    const { built, fusion: savedFusion, denseWeight: savedWeight, ...settings } = restored;
     const retriever = new TwoStageRetriever({
       ...rest,
-      stage1: stage1Source(loaded.parts, { fusion, denseWeight }),
+      ...settings,
+      stage1: stage1Source(loaded.parts, { fusion: savedFusion, denseWeight: savedWeight }),
       vectorStore: loaded.parts.store,
     });
     retriever.parts = loaded.parts;
+    retriever.fusionSettings = { fusion: savedFusion, denseWeight: savedWeight };
     if (loaded.createdEmbeddings) retriever.owned.push(loaded.createdEmbeddings);
+    if (built) retriever.owned.push(built);
     return retriever;
   }
 
   /** Adds documents to stage 1 (sources that hold their own index). */
   async addDocuments(docs: DocumentInterface[], options?: { ids?: string[] }): Promise<string[] | void> {
+    this.checkNotDisposed();
     if (!this.source.addDocuments) {
       throw new InvalidArgumentError(
         `Stage 1 (${this.source.name}) does not take documents from here; add them to it directly.`,
@@ -306,8 +341,9 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
    * `manifest` adds fields to `two-stage.json`.
    */
   async save(directory: string, manifest: Record<string, unknown> = {}): Promise<void> {
+    this.checkNotDisposed();
     if (this.parts) {
-      await saveStage1(directory, this.parts, manifest);
+      await saveStage1(directory, this.parts, { ...manifest, [RETRIEVER_FIELD]: this.settings() });
       return;
     }
     if (!this.source.save) {
@@ -316,12 +352,28 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     await this.source.save(directory);
   }
 
+  /** What {@link save} records about this retriever (beside stage 1), so {@link load} rebuilds it. */
+  settings(): SavedRetrieverSettings {
+    return retrieverSettings({
+      recallK: this.recallK,
+      topK: this.topK,
+      rerankTimeoutMs: this.rerankTimeoutMs,
+      onRerankError: this.onRerankError,
+      filter: this.filter,
+      compressor: this.compressor,
+      ...this.fusionSettings,
+    });
+  }
+
   /**
    * Releases what this retriever created (the default reranker, embeddings made by a factory or `load`, the FAISS
    * index a factory or `load` built); models, stores and compressors you passed in are left to you. Models load
    * again on demand, but a disposed FAISS index is gone: dispose a retriever built by a factory when done with it.
+   * Every later call on this retriever (`invoke`, `recall`, `explain`, `save`, `addDocuments`) throws a
+   * {@link DisposedError}.
    */
   async dispose(): Promise<void> {
+    this.disposed = true;
     await Promise.all(this.owned.map((part) => part.dispose?.()));
     if (this.parts?.store) {
       this.parts.store.dispose(); // built by a factory or load: ours to free
@@ -335,6 +387,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
    * hybrids; see the source's `scoreKind`) in their metadata, plus the source's per-candidate details.
    */
   async recall(query: string, recallK: number = this.recallK): Promise<Document[]> {
+    this.checkNotDisposed();
     checkQuery(query);
     positiveInteger("recallK", recallK);
     const found = await this.source.recall(query, recallK, this.filter);
@@ -394,6 +447,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     query: string,
     callbacks: CallbackManagerForRetrieverRun | Callbacks | undefined,
   ): Promise<Retrieval> {
+    this.checkNotDisposed();
     checkQuery(query);
     const child = (tag: string): Callbacks | undefined =>
       callbacks && "getChild" in callbacks ? callbacks.getChild(tag) : (callbacks as Callbacks | undefined);
@@ -470,6 +524,14 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     });
     this.lastTimings = { recallMs, rerankMs };
     return { candidates, ranking, documents, timings: this.lastTimings };
+  }
+
+  private checkNotDisposed(): void {
+    if (this.disposed) {
+      throw new DisposedError(
+        "This TwoStageRetriever was disposed; build or load a new one (TwoStageRetriever.fromDocuments / load).",
+      );
+    }
   }
 
   /** Stage-1 order, cut to topK, marked as not reranked (timeouts and the `fallback` policy). */

@@ -11,7 +11,7 @@ import { readFlatIndex, readFlatIndexHeader, writeFlatIndex } from "../../src/re
 /** One public call with a bad value, and the error `code` it must raise. */
 export interface BadCall {
   name: string;
-  code: "invalid_argument" | "index";
+  code: "invalid_argument" | "index" | "disposed";
   call: () => unknown;
 }
 
@@ -59,6 +59,7 @@ export async function badCalls(): Promise<{ calls: BadCall[]; store: FaissVector
     store.similaritySearchVectorWithScore(as<number[]>(query), as<number>(k), as<undefined>(filter));
   const I = "invalid_argument" as const;
   const X = "index" as const;
+  const D = "disposed" as const;
   const calls: BadCall[] = [
     ...[undefined, null, 0, -1, 1.5, NaN, Infinity, "3", "10", [3], {}].map((k) => ({
       name: `similaritySearchVectorWithScore(q, ${String(JSON.stringify(k) ?? k)})`,
@@ -123,8 +124,8 @@ export async function badCalls(): Promise<{ calls: BadCall[]; store: FaissVector
       call: () => new FaissVectorStore(EMBEDDINGS, as({ verifyChecksums: "no" })),
     },
     { name: "delete()", code: I, call: () => store.delete() },
-    { name: "search after dispose()", code: X, call: () => disposed.similaritySearchVectorWithScore(q, 1) },
-    { name: "save after dispose()", code: X, call: () => disposed.save(path.join(scratch, "disposed")) },
+    { name: "search after dispose()", code: D, call: () => disposed.similaritySearchVectorWithScore(q, 1) },
+    { name: "save after dispose()", code: D, call: () => disposed.save(path.join(scratch, "disposed")) },
     { name: "save(null)", code: I, call: () => store.save(as(null)) },
     { name: "save(existing file)", code: I, call: () => store.save(file) },
     { name: "save('.')", code: I, call: () => store.save(".") },

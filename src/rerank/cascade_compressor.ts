@@ -7,7 +7,11 @@ import { InvalidArgumentError } from "../errors.js";
 import { checkQuery, describeValue, positiveInteger } from "../validation.js";
 import { type CandidateRanking, type DroppedReason, type StageRanking, rankedDocuments } from "./candidate_ranking.js";
 import { costEstimatorOf } from "./cost_estimator.js";
-import { CrossEncoderCompressor, checkDocuments } from "./cross_encoder_compressor.js";
+import {
+  CrossEncoderCompressor,
+  type CrossEncoderCompressorParams,
+  checkDocuments,
+} from "./cross_encoder_compressor.js";
 import type { RankingCompressor } from "./stage2.js";
 import { TokenCache, withTokenCache } from "./token_cache.js";
 
@@ -29,6 +33,13 @@ export interface CascadeStage {
    * @default the reranker's `model`
    */
   name?: string;
+}
+
+/** A cascade stage as a saved index records it: the reranker's options instead of the reranker. */
+export interface SavedCascadeStage {
+  reranker: CrossEncoderCompressorParams;
+  keep: number;
+  name: string;
 }
 
 /** Options of {@link CascadeCompressor}. */
@@ -146,6 +157,23 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
   /** An empty per-stage score memo for one query (see {@link CascadeRankOptions.memo}). */
   scoreMemo(): CascadeScoreMemo {
     return this.stages.map(() => new Map<string, number>());
+  }
+
+  /**
+   * The options that rebuild this cascade (each stage's reranker as {@link CrossEncoderCompressor.savedParams}),
+   * or undefined when a stage's reranker cannot be saved (an injected model).
+   */
+  savedParams(): (Omit<CascadeCompressorParams, "stages"> & { stages: SavedCascadeStage[] }) | undefined {
+    const stages = this.stages.map(({ reranker, keep, name }) => {
+      const params = reranker.savedParams();
+      return params && { reranker: params, keep, name };
+    });
+    if (stages.some((stage) => stage === undefined)) return undefined;
+    return {
+      stages: stages as SavedCascadeStage[],
+      topN: this.topN,
+      ...(this.rerankBudgetMs !== undefined ? { rerankBudgetMs: this.rerankBudgetMs } : {}),
+    };
   }
 
   /** Releases every stage's model (the stages' `dispose`). The next call loads them again. */

@@ -332,6 +332,34 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     return this.loading;
   }
 
+  /**
+   * The options that rebuild this compressor — what a saved index records so `TwoStageRetriever.load` brings it
+   * back — or undefined when it runs an injected tokenizer and model, which cannot be saved. Where models are found
+   * (`localModelRoot`, `offline`) belongs to the machine, not the index, and is not recorded.
+   */
+  savedParams(): CrossEncoderCompressorParams | undefined {
+    if (this.injected) return undefined;
+    const params: CrossEncoderCompressorParams = {
+      model: this.model,
+      quantized: this.quantized,
+      topN: this.topN,
+      batchSize: this.batchSize,
+      maxBatchTokens: this.maxBatchTokens,
+      longDocuments: this.longDocuments,
+      maxPassages: this.maxPassages,
+      dedupe: this.dedupe,
+      cacheSize: this.cacheSize,
+      inferenceWorker: this.inferenceWorker,
+      inferenceNice: this.inferenceNice,
+      activation: this.activation,
+      maxLength: this.maxLength,
+      maxQueryLength: this.maxQueryLength,
+      passageOverlap: this.passageOverlap,
+      scoreThreshold: this.scoreThreshold,
+    };
+    return Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined));
+  }
+
   /** Releases the model (ONNX Runtime session). The next call loads it again. Injected models are disposed too. */
   async dispose(): Promise<void> {
     const loading = this.loading;

@@ -1,0 +1,166 @@
+import type { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
+
+import { IndexError, InvalidArgumentError } from "./errors.js";
+import type { RecallFilter } from "./recall/recall_source.js";
+import {
+  CascadeCompressor,
+  type CascadeCompressorParams,
+  type SavedCascadeStage,
+} from "./rerank/cascade_compressor.js";
+import { CrossEncoderCompressor, type CrossEncoderCompressorParams } from "./rerank/cross_encoder_compressor.js";
+import type { HybridSourceParams } from "./recall/hybrid_source.js";
+
+/** The manifest field (in `two-stage.json`) that records how a retriever was built. */
+export const RETRIEVER_FIELD = "retriever";
+
+/** Stage 2 as a saved index records it. */
+export type SavedReranker =
+  | { kind: "cross-encoder"; params: CrossEncoderCompressorParams }
+  | { kind: "cascade"; params: Omit<CascadeCompressorParams, "stages"> & { stages: SavedCascadeStage[] } }
+  /** A compressor that cannot be saved (another class, or an injected model): `load` needs it passed again. */
+  | { kind: "unsaved"; name: string };
+
+/** What a saved index records about the retriever around its stage 1 (`two-stage.json` → `retriever`). */
+export interface SavedRetrieverSettings {
+  version: 1;
+  recallK: number;
+  topK: number;
+  rerankTimeoutMs?: number;
+  onRerankError: "throw" | "fallback";
+  /** A metadata-equality filter as saved; `"function"` when the filter was a predicate (not saved). */
+  filter?: Record<string, unknown> | "function";
+  reranker: SavedReranker;
+  /** A hybrid's fusion options and dense weight, as given to the factory. */
+  fusion?: Omit<HybridSourceParams, "sources">;
+  denseWeight?: number;
+}
+
+/** What {@link retrieverSettings} reads from a retriever. */
+export interface RetrieverSettingsSource {
+  recallK: number;
+  topK: number;
+  rerankTimeoutMs?: number;
+  onRerankError: "throw" | "fallback";
+  filter?: RecallFilter;
+  compressor: BaseDocumentCompressor;
+  fusion?: Omit<HybridSourceParams, "sources">;
+  denseWeight?: number;
+}
+
+/** The saveable description of a compressor. */
+export function savedReranker(compressor: BaseDocumentCompressor): SavedReranker {
+  const saveable = compressor as Partial<Pick<CrossEncoderCompressor | CascadeCompressor, "savedParams">>;
+  const params = typeof saveable.savedParams === "function" ? saveable.savedParams() : undefined;
+  if (params && "stages" in params) return { kind: "cascade", params };
+  if (params) return { kind: "cross-encoder", params };
+  return { kind: "unsaved", name: compressor.constructor?.name || "a compressor" };
+}
+
+/** The settings a saved index records, so `load` rebuilds the same retriever. */
+export function retrieverSettings(source: RetrieverSettingsSource): SavedRetrieverSettings {
+  const { filter } = source;
+  return {
+    version: 1,
+    recallK: source.recallK,
+    topK: source.topK,
+    ...(source.rerankTimeoutMs !== undefined ? { rerankTimeoutMs: source.rerankTimeoutMs } : {}),
+    onRerankError: source.onRerankError,
+    ...(filter === undefined ? {} : { filter: typeof filter === "function" ? "function" : { ...filter } }),
+    reranker: savedReranker(source.compressor),
+    ...(source.fusion !== undefined ? { fusion: source.fusion } : {}),
+    ...(source.denseWeight !== undefined ? { denseWeight: source.denseWeight } : {}),
+  };
+}
+
+/** Builds the compressor a saved index records. */
+export function rerankerFromSettings(saved: SavedReranker): CrossEncoderCompressor | CascadeCompressor | undefined {
+  if (saved.kind === "cross-encoder") return new CrossEncoderCompressor(saved.params);
+  if (saved.kind === "cascade") {
+    return new CascadeCompressor({
+      ...saved.params,
+      stages: saved.params.stages.map((stage) => ({ ...stage, reranker: new CrossEncoderCompressor(stage.reranker) })),
+    });
+  }
+  return undefined;
+}
+
+/** The retriever settings of a manifest, checked; undefined for folders saved without them. */
+export function readRetrieverSettings(
+  manifest: Record<string, unknown>,
+  directory: string,
+): SavedRetrieverSettings | undefined {
+  const saved = manifest[RETRIEVER_FIELD] as Partial<SavedRetrieverSettings> | undefined;
+  if (saved === undefined) return undefined;
+  const reranker = saved?.reranker as Partial<SavedReranker> | undefined;
+  const ok =
+    typeof saved === "object" &&
+    saved !== null &&
+    saved.version === 1 &&
+    Number.isInteger(saved.recallK) &&
+    Number.isInteger(saved.topK) &&
+    typeof reranker === "object" &&
+    reranker !== null &&
+    ["cross-encoder", "cascade", "unsaved"].includes(reranker.kind as string);
+  if (!ok) {
+    throw new IndexError(
+      `${directory}/two-stage.json: the "${RETRIEVER_FIELD}" entry is malformed or from a newer version. ` +
+        "Pass every setting to load (recallK, topK, compressor), or save the index again.",
+    );
+  }
+  return saved as SavedRetrieverSettings;
+}
+
+/** Options given to `load` that override what the index recorded. */
+export interface RetrieverOverrides {
+  recallK?: number;
+  topK?: number;
+  rerankTimeoutMs?: number;
+  onRerankError?: "throw" | "fallback";
+  filter?: RecallFilter;
+  compressor?: BaseDocumentCompressor;
+  fusion?: Omit<HybridSourceParams, "sources">;
+  denseWeight?: number;
+}
+
+/**
+ * The retriever options `load` uses: what the index recorded, overridden by what the caller passed. What could not
+ * be saved (a predicate filter, a compressor of another class or with an injected model) must be passed again; a
+ * missing one is an {@link InvalidArgumentError} naming it. Returns the compressor it built, which the retriever owns.
+ */
+export function restoreSettings(
+  saved: SavedRetrieverSettings | undefined,
+  given: RetrieverOverrides,
+  directory: string,
+): RetrieverOverrides & { built?: CrossEncoderCompressor | CascadeCompressor } {
+  if (saved === undefined) return given;
+  if (saved.filter === "function" && !("filter" in given)) {
+    throw new InvalidArgumentError(
+      `${directory} was saved by a retriever with a filter function, which cannot be saved. Pass it to load ` +
+        "again ({ filter }), or pass filter: undefined to load without one.",
+      { argument: "filter" },
+    );
+  }
+  let built: CrossEncoderCompressor | CascadeCompressor | undefined;
+  if (given.compressor === undefined) {
+    if (saved.reranker.kind === "unsaved") {
+      throw new InvalidArgumentError(
+        `${directory} was saved by a retriever whose stage 2 was ${saved.reranker.name}, which cannot be saved ` +
+          "(only CrossEncoderCompressor and CascadeCompressor with models loaded by name are). Pass it to load " +
+          "again: TwoStageRetriever.load(dir, { compressor }).",
+        { argument: "compressor" },
+      );
+    }
+    built = rerankerFromSettings(saved.reranker);
+  }
+  return {
+    recallK: given.recallK ?? saved.recallK,
+    topK: given.topK ?? saved.topK,
+    rerankTimeoutMs: "rerankTimeoutMs" in given ? given.rerankTimeoutMs : saved.rerankTimeoutMs,
+    onRerankError: given.onRerankError ?? saved.onRerankError,
+    filter: "filter" in given ? given.filter : (saved.filter as RecallFilter | undefined),
+    compressor: given.compressor ?? built,
+    fusion: given.fusion ?? saved.fusion,
+    denseWeight: given.denseWeight ?? saved.denseWeight,
+    built,
+  };
+}
