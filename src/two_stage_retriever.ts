@@ -9,7 +9,7 @@ import { startRun } from "./callbacks.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { RetrievedDocumentMetadata } from "./result_metadata.js";
-import { checkQuery, positiveInteger } from "./validation.js";
+import { checkQuery, durationMs, positiveInteger } from "./validation.js";
 import {
   type BuildStage1Params,
   type Stage1Kind,
@@ -65,7 +65,8 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
    */
   filter?: RecallFilter;
   /**
-   * Past this many milliseconds of reranking, return stage-1 order (marked `reranked: false`) instead of waiting.
+   * Past this many milliseconds of reranking, return stage-1 order (marked `reranked: false`) instead of waiting. A
+   * whole number from 1 to 2³¹ − 1 (the longest timer Node supports; a longer one would fire after 1 ms).
    * @default undefined (no timeout)
    */
   rerankTimeoutMs?: number;
@@ -212,7 +213,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         { argument: "topK" },
       );
     }
-    if (this.rerankTimeoutMs !== undefined) positiveInteger("rerankTimeoutMs", this.rerankTimeoutMs);
+    durationMs("rerankTimeoutMs", this.rerankTimeoutMs, "omit rerankTimeoutMs");
     if (this.onRerankError !== "throw" && this.onRerankError !== "fallback") {
       throw new InvalidArgumentError(
         `Unknown onRerankError '${String(this.onRerankError)}'. Expected one of: throw, fallback.`,

@@ -91,3 +91,28 @@ export function checkJsonValue(value: unknown, where: string): void {
   };
   visit(value, where, 0);
 }
+
+/** The longest delay Node's timers honour: 2³¹ − 1 ms (about 24.8 days). A longer one is clamped to 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Throws unless `value` is a whole number of milliseconds from 1 to {@link MAX_TIMER_MS} (an undefined value is an
+ * unset option and passes). Every duration option goes through here: Node turns a timer past 2³¹ − 1 ms, NaN or a
+ * non-positive delay into a 1 ms timer, so an out-of-range duration would fire at once instead of never.
+ */
+export function durationMs(name: string, value: unknown, unset = "omit it"): void {
+  if (value === undefined) return;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_TIMER_MS) return;
+  const got = typeof value === "number" ? String(value) : describeValue(value);
+  const hint =
+    typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))
+      ? ` Pass a number (${Number(value)}), not a string.`
+      : typeof value === "number" && value > MAX_TIMER_MS
+        ? ` Node fires a longer timer after 1 ms, so it would act at once; for no limit, ${unset}.`
+        : "";
+  throw new InvalidArgumentError(
+    `${name} must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS} (2^31 - 1, the longest timer Node ` +
+      `supports); got ${got}.${hint}`,
+    { argument: name },
+  );
+}

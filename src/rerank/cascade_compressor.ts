@@ -4,7 +4,7 @@ import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_comp
 
 import { startRun } from "../callbacks.js";
 import { InvalidArgumentError } from "../errors.js";
-import { checkQuery, describeValue, positiveInteger } from "../validation.js";
+import { checkQuery, describeValue, durationMs, positiveInteger } from "../validation.js";
 import { type CandidateRanking, type DroppedReason, type StageRanking, rankedDocuments } from "./candidate_ranking.js";
 import { costEstimatorOf } from "./cost_estimator.js";
 import { CrossEncoderCompressor, checkDocuments } from "./cross_encoder_compressor.js";
@@ -140,7 +140,7 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
     this.topN = params.topN ?? this.topN;
     this.rerankBudgetMs = params.rerankBudgetMs;
     positiveInteger("topN", this.topN);
-    positiveInteger("rerankBudgetMs", this.rerankBudgetMs);
+    durationMs("rerankBudgetMs", this.rerankBudgetMs, "omit rerankBudgetMs");
   }
 
   /** An empty per-stage score memo for one query (see {@link CascadeRankOptions.memo}). */
