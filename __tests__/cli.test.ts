@@ -256,4 +256,25 @@ describe("two-stage CLI", () => {
     expect(ok.status).toBe(0);
     expect(ok.stderr).toContain("2 files skipped: .pdf ×1, .png ×1 (only .txt, .md and .jsonl are read)");
   });
+
+  test("index counts and names every skipped record (file:line) in its summary", () => {
+    const rows = path.join(root, "rows-with-blanks.jsonl");
+    fs.writeFileSync(rows, '{"_id":"a","text":"Honeybees dance."}\n{"_id":"b","text":""}\n{"_id":"c","title":" "}\n');
+    const out = path.join(root, "index-skips");
+    const json = cli("index", rows, "--out", out, "--stage1", "bm25", "--lexical-models", "--json");
+    expect(json.status).toBe(0);
+    const summary = JSON.parse(json.stdout);
+    expect(summary.added).toBe(1);
+    expect(summary.skipped).toEqual([
+      { path: expect.stringMatching(/rows-with-blanks\.jsonl:2$/), reason: "empty text (text blank)" },
+      { path: expect.stringMatching(/rows-with-blanks\.jsonl:3$/), reason: "empty text (title blank)" },
+    ]);
+    const text = cli("index", rows, "--out", out, "--rebuild", "--stage1", "bm25", "--lexical-models");
+    expect(text.stdout).toMatch(/Skipped 2:\n {2}.*rows-with-blanks\.jsonl:2: empty text/);
+    const bad = path.join(root, "rows-with-number.jsonl");
+    fs.writeFileSync(bad, '{"_id":"a","text":"fine"}\n{"_id":"b","text":7}\n');
+    const refused = cli("index", bad, "--out", path.join(root, "index-number"), "--stage1", "bm25", "--lexical-models");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`${bad}:2: "text" is number 7, not a string`);
+  });
 });

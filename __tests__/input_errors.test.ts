@@ -70,4 +70,21 @@ describe("clear errors for bad CLI input", () => {
       localFilesOnly: false,
     });
   });
+
+  test("JSONL text that is an object or a number is an error naming file:line, not a silent drop", async () => {
+    const rows = write(
+      "mixed.jsonl",
+      [
+        '{"_id":"a","text":"Honeybees dance."}',
+        '{"_id":"b","text":""}',
+        '{"_id":"c","text":{"en":"x"}}',
+        '{"_id":"d","text":42}',
+      ].join("\n"),
+    );
+    await expect(readInputDocuments([rows], 100, 10)).rejects.toThrow(
+      /mixed\.jsonl:3: "text" is object, not a string\. Each record's text must be a string/,
+    );
+    const numbers = write("numbers.jsonl", '{"_id":"a","text":"fine"}\n{"_id":"d","text":42}\n');
+    await expect(readInputDocuments([numbers], 100, 10)).rejects.toThrow(/numbers\.jsonl:2: "text" is number 42/);
+  });
 });

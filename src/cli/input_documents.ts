@@ -5,17 +5,25 @@ import { Document } from "@langchain/core/documents";
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 
 import { InvalidArgumentError } from "../errors.js";
+import { describeValue } from "../validation.js";
 import { documentText } from "../eval/beir_dataset.js";
 
 const TEXT_EXTENSIONS = new Set([".txt", ".md", ".markdown"]);
+
+/** An input left out, and why: a file or folder (`path`), or one record of a .jsonl file (`path:line`). */
+export interface SkippedInput {
+  path: string;
+  reason: string;
+}
 
 /**
  * Files named on the command line, folders expanded (recursively) to their .txt/.md/.jsonl files, sorted; and the
  * files left out (other extensions), which the caller reports.
  */
-export function expandInputs(inputs: string[]): { files: string[]; unsupported: string[] } {
+export function expandInputs(inputs: string[]): { files: string[]; unsupported: string[]; skipped: SkippedInput[] } {
   const files: string[] = [];
   const unsupported: string[] = [];
+  const skipped: SkippedInput[] = [];
   const visit = (entry: string) => {
     if (!fs.existsSync(entry)) throw new InvalidArgumentError(`Input '${entry}' does not exist.`);
     if (fs.statSync(entry).isDirectory()) {
@@ -32,7 +40,7 @@ export function expandInputs(inputs: string[]): { files: string[]; unsupported: 
       `No .txt, .md or .jsonl files in: ${inputs.join(", ")}${unsupported.length ? ` (${describeSkipped(unsupported)})` : ""}.`,
     );
   }
-  return { files, unsupported };
+  return { files, unsupported, skipped };
 }
 
 /** "3 files skipped: .pdf ×2, .png ×1 (only .txt, .md and .jsonl are read)". */
@@ -89,7 +97,7 @@ function readJsonlRecords(file: string): { row: Record<string, unknown>; line: n
   return records;
 }
 
-/** Options of {@link readInputDocuments}. */
+/** Options of {@link readInputs}. */
 export interface ReadInputOptions {
   /**
    * Receives a message for each skipped file (binary or not UTF-8).
@@ -98,18 +106,28 @@ export interface ReadInputOptions {
   warn?: (message: string) => void;
 }
 
+/** The documents read from the inputs, and everything left out with its reason. */
+export interface InputDocuments {
+  documents: Document[];
+  /** Files, folders and .jsonl records not indexed (`file:line` for a record), in the order met. */
+  skipped: SkippedInput[];
+}
+
+const TEXT_FIELDS = ["pageContent", "text", "title"] as const;
+
 /**
  * Reads inputs as Documents with a stable `metadata.docId`: .txt/.md files are split into chunks
  * (`<file>#<n>`); .jsonl lines are records kept whole (`_id`/`id`, `title`, `text` or `pageContent`; BEIR corpora
- * load as they are, so their ids match the judgments). A malformed line is an error naming file and line; a .txt/.md
- * file that is binary or not UTF-8 is skipped with a warning.
+ * load as they are, so their ids match the judgments). A malformed line, or a record whose text (or title, or id) is
+ * not a string, is an error naming file and line; a record with empty text is skipped and named in `skipped`; a
+ * .txt/.md file that is binary or not UTF-8 is skipped with a warning. Folders are expanded by {@link expandInputs}.
  */
-export async function readInputDocuments(
+export async function readInputs(
   inputs: string[],
   chunkSize: number,
   chunkOverlap: number,
   options: ReadInputOptions = {},
-): Promise<Document[]> {
+): Promise<InputDocuments> {
   if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
     throw new InvalidArgumentError(`--chunk-size must be a positive integer; got ${chunkSize}.`);
   }
@@ -122,22 +140,44 @@ export async function readInputDocuments(
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   const splitter = new RecursiveCharacterTextSplitter({ chunkSize, chunkOverlap });
   const docs: Document[] = [];
-  const { files, unsupported } = expandInputs(inputs);
+  const { files, unsupported, skipped } = expandInputs(inputs);
   if (unsupported.length > 0) warn(`${describeSkipped(unsupported)}.`);
   for (const file of files) {
     const source = path.relative(process.cwd(), file) || file;
     if (path.extname(file).toLowerCase() === ".jsonl") {
       for (const { row, line } of readJsonlRecords(file)) {
-        const id = row._id ?? row.id ?? `${source}:${line}`;
+        for (const field of TEXT_FIELDS) {
+          const value = row[field];
+          if (value !== undefined && value !== null && typeof value !== "string") {
+            throw new InvalidArgumentError(
+              `${file}:${line}: "${field}" is ${describeValue(value)}, not a string. Each record's text must be a ` +
+                'string, e.g. {"_id": "d1", "text": "…"}; fix or drop that line.',
+            );
+          }
+        }
+        const rawId = row._id ?? row.id;
+        if (rawId !== undefined && rawId !== null && typeof rawId !== "string" && typeof rawId !== "number") {
+          throw new InvalidArgumentError(
+            `${file}:${line}: the id is ${describeValue(rawId)}; expected a string or a number, e.g. {"_id": "d1", …}.`,
+          );
+        }
+        const id = rawId ?? `${source}:${line}`;
         const text =
           typeof row.pageContent === "string"
             ? row.pageContent
             : documentText({
                 id: String(id),
-                title: typeof row.title === "string" ? row.title : "",
+                title: typeof row.title === "string" && row.title.trim() !== "" ? row.title : "",
                 text: typeof row.text === "string" ? row.text : "",
               });
-        if (text.trim() === "") continue;
+        if (text.trim() === "") {
+          const given = TEXT_FIELDS.filter((field) => typeof row[field] === "string");
+          skipped.push({
+            path: `${source}:${line}`,
+            reason: given.length ? `empty text (${given.join(", ")} blank)` : "no text (no text, title or pageContent)",
+          });
+          continue;
+        }
         docs.push(new Document({ pageContent: text, metadata: { docId: String(id), source } }));
       }
       continue;
@@ -145,13 +185,38 @@ export async function readInputDocuments(
     const read = readTextFile(file);
     if ("skip" in read) {
       warn(`Skipping ${source}: ${read.skip}.`);
+      skipped.push({ path: source, reason: read.skip });
       continue;
     }
     const chunks = await splitter.splitText(read.text);
+    if (chunks.length === 0) skipped.push({ path: source, reason: "no text (empty or blank)" });
     chunks.forEach((chunk, i) =>
       docs.push(new Document({ pageContent: chunk, metadata: { docId: `${source}#${i + 1}`, source, chunk: i + 1 } })),
     );
   }
-  if (docs.length === 0) throw new InvalidArgumentError(`The inputs hold no text: ${inputs.join(", ")}.`);
-  return docs;
+  if (docs.length === 0) {
+    const shown = skipped.slice(0, 5).map((s) => `${s.path}: ${s.reason}`);
+    throw new InvalidArgumentError(
+      `The inputs hold no text: ${inputs.join(", ")}${shown.length ? ` (skipped ${skipped.length}: ${shown.join("; ")}${skipped.length > 5 ? "; …" : ""})` : ""}.`,
+    );
+  }
+  return { documents: docs, skipped };
+}
+
+/** {@link readInputs}, the documents only. */
+export async function readInputDocuments(
+  inputs: string[],
+  chunkSize: number,
+  chunkOverlap: number,
+  options: ReadInputOptions = {},
+): Promise<Document[]> {
+  return (await readInputs(inputs, chunkSize, chunkOverlap, options)).documents;
+}
+
+/** The summary line of what was skipped: "Skipped 3: a.jsonl:2 (empty text); …" (the first `shown`), or "". */
+export function describeSkippedInputs(skipped: readonly SkippedInput[], shown = 20): string {
+  if (skipped.length === 0) return "";
+  const listed = skipped.slice(0, shown).map((s) => `  ${s.path}: ${s.reason}`);
+  const more = skipped.length > shown ? `\n  … and ${skipped.length - shown} more (--json lists every one)` : "";
+  return `Skipped ${skipped.length}:\n${listed.join("\n")}${more}`;
 }
