@@ -5,6 +5,7 @@ import path from "node:path";
 import { InvalidArgumentError, ModelLoadError } from "../src/index.js";
 import { nonNegativeIntOption, parseArgs } from "../src/cli/args.js";
 import { readInputDocuments } from "../src/cli/input_documents.js";
+import { writeTestDataset } from "./support/dataset.js";
 import { looksLikePath, resolveModelSource } from "../src/models/model_source.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-inputs-"));
@@ -86,5 +87,14 @@ describe("clear errors for bad CLI input", () => {
     );
     const numbers = write("numbers.jsonl", '{"_id":"a","text":"fine"}\n{"_id":"d","text":42}\n');
     await expect(readInputDocuments([numbers], 100, 10)).rejects.toThrow(/numbers\.jsonl:2: "text" is number 42/);
+  });
+
+  test("a BEIR folder indexes only its corpus.jsonl, never its queries", async () => {
+    const beir = path.join(scratch, "beir");
+    writeTestDataset(beir);
+    const corpus = fs.readFileSync(path.join(beir, "corpus.jsonl"), "utf8").trim().split("\n").length;
+    const docs = await readInputDocuments([beir], 1000, 100);
+    expect(docs).toHaveLength(corpus);
+    expect(new Set(docs.map((d) => path.basename(String(d.metadata.source))))).toEqual(new Set(["corpus.jsonl"]));
   });
 });

@@ -16,9 +16,15 @@ export interface SkippedInput {
   reason: string;
 }
 
+/** Whether a folder is a BEIR collection: corpus.jsonl, queries.jsonl and qrels (a folder or qrels.tsv). */
+function isBeirFolder(names: ReadonlySet<string>): boolean {
+  return names.has("corpus.jsonl") && names.has("queries.jsonl") && (names.has("qrels") || names.has("qrels.tsv"));
+}
+
 /**
- * Files named on the command line, folders expanded (recursively) to their .txt/.md/.jsonl files, sorted; and the
- * files left out (other extensions), which the caller reports.
+ * Files named on the command line, folders expanded (recursively) to their .txt/.md/.jsonl files, sorted; the files
+ * left out for their extension (`unsupported`), and what else was skipped, each with its reason (`skipped`): the
+ * queries of a BEIR folder (only its corpus.jsonl is read). A path named on the command line is read as named.
  */
 export function expandInputs(inputs: string[]): { files: string[]; unsupported: string[]; skipped: SkippedInput[] } {
   const files: string[] = [];
@@ -27,7 +33,16 @@ export function expandInputs(inputs: string[]): { files: string[]; unsupported: 
   const visit = (entry: string) => {
     if (!fs.existsSync(entry)) throw new InvalidArgumentError(`Input '${entry}' does not exist.`);
     if (fs.statSync(entry).isDirectory()) {
-      for (const name of fs.readdirSync(entry).sort()) visit(path.join(entry, name));
+      const names = fs.readdirSync(entry).sort();
+      const beir = isBeirFolder(new Set(names));
+      for (const name of names) {
+        const child = path.join(entry, name);
+        if (beir && name !== "corpus.jsonl") {
+          skipped.push({ path: child, reason: "a BEIR folder: only its corpus.jsonl is indexed" });
+          continue;
+        }
+        visit(child);
+      }
       return;
     }
     const ext = path.extname(entry).toLowerCase();
@@ -36,8 +51,12 @@ export function expandInputs(inputs: string[]): { files: string[]; unsupported: 
   };
   inputs.forEach(visit);
   if (files.length === 0) {
+    const reasons = [
+      ...(unsupported.length ? [describeSkipped(unsupported)] : []),
+      ...skipped.slice(0, 5).map((s) => `${s.path}: ${s.reason}`),
+    ];
     throw new InvalidArgumentError(
-      `No .txt, .md or .jsonl files in: ${inputs.join(", ")}${unsupported.length ? ` (${describeSkipped(unsupported)})` : ""}.`,
+      `No .txt, .md or .jsonl files in: ${inputs.join(", ")}${reasons.length ? ` (${reasons.join("; ")})` : ""}.`,
     );
   }
   return { files, unsupported, skipped };
