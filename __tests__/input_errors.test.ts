@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { InvalidArgumentError, ModelLoadError } from "../src/index.js";
 import { nonNegativeIntOption, parseArgs } from "../src/cli/args.js";
-import { readInputDocuments } from "../src/cli/input_documents.js";
+import { readInputDocuments, readInputs } from "../src/cli/input_documents.js";
 import { writeTestDataset } from "./support/dataset.js";
 import { looksLikePath, resolveModelSource } from "../src/models/model_source.js";
 
@@ -96,5 +96,35 @@ describe("clear errors for bad CLI input", () => {
     const docs = await readInputDocuments([beir], 1000, 100);
     expect(docs).toHaveLength(corpus);
     expect(new Set(docs.map((d) => path.basename(String(d.metadata.source))))).toEqual(new Set(["corpus.jsonl"]));
+  });
+
+  test("symbolic links out of the input folder are not followed (unless asked); a link loop is skipped", async () => {
+    const outside = path.join(scratch, "outside");
+    fs.mkdirSync(outside, { recursive: true });
+    fs.writeFileSync(path.join(outside, "secret.txt"), "system file contents");
+    const docsDir = path.join(scratch, "linked-docs");
+    fs.mkdirSync(path.join(docsDir, "sub"), { recursive: true });
+    fs.writeFileSync(path.join(docsDir, "a.md"), "Honeybees dance to share where flowers are.");
+    fs.writeFileSync(path.join(docsDir, "sub", "b.md"), "Tides follow the moon.");
+    fs.symlinkSync(outside, path.join(docsDir, "etc"));
+    fs.symlinkSync("..", path.join(docsDir, "sub", "loop"));
+    fs.symlinkSync(path.join(docsDir, "sub", "b.md"), path.join(docsDir, "alias.md")); // inside: followed
+    const names = (docs: { metadata: Record<string, unknown> }[]) =>
+      [...new Set(docs.map((d) => path.basename(String(d.metadata.source))))].sort();
+    expect(names(await readInputDocuments([docsDir], 1000, 100))).toEqual(["a.md", "alias.md"]);
+    expect(names(await readInputDocuments([docsDir], 1000, 100, { followSymlinks: true }))).toEqual([
+      "a.md",
+      "alias.md",
+      "secret.txt",
+    ]);
+    const { skipped } = await readInputs([docsDir], 1000, 100);
+    expect(skipped).toEqual([
+      {
+        path: path.join(docsDir, "etc"),
+        reason: expect.stringMatching(/symbolic link to .*outside .*--follow-symlinks/),
+      },
+      { path: path.join(docsDir, "sub", "b.md"), reason: `already read as ${path.join(docsDir, "alias.md")}` },
+      { path: path.join(docsDir, "sub", "loop"), reason: `a link loop: it leads back to ${docsDir}` },
+    ]);
   });
 });

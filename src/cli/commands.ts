@@ -147,7 +147,9 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
   // Refuse a target that is not ours before any embedding work (save checks again).
   checkSaveTarget(out, { markerSets: [["faiss.index", "docstore.json"], [MANIFEST_FILE]], kind: "index" });
   const started = performance.now();
-  const { documents: docs, skipped } = await readInputs(args.positionals, chunkSize, chunkOverlap);
+  const { documents: docs, skipped } = await readInputs(args.positionals, chunkSize, chunkOverlap, {
+    followSymlinks: args.options.has("follow-symlinks"),
+  });
   const texts = docs.map((d) => d.pageContent);
   let parts: Stage1Parts;
   let choice: ModelChoice & { stage1: Stage1Kind };

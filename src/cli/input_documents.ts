@@ -16,32 +16,85 @@ export interface SkippedInput {
   reason: string;
 }
 
+/** Options of {@link expandInputs}. */
+export interface ExpandInputsOptions {
+  /**
+   * Follow symbolic links that lead out of the folder named on the command line (links inside it are always
+   * followed). Link loops and folders reached twice are skipped either way.
+   * @default false
+   */
+  followSymlinks?: boolean;
+}
+
 /** Whether a folder is a BEIR collection: corpus.jsonl, queries.jsonl and qrels (a folder or qrels.tsv). */
 function isBeirFolder(names: ReadonlySet<string>): boolean {
   return names.has("corpus.jsonl") && names.has("queries.jsonl") && (names.has("qrels") || names.has("qrels.tsv"));
 }
 
+function inside(root: string, target: string): boolean {
+  const relative = path.relative(root, target);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}
+
 /**
  * Files named on the command line, folders expanded (recursively) to their .txt/.md/.jsonl files, sorted; the files
- * left out for their extension (`unsupported`), and what else was skipped, each with its reason (`skipped`): the
- * queries of a BEIR folder (only its corpus.jsonl is read). A path named on the command line is read as named.
+ * left out for their extension (`unsupported`), and what else was skipped, each with its reason (`skipped`):
+ * symbolic links leading out of the folder named (unless `followSymlinks`), broken links, link loops and folders
+ * reached twice, and the queries of a BEIR folder (only its
+ * corpus.jsonl is read). A path named on the command line is read as named.
  */
-export function expandInputs(inputs: string[]): { files: string[]; unsupported: string[]; skipped: SkippedInput[] } {
+export function expandInputs(
+  inputs: string[],
+  options: ExpandInputsOptions = {},
+): { files: string[]; unsupported: string[]; skipped: SkippedInput[] } {
   const files: string[] = [];
   const unsupported: string[] = [];
   const skipped: SkippedInput[] = [];
-  const visit = (entry: string) => {
-    if (!fs.existsSync(entry)) throw new InvalidArgumentError(`Input '${entry}' does not exist.`);
-    if (fs.statSync(entry).isDirectory()) {
+  /** Folders and files already read, by device and inode: a second way to one is skipped. */
+  const seen = new Map<string, string>();
+  const visit = (entry: string, root: string | undefined, ancestors: ReadonlySet<string>) => {
+    let stat: fs.Stats;
+    if (root !== undefined && fs.lstatSync(entry).isSymbolicLink()) {
+      let target: string;
+      try {
+        target = fs.realpathSync(entry);
+        stat = fs.statSync(target);
+      } catch {
+        skipped.push({ path: entry, reason: "a broken symbolic link" });
+        return;
+      }
+      if (!options.followSymlinks && !inside(root, target)) {
+        skipped.push({
+          path: entry,
+          reason: `a symbolic link to ${target}, outside ${root} (pass --follow-symlinks to read it)`,
+        });
+        return;
+      }
+    } else {
+      stat = fs.statSync(entry);
+    }
+    const key = `${stat.dev}:${stat.ino}`;
+    if (ancestors.has(key)) {
+      skipped.push({ path: entry, reason: `a link loop: it leads back to ${seen.get(key)}` });
+      return;
+    }
+    if (seen.has(key)) {
+      skipped.push({ path: entry, reason: `already read as ${seen.get(key)}` });
+      return;
+    }
+    seen.set(key, entry);
+    if (stat.isDirectory()) {
       const names = fs.readdirSync(entry).sort();
       const beir = isBeirFolder(new Set(names));
+      const inner = new Set(ancestors).add(key);
+      const folderRoot = root ?? fs.realpathSync(entry);
       for (const name of names) {
         const child = path.join(entry, name);
         if (beir && name !== "corpus.jsonl") {
           skipped.push({ path: child, reason: "a BEIR folder: only its corpus.jsonl is indexed" });
           continue;
         }
-        visit(child);
+        visit(child, folderRoot, inner);
       }
       return;
     }
@@ -49,7 +102,10 @@ export function expandInputs(inputs: string[]): { files: string[]; unsupported: 
     if (TEXT_EXTENSIONS.has(ext) || ext === ".jsonl") files.push(entry);
     else unsupported.push(entry);
   };
-  inputs.forEach(visit);
+  for (const input of inputs) {
+    if (!fs.existsSync(input)) throw new InvalidArgumentError(`Input '${input}' does not exist.`);
+    visit(input, undefined, new Set());
+  }
   if (files.length === 0) {
     const reasons = [
       ...(unsupported.length ? [describeSkipped(unsupported)] : []),
@@ -117,7 +173,7 @@ function readJsonlRecords(file: string): { row: Record<string, unknown>; line: n
 }
 
 /** Options of {@link readInputs}. */
-export interface ReadInputOptions {
+export interface ReadInputOptions extends ExpandInputsOptions {
   /**
    * Receives a message for each skipped file (binary or not UTF-8).
    * @default writes the message to stderr
@@ -139,7 +195,8 @@ const TEXT_FIELDS = ["pageContent", "text", "title"] as const;
  * (`<file>#<n>`); .jsonl lines are records kept whole (`_id`/`id`, `title`, `text` or `pageContent`; BEIR corpora
  * load as they are, so their ids match the judgments). A malformed line, or a record whose text (or title, or id) is
  * not a string, is an error naming file and line; a record with empty text is skipped and named in `skipped`; a
- * .txt/.md file that is binary or not UTF-8 is skipped with a warning. Folders are expanded by {@link expandInputs}.
+ * .txt/.md file that is binary or not UTF-8 is skipped with a warning. Folders are walked as {@link expandInputs}
+ * says.
  */
 export async function readInputs(
   inputs: string[],
@@ -159,7 +216,7 @@ export async function readInputs(
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   const splitter = new RecursiveCharacterTextSplitter({ chunkSize, chunkOverlap });
   const docs: Document[] = [];
-  const { files, unsupported, skipped } = expandInputs(inputs);
+  const { files, unsupported, skipped } = expandInputs(inputs, options);
   if (unsupported.length > 0) warn(`${describeSkipped(unsupported)}.`);
   for (const file of files) {
     const source = path.relative(process.cwd(), file) || file;

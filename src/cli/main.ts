@@ -71,6 +71,11 @@ const COMMANDS: Record<string, Command> = {
   --rebuild             replace the index in --out
   --chunk-size <n>      characters per chunk of .txt/.md files (default 1000)
   --chunk-overlap <n>   characters shared by consecutive chunks (default 100; must be smaller than --chunk-size)
+  --follow-symlinks     also read symbolic links that lead out of a folder named (link loops are skipped anyway)
+
+  Folders are walked for .txt/.md/.jsonl files; links out of the folder, link loops, a BEIR folder's queries and
+  records with empty text are skipped and listed in the summary; a record whose text is not a string is an error
+  naming file:line.
 
 ${STORE_HELP}
   --table <name>               the table (default two_stage_docs; an existing one needs --append or --rebuild;
@@ -79,7 +84,7 @@ ${STORE_HELP}
 
 ${MODEL_HELP}`,
     valued: [...MODEL_VALUED, "out", "chunk-size", "chunk-overlap", "store", "table"],
-    flags: [...MODEL_FLAGS, "append", "rebuild", "hnsw"],
+    flags: [...MODEL_FLAGS, "append", "rebuild", "hnsw", "follow-symlinks"],
     run: withStore(indexCommand, indexStoreCommand, ["table", "hnsw"]),
   },
   query: {

@@ -100,7 +100,9 @@ export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
       );
     }
     if (append && !state.exists) throw new InvalidArgumentError(`--append: the ${where} does not exist.`);
-    const { documents: docs, skipped } = await readInputs(args.positionals, chunkSize, chunkOverlap);
+    const { documents: docs, skipped } = await readInputs(args.positionals, chunkSize, chunkOverlap, {
+      followSymlinks: args.options.has("follow-symlinks"),
+    });
     const ids = docs.map((d) => String(d.metadata.docId));
     const twice = ids.find((id, i) => ids.indexOf(id) !== i);
     const stored = append ? await storedDocIds(connectionString, table, ids) : [];
