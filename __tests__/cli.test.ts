@@ -277,4 +277,19 @@ describe("two-stage CLI", () => {
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain(`${bad}:2: "text" is number 7, not a string`);
   });
+
+  test("a hybrid index kept inside its own input folder rebuilds: the index folder is skipped and named", () => {
+    const docsDir = path.join(root, "docs-with-own-index");
+    fs.mkdirSync(docsDir, { recursive: true });
+    fs.writeFileSync(path.join(docsDir, "a.md"), "# A\n\nHoneybees dance to share where flowers are.\n");
+    const out = path.join(docsDir, "idx");
+    const first = cli("index", docsDir, "--out", out, "--stage1", "hybrid", "--lexical-models", "--json");
+    expect(first.status).toBe(0);
+    const again = cli("index", docsDir, "--out", out, "--stage1", "hybrid", "--rebuild", "--lexical-models", "--json");
+    expect(again.stderr).not.toContain("already");
+    expect(again.status).toBe(0);
+    const summary = JSON.parse(again.stdout);
+    expect(summary).toMatchObject({ added: 1, documents: 1 });
+    expect(summary.skipped).toEqual([{ path: out, reason: expect.stringContaining("an index folder") }]);
+  });
 });

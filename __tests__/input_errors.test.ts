@@ -127,4 +127,19 @@ describe("clear errors for bad CLI input", () => {
       { path: path.join(docsDir, "sub", "loop"), reason: `a link loop: it leads back to ${docsDir}` },
     ]);
   });
+
+  test("index folders inside the inputs (our manifest, FAISS or BM25 files) are skipped, not read as documents", async () => {
+    const docsDir = path.join(scratch, "docs-with-index");
+    for (const [sub, files] of [
+      ["idx", ["two-stage.json", "bm25.docstore.jsonl"]],
+      ["faiss-only", ["faiss.index", "docstore.json", "notes.md"]],
+      ["bm25-only", ["bm25.json", "bm25.docstore.jsonl"]],
+    ] as const) {
+      fs.mkdirSync(path.join(docsDir, sub), { recursive: true });
+      for (const file of files) fs.writeFileSync(path.join(docsDir, sub, file), '{"_id":"x","text":"indexed text"}\n');
+    }
+    fs.writeFileSync(path.join(docsDir, "a.md"), "Honeybees dance.");
+    const docs = await readInputDocuments([docsDir], 1000, 100);
+    expect(docs.map((d) => path.basename(String(d.metadata.source)))).toEqual(["a.md"]);
+  });
 });

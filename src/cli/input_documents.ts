@@ -7,6 +7,8 @@ import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 import { InvalidArgumentError } from "../errors.js";
 import { describeValue } from "../validation.js";
 import { documentText } from "../eval/beir_dataset.js";
+import { BM25_FILES } from "../recall/bm25/bm25_index.js";
+import { MANIFEST_FILE } from "../recall/index_manifest.js";
 
 const TEXT_EXTENSIONS = new Set([".txt", ".md", ".markdown"]);
 
@@ -26,6 +28,21 @@ export interface ExpandInputsOptions {
   followSymlinks?: boolean;
 }
 
+/**
+ * File sets that mark a folder as an index this package (or LangChain's FaissStore) wrote: walking inputs skips such
+ * a folder, so an index kept inside its own input folder is never read as documents.
+ */
+const INDEX_MARKER_SETS: readonly (readonly string[])[] = [
+  [MANIFEST_FILE],
+  ["faiss.index", "docstore.json"],
+  [BM25_FILES.manifest, BM25_FILES.docstore],
+];
+
+/** The marker files that make `dir` an index folder, if any. */
+function indexMarkers(names: ReadonlySet<string>): string | undefined {
+  return INDEX_MARKER_SETS.find((set) => set.every((name) => names.has(name)))?.join(" + ");
+}
+
 /** Whether a folder is a BEIR collection: corpus.jsonl, queries.jsonl and qrels (a folder or qrels.tsv). */
 function isBeirFolder(names: ReadonlySet<string>): boolean {
   return names.has("corpus.jsonl") && names.has("queries.jsonl") && (names.has("qrels") || names.has("qrels.tsv"));
@@ -40,7 +57,7 @@ function inside(root: string, target: string): boolean {
  * Files named on the command line, folders expanded (recursively) to their .txt/.md/.jsonl files, sorted; the files
  * left out for their extension (`unsupported`), and what else was skipped, each with its reason (`skipped`):
  * symbolic links leading out of the folder named (unless `followSymlinks`), broken links, link loops and folders
- * reached twice, and the queries of a BEIR folder (only its
+ * reached twice, index folders (see {@link INDEX_MARKER_SETS}), and the queries of a BEIR folder (only its
  * corpus.jsonl is read). A path named on the command line is read as named.
  */
 export function expandInputs(
@@ -85,7 +102,13 @@ export function expandInputs(
     seen.set(key, entry);
     if (stat.isDirectory()) {
       const names = fs.readdirSync(entry).sort();
-      const beir = isBeirFolder(new Set(names));
+      const present = new Set(names);
+      const markers = indexMarkers(present);
+      if (markers) {
+        skipped.push({ path: entry, reason: `an index folder (it holds ${markers}), not documents` });
+        return;
+      }
+      const beir = isBeirFolder(present);
       const inner = new Set(ancestors).add(key);
       const folderRoot = root ?? fs.realpathSync(entry);
       for (const name of names) {

@@ -73,9 +73,9 @@ const COMMANDS: Record<string, Command> = {
   --chunk-overlap <n>   characters shared by consecutive chunks (default 100; must be smaller than --chunk-size)
   --follow-symlinks     also read symbolic links that lead out of a folder named (link loops are skipped anyway)
 
-  Folders are walked for .txt/.md/.jsonl files; links out of the folder, link loops, a BEIR folder's queries and
-  records with empty text are skipped and listed in the summary; a record whose text is not a string is an error
-  naming file:line.
+  Folders are walked for .txt/.md/.jsonl files; index folders (two-stage.json, faiss.index + docstore.json, BM25
+  files), links out of the folder, link loops, a BEIR folder's queries and records with empty text are skipped and
+  listed in the summary; a record whose text is not a string is an error naming file:line.
 
 ${STORE_HELP}
   --table <name>               the table (default two_stage_docs; an existing one needs --append or --rebuild;
