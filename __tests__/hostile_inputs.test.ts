@@ -8,6 +8,9 @@ import {
   InvalidArgumentError,
   TwoStageRetriever,
 } from "../src/index.js";
+import { FakeEmbeddings } from "@langchain/core/utils/testing";
+
+import { FaissVectorStore } from "../src/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 
 /** A stage 2 that keeps stage-1 order after a short wait. */
@@ -56,5 +59,38 @@ describe("duration options stay within what Node's timers support", () => {
     expect(new CascadeCompressor({ stages: [{ reranker }], rerankBudgetMs: 2 ** 31 - 1 }).rerankBudgetMs).toBe(
       2 ** 31 - 1,
     );
+  });
+});
+
+describe("factories check their input before computing anything from it", () => {
+  const embeddings = new FakeEmbeddings();
+  const factories: [string, (input: unknown) => Promise<unknown>][] = [
+    [
+      "TwoStageRetriever.fromDocuments (bm25)",
+      (x) => TwoStageRetriever.fromDocuments(x as never, { stage1Kind: "bm25" }),
+    ],
+    ["TwoStageRetriever.fromDocuments (dense)", (x) => TwoStageRetriever.fromDocuments(x as never, { embeddings })],
+    ["TwoStageRetriever.fromTexts", (x) => TwoStageRetriever.fromTexts(x as never, {}, { stage1Kind: "bm25" })],
+    ["Bm25Index.fromDocuments", (x) => Bm25Index.fromDocuments(x as never)],
+    ["Bm25Index.fromTexts", (x) => Bm25Index.fromTexts(x as never)],
+    ["FaissVectorStore.fromDocuments", (x) => FaissVectorStore.fromDocuments(x as never, embeddings)],
+    ["FaissVectorStore.fromTexts", (x) => FaissVectorStore.fromTexts(x as never, {}, embeddings)],
+  ];
+  test.each(factories)("%s: null, a string, [null], [42] and [{}] are named InvalidArgumentErrors", async (_, make) => {
+    for (const bad of [null, "some text", [null], [42], [{}]]) {
+      const error = await make(bad).then(
+        () => new Error(`accepted ${JSON.stringify(bad)}`),
+        (e: unknown) => e,
+      );
+      expect(InvalidArgumentError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toMatch(/^(docs|documents|texts)(\[0\])?(\.pageContent)? (must|is) /);
+    }
+  });
+
+  test("fromTexts refuses metadata that is not an object", async () => {
+    await expect(TwoStageRetriever.fromTexts(["a"], [42] as never, { stage1Kind: "bm25" })).rejects.toThrow(
+      /metadatas\[0\] is number 42, not an object/,
+    );
+    await expect(Bm25Index.fromTexts(["a"], "meta" as never)).rejects.toThrow(/metadatas must be an object/);
   });
 });

@@ -9,7 +9,7 @@ import { startRun } from "./callbacks.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { RetrievedDocumentMetadata } from "./result_metadata.js";
-import { checkQuery, durationMs, positiveInteger } from "./validation.js";
+import { checkDocumentList, checkQuery, durationMs, positiveInteger } from "./validation.js";
 import {
   type BuildStage1Params,
   type Stage1Kind,
@@ -238,6 +238,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     docs: DocumentInterface[],
     params: TwoStageRetrieverFactoryParams = {},
   ): Promise<TwoStageRetriever> {
+    checkDocumentList(docs, "docs");
     const { embeddings, filterOverFetch, bm25, fusion, denseWeight, stage1Kind = "dense", ...rest } = params;
     checkStage1Kind(stage1Kind, "stage1Kind");
     const owned = embeddings || stage1Kind === "bm25" ? undefined : new TransformersEmbeddings();

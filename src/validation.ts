@@ -116,3 +116,66 @@ export function durationMs(name: string, value: unknown, unset = "omit it"): voi
     { argument: name },
   );
 }
+
+/**
+ * Throws unless `documents` is an array of Documents (objects with a string `pageContent`); the message names the
+ * first bad entry. Factories call it before they touch a document (ids, metadata).
+ */
+export function checkDocumentList(documents: unknown, name = "documents"): void {
+  if (!Array.isArray(documents)) {
+    throw new InvalidArgumentError(
+      `${name} must be an array of Documents; got ${describeValue(documents)}. Pass e.g. ` +
+        '[new Document({ pageContent: "…" })], or texts to fromTexts.',
+      { argument: name },
+    );
+  }
+  documents.forEach((doc: unknown, i) => {
+    if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+      throw new InvalidArgumentError(
+        `${name}[${i}] is ${describeValue(doc)}, not a Document. Pass { pageContent: "…", metadata: {} }.`,
+        { argument: `${name}[${i}]` },
+      );
+    }
+    const text = (doc as { pageContent?: unknown }).pageContent;
+    if (typeof text !== "string") {
+      throw new InvalidArgumentError(
+        `${name}[${i}].pageContent is ${describeValue(text)}, not a string. Each document needs its text in pageContent.`,
+        { argument: `${name}[${i}].pageContent` },
+      );
+    }
+  });
+}
+
+/** Throws unless `texts` is an array of strings and `metadatas` an object or an array of objects (one per text). */
+export function checkTextsAndMetadatas(texts: unknown, metadatas: unknown): void {
+  if (!Array.isArray(texts)) {
+    throw new InvalidArgumentError(
+      `texts must be an array of strings; got ${describeValue(texts)}. Wrap a single text: fromTexts(["…"], …).`,
+      { argument: "texts" },
+    );
+  }
+  texts.forEach((text: unknown, i) => {
+    if (typeof text !== "string") {
+      throw new InvalidArgumentError(`texts[${i}] is ${describeValue(text)}, not a string. Pass the document text.`, {
+        argument: `texts[${i}]`,
+      });
+    }
+  });
+  const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (metadatas === undefined) return;
+  if (Array.isArray(metadatas)) {
+    metadatas.forEach((metadata: unknown, i) => {
+      if (metadata !== undefined && metadata !== null && !isObject(metadata)) {
+        throw new InvalidArgumentError(
+          `metadatas[${i}] is ${describeValue(metadata)}, not an object. Pass one metadata object per text, or one for all.`,
+          { argument: `metadatas[${i}]` },
+        );
+      }
+    });
+  } else if (!isObject(metadatas)) {
+    throw new InvalidArgumentError(
+      `metadatas must be an object (shared by every text) or an array of objects (one per text); got ${describeValue(metadatas)}.`,
+      { argument: "metadatas" },
+    );
+  }
+}

@@ -8,6 +8,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { VectorStore } from "@langchain/core/vectorstores";
 import type { IndexFlatIP } from "faiss-node";
 
+import { documentsFromTexts } from "../documents_from_texts.js";
 import { IndexError, InvalidArgumentError } from "../errors.js";
 import { checkJsonValue, describeValue, positiveInteger, requiredPositiveInteger } from "../validation.js";
 import {
@@ -705,14 +706,7 @@ export class FaissVectorStore extends VectorStore {
     embeddings: EmbeddingsInterface,
     params: FaissVectorStoreParams = {},
   ): Promise<FaissVectorStore> {
-    if (!Array.isArray(texts)) {
-      throw new InvalidArgumentError(`texts must be an array of strings; got ${describeValue(texts)}.`);
-    }
-    const docs = texts.map(
-      (text, i) =>
-        new Document({ pageContent: text, metadata: (Array.isArray(metadatas) ? metadatas[i] : metadatas) ?? {} }),
-    );
-    return FaissVectorStore.fromDocuments(docs, embeddings, params);
+    return FaissVectorStore.fromDocuments(documentsFromTexts(texts, metadatas), embeddings, params);
   }
 
   static override async fromDocuments(
