@@ -179,3 +179,14 @@ export function checkTextsAndMetadatas(texts: unknown, metadatas: unknown): void
     );
   }
 }
+
+/** Throws unless `value` is an integer ≥ 0 (an undefined value is an unset option and passes). */
+export function nonNegativeInteger(name: string, value: unknown, meaningOfZero = ""): void {
+  if (value === undefined) return;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return;
+  const got = typeof value === "number" ? String(value) : describeValue(value);
+  throw new InvalidArgumentError(
+    `${name} must be a whole number ≥ 0${meaningOfZero ? ` (${meaningOfZero})` : ""}; got ${got}.`,
+    { argument: name },
+  );
+}
