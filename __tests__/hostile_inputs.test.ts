@@ -94,3 +94,17 @@ describe("factories check their input before computing anything from it", () => 
     await expect(Bm25Index.fromTexts(["a"], "meta" as never)).rejects.toThrow(/metadatas must be an object/);
   });
 });
+
+describe("error messages blame the right thing", () => {
+  test('scoreThreshold "0.5" says it must be a number and got a string (not "0.5 is outside [0, 1]")', () => {
+    expect(() => new CrossEncoderCompressor({ scoreThreshold: "0.5" as unknown as number })).toThrow(
+      /^scoreThreshold must be a number; got the string "0\.5"\. Pass 0\.5, not a string\.$/,
+    );
+    expect(() => new CrossEncoderCompressor({ scoreThreshold: null as unknown as number })).toThrow(
+      /^scoreThreshold must be a number; got null\./,
+    );
+    expect(() => new CrossEncoderCompressor({ scoreThreshold: 1.5 })).toThrow(
+      /scoreThreshold 1\.5 is outside \[0, 1\]/,
+    );
+  });
+});

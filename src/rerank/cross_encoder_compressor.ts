@@ -279,6 +279,16 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
         `Unknown activation '${this.activation}'. Expected one of: sigmoid, softmax, none.`,
       );
     }
+    if (this.scoreThreshold !== undefined && typeof this.scoreThreshold !== "number") {
+      const asNumber = typeof this.scoreThreshold === "string" ? Number(this.scoreThreshold) : NaN;
+      throw new InvalidArgumentError(
+        `scoreThreshold must be a number; got ${describeValue(this.scoreThreshold)}.` +
+          (Number.isFinite(asNumber) && String(this.scoreThreshold).trim() !== ""
+            ? ` Pass ${asNumber}, not a string.`
+            : " Pass a probability in [0, 1], or omit it to keep every document."),
+        { argument: "scoreThreshold" },
+      );
+    }
     if (this.scoreThreshold !== undefined) {
       const probability = this.activation !== "none";
       if (
