@@ -107,4 +107,16 @@ describe("error messages blame the right thing", () => {
       /scoreThreshold 1\.5 is outside \[0, 1\]/,
     );
   });
+
+  test("maxLength too small for [CLS] query [SEP] passage [SEP] is refused naming maxLength (not passageOverlap)", () => {
+    for (const maxLength of [1, 2, 3, 5, 10]) {
+      expect(() => new CrossEncoderCompressor({ maxLength })).toThrow(
+        new RegExp(`^maxLength ${maxLength} leaves \\d document tokens?: .*Use maxLength 11 or more`),
+      );
+    }
+    expect(new CrossEncoderCompressor({ maxLength: 11 }).maxLength).toBe(11);
+    expect(() => new CrossEncoderCompressor({ maxLength: 64, maxQueryLength: 62 })).toThrow(
+      /^maxLength 64 leaves 1 document token: .*query \(maxQueryLength 62\).*Use maxLength 68 or more, or a smaller maxQueryLength/,
+    );
+  });
 });

@@ -86,7 +86,8 @@ export interface CrossEncoderCompressorParams extends ModelSourceParams {
   activation?: CrossEncoderActivation;
   /**
    * Longest pair in tokens, special tokens included. The query is kept whole (up to {@link maxQueryLength}); the
-   * document is cut (or windowed, see {@link longDocuments}) to fit.
+   * document is cut (or windowed, see {@link longDocuments}) to fit. It must leave at least 3 document tokens with the
+   * query at its limit: at least 11 with the default query limit and a `[CLS] q [SEP] d [SEP]` template.
    * @default the model's maximum: tokenizer `model_max_length`, capped by the position embeddings (512 for MiniLM;
    * `max_position_embeddings - pad_token_id - 1` for RoBERTa-family models: 514 → 512 for XLM-R) and by the known
    * model's profile
@@ -173,6 +174,38 @@ export interface RerankStats {
   totalMs: number;
 }
 
+/**
+ * Fewest document tokens a pair must leave room for, with the query at its limit: below it, documents are cut to a
+ * token or two and score alike.
+ */
+const MIN_PASSAGE_TOKENS = 3;
+
+/** Special tokens of the smallest pair template, `[CLS] query [SEP] document [SEP]` (RoBERTa's has 4). */
+const MIN_SPECIAL_TOKENS = 3;
+
+/** Document tokens a pair of `maxLength` leaves with the query at its limit (as {@link CrossEncoderCompressor} cuts it). */
+function passageRoom(maxLength: number, specials: number, maxQueryLength: number | undefined): number {
+  const queryLimit = Math.max(1, Math.min(maxQueryLength ?? Math.floor(maxLength / 2), maxLength - specials - 1));
+  return maxLength - specials - queryLimit;
+}
+
+/** Throws unless a pair of `maxLength` leaves room for the special tokens, the query and a passage. */
+function checkPairRoom(maxLength: number, specials: number, maxQueryLength: number | undefined, model?: string): void {
+  if (passageRoom(maxLength, specials, maxQueryLength) >= MIN_PASSAGE_TOKENS) return;
+  let smallest = maxLength + 1;
+  while (passageRoom(smallest, specials, maxQueryLength) < MIN_PASSAGE_TOKENS) smallest++;
+  const query = maxQueryLength === undefined ? "half of it" : `maxQueryLength ${maxQueryLength}`;
+  const room = Math.max(0, passageRoom(maxLength, specials, maxQueryLength));
+  throw new InvalidArgumentError(
+    `maxLength ${maxLength} leaves ${room} document token${room === 1 ? "" : "s"}: a ` +
+      `pair holds ${specials} special tokens${model ? ` (${model})` : " ([CLS] query [SEP] document [SEP])"} and the ` +
+      `query (${query}), and below ${MIN_PASSAGE_TOKENS} document tokens every document scores about the same. ` +
+      `Use maxLength ${smallest} or more${maxQueryLength === undefined ? "" : ", or a smaller maxQueryLength"}, or omit ` +
+      "it for the model's maximum.",
+    { argument: "maxLength" },
+  );
+}
+
 /** Tokenization yields to the event loop once a slice has run this long (one document past it at most). */
 const SLICE_MS = 3;
 
@@ -249,6 +282,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     positiveInteger("maxLength", this.maxLength);
     positiveInteger("maxQueryLength", this.maxQueryLength);
     positiveInteger("maxPassages", this.maxPassages);
+    if (this.maxLength !== undefined) checkPairRoom(this.maxLength, MIN_SPECIAL_TOKENS, this.maxQueryLength);
     if (this.passageOverlap !== undefined && (!Number.isInteger(this.passageOverlap) || this.passageOverlap < 0)) {
       throw new InvalidArgumentError(`passageOverlap must be a non-negative integer; got ${this.passageOverlap}.`);
     }
@@ -329,6 +363,13 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
               `maxLength ${this.maxLength} exceeds the model's maximum of ${loaded.maxLength} tokens. Use at most ${loaded.maxLength}.`,
             );
           }
+          const { prefix, middle, suffix } = loaded.template;
+          checkPairRoom(
+            this.maxLength ?? loaded.maxLength,
+            prefix.length + middle.length + suffix.length,
+            this.maxQueryLength,
+            `this model's pair template`,
+          );
         } catch (error) {
           if (!this.injected) await loaded.model.dispose?.(); // a model this reranker loaded: free it (its worker)
           throw error;
