@@ -1,16 +1,16 @@
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
+import { FakeEmbeddings } from "@langchain/core/utils/testing";
 
 import {
   Bm25Index,
   CascadeCompressor,
   CrossEncoderCompressor,
+  FaissVectorStore,
   InvalidArgumentError,
+  TransformersEmbeddings,
   TwoStageRetriever,
 } from "../src/index.js";
-import { FakeEmbeddings } from "@langchain/core/utils/testing";
-
-import { FaissVectorStore } from "../src/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 
 /** A stage 2 that keeps stage-1 order after a short wait. */
@@ -118,5 +118,20 @@ describe("error messages blame the right thing", () => {
     expect(() => new CrossEncoderCompressor({ maxLength: 64, maxQueryLength: 62 })).toThrow(
       /^maxLength 64 leaves 1 document token: .*query \(maxQueryLength 62\).*Use maxLength 68 or more, or a smaller maxQueryLength/,
     );
+  });
+
+  test('model: 42 or "" is refused naming model (was TypeError name.replace, or the working directory as a model)', () => {
+    for (const make of [
+      (model: unknown) => new CrossEncoderCompressor({ model: model as string }),
+      (model: unknown) => new TransformersEmbeddings({ model: model as string }),
+    ]) {
+      expect(() => make(42)).toThrow(
+        /^model must be a hub id \(e\.g\. "Xenova\/.*"\) or the path of a local model folder; got number 42\./,
+      );
+      expect(() => make("")).toThrow(
+        /^model must be a hub id .*; got an empty string\. Omit it for the default model\./,
+      );
+      expect(() => make("  ")).toThrow(/got an empty string \(" {2}"\)/);
+    }
   });
 });

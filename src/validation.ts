@@ -190,3 +190,20 @@ export function nonNegativeInteger(name: string, value: unknown, meaningOfZero =
     { argument: name },
   );
 }
+
+/**
+ * Throws unless `value` is a usable model name: a non-blank string (a hub id or a local folder). `""` would resolve to
+ * the working directory and a number fails deep inside the loader, so both are refused here, naming `name`.
+ */
+export function checkModelName(name: string, value: unknown, example: string): asserts value is string {
+  if (typeof value === "string" && value.trim() !== "") return;
+  const got =
+    typeof value === "string"
+      ? `an empty string${value === "" ? "" : ` (${JSON.stringify(value)})`}`
+      : describeValue(value);
+  throw new InvalidArgumentError(
+    `${name} must be a hub id (e.g. "${example}") or the path of a local model folder; got ${got}. Omit it for the ` +
+      "default model.",
+    { argument: name },
+  );
+}

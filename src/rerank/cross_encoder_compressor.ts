@@ -5,7 +5,7 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 
 import { InvalidArgumentError } from "../errors.js";
-import { checkQuery, describeValue, positiveInteger } from "../validation.js";
+import { checkModelName, checkQuery, describeValue, positiveInteger } from "../validation.js";
 import type { ModelSourceParams } from "../models/model_source.js";
 import { type KnownCrossEncoderId, type RerankerProfile, knownRerankerProfile } from "../models/reranker_profiles.js";
 import {
@@ -258,6 +258,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   constructor(params: CrossEncoderCompressorParams = {}) {
     super();
     this.model = params.model ?? this.model;
+    checkModelName("model", this.model, DEFAULT_RERANKER_MODEL);
     this.quantized = params.quantized ?? this.quantized;
     this.topN = params.topN ?? this.topN;
     this.batchSize = params.batchSize ?? this.batchSize;
