@@ -4,7 +4,7 @@ import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { checkModelName, checkQuery, describeValue, positiveInteger } from "../validation.js";
 import type { ModelSourceParams } from "../models/model_source.js";
 import { type KnownCrossEncoderId, type RerankerProfile, knownRerankerProfile } from "../models/reranker_profiles.js";
@@ -206,6 +206,22 @@ function checkPairRoom(maxLength: number, specials: number, maxQueryLength: numb
   );
 }
 
+function noClassificationHead(model: string, evidence: string): ModelLoadError {
+  return new ModelLoadError(
+    `Model '${model}' has no classification head (${evidence}): it looks like an embedding (bi-encoder) model, which ` +
+      "encodes one text at a time, not a cross-encoder that scores a (query, document) pair. Pass a cross-encoder as " +
+      `the reranker, e.g. ${DEFAULT_RERANKER_MODEL}, and use this model as embeddings (TransformersEmbeddings).`,
+  );
+}
+
+/** Throws when the model's config names only architectures without a sequence-classification head. */
+function checkClassificationHead(model: CrossEncoderSequenceModel, name: string): void {
+  const architectures = (model.config as { architectures?: unknown } | undefined)?.architectures;
+  if (!Array.isArray(architectures) || architectures.length === 0) return;
+  if (architectures.some((a) => typeof a === "string" && a.endsWith("ForSequenceClassification"))) return;
+  throw noClassificationHead(name, `its config.json names ${architectures.join(", ")}`);
+}
+
 /** Tokenization yields to the event loop once a slice has run this long (one document past it at most). */
 const SLICE_MS = 3;
 
@@ -357,6 +373,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       this.loading = pending.then(async (found) => {
         const loaded = { ...found, maxLength: Math.min(found.maxLength, this.profile?.maxLength ?? found.maxLength) };
         try {
+          checkClassificationHead(loaded.model, this.model);
           resolveActivation(this.activation, loaded.numLabels, this.model);
           tokenizerFingerprint(loaded.tokenizer); // hashed once here, at load, not inside a tokenization slice
           if (this.maxLength !== undefined && this.maxLength > loaded.maxLength) {
@@ -515,6 +532,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       const modelStarted = performance.now();
       const { logits } = await loaded.model(modelInputs(batch, loaded));
       modelMs += performance.now() - modelStarted;
+      if (logits?.data === undefined) throw noClassificationHead(this.model, "it returns no logits");
       const data = logits.data as Float32Array;
       batch.pairs.forEach((pair, row) => {
         const value = activate(data, row * loaded.numLabels, loaded.numLabels, activation);
