@@ -206,6 +206,32 @@ describe("two-stage CLI", () => {
     expect(status).toBe(0);
   });
 
+  test("doctor exits 1 when a check fails; ONNX Runtime passes when Node gives its exports under default", async () => {
+    // A resolve hook that makes doctor's own import of onnxruntime-node fail, as on a broken install.
+    const hooks = path.join(root, "break-ort-hooks.mjs");
+    fs.writeFileSync(
+      hooks,
+      `export async function resolve(specifier, context, next) {
+  if (specifier === "onnxruntime-node" && context.parentURL?.endsWith("/cli/doctor.ts")) throw new Error("ort removed");
+  return next(specifier, context);
+}\n`,
+    );
+    const register = path.join(root, "break-ort.mjs");
+    fs.writeFileSync(
+      register,
+      `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hooks}`)});\n`,
+    );
+    const broken = cliRunner(root, ["--import", register])("doctor", "--json");
+    const checks = JSON.parse(broken.stdout) as { name: string; status: string }[];
+    expect(checks.find((c) => c.name === "ONNX Runtime")).toMatchObject({ status: "fail", detail: "ort removed" });
+    expect(broken.status).toBe(1);
+    // What \`import("onnxruntime-node")\` gives under plain Node (a CommonJS module): everything under \`default\`.
+    const { checkOnnxRuntime } = await import("../src/cli/doctor.js");
+    const nodeShape = { __esModule: true, default: { InferenceSession: class {} } };
+    expect((await checkOnnxRuntime(async () => nodeShape)).status).toBe("ok");
+    expect((await checkOnnxRuntime(async () => ({ default: {} }))).status).toBe("fail");
+  });
+
   test("index --stage1 bm25 and hybrid write one index folder each; query reads the kind from the manifest", () => {
     for (const kind of ["bm25", "hybrid"]) {
       const dir = path.join(root, `index-${kind}`);

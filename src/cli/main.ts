@@ -53,7 +53,8 @@ interface Command {
   usage: string;
   valued: readonly string[];
   flags: readonly string[];
-  run(args: ParsedArgs): Promise<void>;
+  /** Runs the command; resolves with its exit code (undefined: 0). */
+  run(args: ParsedArgs): Promise<number | void>;
 }
 
 const MODEL_VALUED = [...MODEL_VALUED_OPTIONS];
@@ -214,8 +215,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`Usage: ${command.usage}\n`);
     return 0;
   }
-  await command.run(parseArgs(rest, command.valued, command.flags));
-  return 0;
+  return (await command.run(parseArgs(rest, command.valued, command.flags))) ?? 0;
 }
 
 main(process.argv.slice(2)).then(
