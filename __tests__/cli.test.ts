@@ -318,4 +318,20 @@ describe("two-stage CLI", () => {
     expect(summary).toMatchObject({ added: 1, documents: 1 });
     expect(summary.skipped).toEqual([{ path: out, reason: expect.stringContaining("an index folder") }]);
   });
+
+  test("--store errors are named, without a stack trace or an unrelated model-hub hint", () => {
+    const file = path.join(root, "a-file");
+    fs.writeFileSync(file, "not a folder");
+    const underFile = cli("query", "--store", `pglite:${path.join(file, "pgdata")}`, "honeybees");
+    expect(underFile.status).toBe(1);
+    expect(underFile.stderr).toBe(
+      `two-stage: --store pglite:${path.join(file, "pgdata")} cannot be created: ${file} is a file, not a folder. ` +
+        "Name a data directory whose parent is a folder (or does not exist yet), e.g. --store pglite:./pgdata.\n",
+    );
+    const refused = cli("query", "--store", "postgres://127.0.0.1:1/x", "honeybees");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^two-stage: Could not connect to --store: connect ECONNREFUSED 127\.0\.0\.1:1\. /);
+    expect(refused.stderr).not.toContain("No model hub?");
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+  });
 });

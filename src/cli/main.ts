@@ -181,11 +181,16 @@ function version(): string {
   return manifest.version;
 }
 
-/** A hint for errors that come from loading models from the hub. */
+/**
+ * A hint for errors that come from loading models from the hub: a ModelLoadError, or an error of our dependencies
+ * that names the hub or a failed fetch. Our other errors (a refused `--store` connection, a bad argument) already say
+ * what to do, so they get no hint.
+ */
 function modelHint(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const hubFailure =
-    ModelLoadError.isInstance(error) || /fetch failed|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|huggingface/i.test(message);
+    ModelLoadError.isInstance(error) ||
+    (!TwoStageError.isInstance(error) && /fetch failed|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|huggingface/i.test(message));
   return hubFailure
     ? "\nNo model hub? Pass local model directories (--embedding-model <dir> --reranker-model <dir> --offline), or " +
         "--lexical-models to use the project's test models (word-overlap stand-ins, not real model quality)."

@@ -119,6 +119,18 @@ export async function openStoreServer(target: StoreTarget): Promise<StoreServer>
     return { connectionString: target.url, label: url.toString(), stop: async () => undefined };
   }
   const { dir } = target;
+  if (dir !== "memory://" && !fs.existsSync(dir)) {
+    // PGlite creates the folder: say why it cannot before it fails with a raw ENOTDIR or EACCES.
+    let parent = path.dirname(dir);
+    while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+    if (!fs.statSync(parent).isDirectory()) {
+      throw new InvalidArgumentError(
+        `--store pglite:${dir} cannot be created: ${parent} is a file, not a folder. Name a data directory whose ` +
+          "parent is a folder (or does not exist yet), e.g. --store pglite:./pgdata.",
+        { argument: "--store" },
+      );
+    }
+  }
   if (dir !== "memory://" && fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory()) {
       throw new InvalidArgumentError(`--store pglite:${dir} is a file, not a data directory. Name a folder.`, {
@@ -138,7 +150,16 @@ export async function openStoreServer(target: StoreTarget): Promise<StoreServer>
     importOptional<typeof import("@electric-sql/pglite-pgvector")>("@electric-sql/pglite-pgvector", "--store"),
     importOptional<typeof import("@electric-sql/pglite-socket")>("@electric-sql/pglite-socket", "--store"),
   ]);
-  const db = await PGlite.create(dir, { extensions: { vector } });
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(dir, { extensions: { vector } });
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `--store pglite:${dir}: PGlite could not open that data directory (${(error as Error).message}). Check that ` +
+        "the folder can be created and written, or name another with --store pglite:<dir>.",
+      { argument: "--store", cause: error },
+    );
+  }
   // PGlite is one Postgres backend: the socket server multiplexes the pool's connections onto it.
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 });
   try {
