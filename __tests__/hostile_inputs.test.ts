@@ -12,6 +12,7 @@ import {
   TwoStageRetriever,
 } from "../src/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
+import { buildTestModels } from "./support/models.js";
 
 /** A stage 2 that keeps stage-1 order after a short wait. */
 class PassThrough extends BaseDocumentCompressor {
@@ -133,5 +134,36 @@ describe("error messages blame the right thing", () => {
       );
       expect(() => make("  ")).toThrow(/got an empty string \(" {2}"\)/);
     }
+  });
+});
+
+describe("minor rows", () => {
+  const models = buildTestModels();
+  afterAll(() => models.cleanup());
+
+  test("a user's recallRank, relevanceScore, … are kept under metadata.shadowedMetadata, never overwritten", async () => {
+    const user = { recallRank: "mine", relevanceScore: 0.123, rerankRank: [1], reranked: "yes", topic: "bees" };
+    const docs = TEST_CORPUS.map((text, i) => new Document({ pageContent: text, metadata: { ...user, n: i } }));
+    const stage1 = await Bm25Index.fromDocuments(docs);
+    const reranker = new CrossEncoderCompressor({ model: models.crossEncoder });
+    const retriever = new TwoStageRetriever({ stage1, compressor: reranker, recallK: 5, topK: 2 });
+    const [top] = await retriever.invoke("waggle dance of honeybees");
+    expect(top.metadata).toMatchObject({
+      recallRank: expect.any(Number),
+      rerankRank: 1,
+      reranked: true,
+      topic: "bees",
+    });
+    expect(top.metadata.shadowedMetadata).toEqual({
+      recallRank: "mine",
+      relevanceScore: 0.123,
+      rerankRank: [1],
+      reranked: "yes",
+    });
+    const [alone] = await reranker.compressDocuments([docs[13]], "honeybees");
+    expect(alone.metadata.relevanceScore).not.toBe(0.123);
+    expect(alone.metadata.shadowedMetadata).toMatchObject({ relevanceScore: 0.123, rerankRank: [1] });
+    expect(docs[13].metadata).toEqual({ ...user, n: 13 }); // the caller's documents are untouched
+    await reranker.dispose();
   });
 });

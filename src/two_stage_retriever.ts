@@ -8,7 +8,7 @@ import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 import { startRun } from "./callbacks.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
-import type { RetrievedDocumentMetadata } from "./result_metadata.js";
+import { RETRIEVAL_METADATA_KEYS, type RetrievedDocumentMetadata, shadowMetadata } from "./result_metadata.js";
 import { checkDocumentList, checkQuery, durationMs, positiveInteger } from "./validation.js";
 import {
   type BuildStage1Params,
@@ -334,7 +334,8 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   /**
    * Stage 1 alone: the `recallK` candidates in stage-1 order, as new Documents with `recallRank` (1-based) and
    * `recallScore` (higher is better: cosine for the known vector stores, BM25 for a BM25 index, the fused score for
-   * hybrids; see the source's `scoreKind`) in their metadata, plus the source's per-candidate details.
+   * hybrids; see the source's `scoreKind`) in their metadata, plus the source's per-candidate details. A document's
+   * own value of a key this package writes is kept under `metadata.shadowedMetadata`, never overwritten.
    */
   async recall(query: string, recallK: number = this.recallK): Promise<Document[]> {
     checkQuery(query);
@@ -345,7 +346,12 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         new Document({
           pageContent: document.pageContent,
           id: document.id,
-          metadata: { ...document.metadata, ...details, recallRank: i + 1, recallScore: score },
+          metadata: {
+            ...shadowMetadata(document.metadata, [...RETRIEVAL_METADATA_KEYS, ...Object.keys(details ?? {})]),
+            ...details,
+            recallRank: i + 1,
+            recallScore: score,
+          },
         }),
     );
   }
