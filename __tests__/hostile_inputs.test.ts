@@ -166,4 +166,16 @@ describe("minor rows", () => {
     expect(docs[13].metadata).toEqual({ ...user, n: 13 }); // the caller's documents are untouched
     await reranker.dispose();
   });
+
+  test("compressor: {} is refused at construction, not at the first invoke", async () => {
+    const stage1 = await bm25();
+    for (const compressor of [{}, "rerank", 42, { compressDocuments: "no" }]) {
+      expect(() => new TwoStageRetriever({ stage1, compressor: compressor as never })).toThrow(
+        /^compressor must be a LangChain document compressor \(with compressDocuments\(documents, query\)\); got /,
+      );
+    }
+    expect(() => new TwoStageRetriever({ stage1, compressor: {} as never })).toThrow(
+      /got object without compressDocuments/,
+    );
+  });
 });

@@ -9,7 +9,7 @@ import { startRun } from "./callbacks.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { InvalidArgumentError } from "./errors.js";
 import { RETRIEVAL_METADATA_KEYS, type RetrievedDocumentMetadata, shadowMetadata } from "./result_metadata.js";
-import { checkDocumentList, checkQuery, durationMs, positiveInteger } from "./validation.js";
+import { checkDocumentList, checkQuery, describeValue, durationMs, positiveInteger } from "./validation.js";
 import {
   type BuildStage1Params,
   type Stage1Kind,
@@ -218,6 +218,14 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
       throw new InvalidArgumentError(
         `Unknown onRerankError '${String(this.onRerankError)}'. Expected one of: throw, fallback.`,
         { argument: "onRerankError" },
+      );
+    }
+    if (params.compressor !== undefined && typeof params.compressor?.compressDocuments !== "function") {
+      throw new InvalidArgumentError(
+        `compressor must be a LangChain document compressor (with compressDocuments(documents, query)); got ` +
+          `${describeValue(params.compressor)}${params.compressor && typeof params.compressor === "object" ? " without compressDocuments" : ""}. ` +
+          "Pass e.g. new CrossEncoderCompressor(), or omit it for the default reranker.",
+        { argument: "compressor" },
       );
     }
     if (params.compressor) {
