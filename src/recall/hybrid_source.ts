@@ -66,6 +66,32 @@ export function documentKey(doc: DocumentInterface): string {
   return `text:${doc.pageContent}`;
 }
 
+/** Throws unless a source's answer is an array of `{ document: { pageContent: string }, score: number }`. */
+function checkCandidates(list: unknown, where: string): asserts list is RecallCandidate[] {
+  if (!Array.isArray(list)) {
+    throw new InvalidArgumentError(
+      `${where}.recall() returned ${describeValue(list)}; expected an array of { document, score } candidates.`,
+    );
+  }
+  list.forEach((candidate: unknown, i) => {
+    const { document, score } = (candidate ?? {}) as Partial<RecallCandidate>;
+    const problem =
+      typeof candidate !== "object" || candidate === null
+        ? `${describeValue(candidate)}`
+        : typeof document?.pageContent !== "string"
+          ? `a candidate whose document.pageContent is ${describeValue(document?.pageContent)}`
+          : typeof score !== "number" || Number.isNaN(score)
+            ? `a candidate whose score is ${typeof score === "number" ? score : describeValue(score)}`
+            : undefined;
+    if (problem) {
+      throw new InvalidArgumentError(
+        `${where}.recall() returned ${problem} at [${i}]; expected { document: { pageContent, metadata }, score: number }. ` +
+          "Fix that source (each candidate needs a document and a numeric score).",
+      );
+    }
+  });
+}
+
 /**
  * Stage 1 fused from several stage-1 sources (e.g. dense FAISS recall and {@link Bm25Index}): each source is asked
  * for its own depth with the same query and filter, the lists are fused (Reciprocal Rank Fusion by default, or
@@ -149,6 +175,7 @@ export class HybridSource implements RecallSource {
       );
     }
     const lists = await Promise.all(this.sources.map((entry) => entry.source.recall(query, entry.depth ?? k, filter)));
+    lists.forEach((list, s) => checkCandidates(list, `sources[${s}] (${this.sources[s].name})`));
     type Fused = { candidate: RecallCandidate; score: number; bestRank: number; firstSource: number };
     const fused = new Map<string, Fused>();
     lists.forEach((list, s) => {
