@@ -178,4 +178,32 @@ describe("minor rows", () => {
       /got object without compressDocuments/,
     );
   });
+
+  test("a hybrid whose query embeds to a zero vector falls back to BM25 and says so in metadata", async () => {
+    const embeddings = {
+      embedDocuments: async (texts: string[]) => texts.map((_, i) => [1, (i % 7) + 1, 0.5]),
+      embedQuery: async () => [0, 0, 0],
+    };
+    const retriever = await TwoStageRetriever.fromTexts(
+      [...TEST_CORPUS],
+      {},
+      {
+        stage1Kind: "hybrid",
+        embeddings,
+        compressor: new PassThrough(),
+        recallK: 5,
+        topK: 2,
+      },
+    );
+    const docs = await retriever.invoke("waggle dance of honeybees");
+    expect(docs.map((d) => d.pageContent)).toEqual([TEST_CORPUS[13]]); // the one BM25 match
+    expect(docs[0].metadata).toMatchObject({
+      bm25Rank: 1,
+      denseRank: undefined,
+      hybridFallback: expect.stringMatching(
+        /^dense left out: the query has no embedding .*zero vector.*ranked by bm25 alone$/,
+      ),
+    });
+    await retriever.dispose();
+  });
 });

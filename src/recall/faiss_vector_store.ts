@@ -432,6 +432,7 @@ export class FaissVectorStore extends VectorStore {
               "nothing it knows in it (e.g. no token in its vocabulary, or only padding). Rephrase the query or check " +
               "that the embedding model fits the language of the query."
           : "The query vector holds NaN or Infinity; the embedding model returned a broken vector. Check the model.",
+        zero ? { argument: "queryEmbedding" } : {}, // a hybrid falls back to its other sources on this one
       );
     }
     const total = this.labels.length;

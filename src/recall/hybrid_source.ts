@@ -66,6 +66,11 @@ export function documentKey(doc: DocumentInterface): string {
   return `text:${doc.pageContent}`;
 }
 
+/** Whether a source refused the query because it has no embedding (a zero vector; see FaissVectorStore). */
+function isNoQueryEmbedding(error: unknown): boolean {
+  return InvalidArgumentError.isInstance(error) && error.argument === "queryEmbedding";
+}
+
 /** Throws unless a source's answer is an array of `{ document: { pageContent: string }, score: number }`. */
 function checkCandidates(list: unknown, where: string): asserts list is RecallCandidate[] {
   if (!Array.isArray(list)) {
@@ -99,7 +104,10 @@ function checkCandidates(list: unknown, where: string): asserts list is RecallCa
  * `details` holds every source's rank (from 1) and score as `<name>Rank` / `<name>Score` (undefined where the
  * source did not return it). Documents are matched across sources by {@link documentKey}; the document object
  * returned is the first source's (in `sources` order) that returned it. Ties go to the better best rank, then to
- * the document seen first (sources in order, each best first).
+ * the document seen first (sources in order, each best first). A source that refuses the query because it embedded
+ * to a zero vector (an `InvalidArgumentError` with `argument: "queryEmbedding"`, as `FaissVectorStore` throws)
+ * is left out when another source answered: the others rank alone, and each candidate's `details.hybridFallback`
+ * says so. Any other failure of a source fails the recall.
  *
  * @example
  * ```ts
@@ -174,8 +182,28 @@ export class HybridSource implements RecallSource {
         `k must be a positive integer; got ${typeof k === "number" ? k : describeValue(k)}.`,
       );
     }
-    const lists = await Promise.all(this.sources.map((entry) => entry.source.recall(query, entry.depth ?? k, filter)));
+    const answers = await Promise.allSettled(
+      this.sources.map((entry) => entry.source.recall(query, entry.depth ?? k, filter)),
+    );
+    // A source that has no embedding of this query (zero vector) is left out when another answered, and said so.
+    const leftOut = answers.flatMap((answer, s) =>
+      answer.status === "rejected" && isNoQueryEmbedding(answer.reason) ? [s] : [],
+    );
+    const answered = answers.filter((answer) => answer.status === "fulfilled").length;
+    const failed = answers.find(
+      (answer, s): answer is PromiseRejectedResult =>
+        answer.status === "rejected" && (!leftOut.includes(s) || answered === 0),
+    );
+    if (failed) throw failed.reason;
+    const lists = answers.map((answer) => (answer.status === "fulfilled" ? answer.value : []));
     lists.forEach((list, s) => checkCandidates(list, `sources[${s}] (${this.sources[s].name})`));
+    const fallback = leftOut.length
+      ? `${leftOut.map((s) => this.sources[s].name).join(", ")} left out: the query has no embedding (it embedded ` +
+        `to a zero vector); ranked by ${this.sources
+          .filter((_, s) => !leftOut.includes(s))
+          .map((entry) => entry.name)
+          .join(", ")} alone`
+      : undefined;
     type Fused = { candidate: RecallCandidate; score: number; bestRank: number; firstSource: number };
     const fused = new Map<string, Fused>();
     lists.forEach((list, s) => {
@@ -196,6 +224,7 @@ export class HybridSource implements RecallSource {
             details[`${other.name}Rank`] = undefined;
             details[`${other.name}Score`] = undefined;
           }
+          if (fallback) details.hybridFallback = fallback;
           entry = {
             candidate: { document: candidate.document, score: 0, details },
             score: 0,
