@@ -17,7 +17,7 @@ export interface EvaluateParams {
    */
   recallKs?: number[];
   /**
-   * Final depth: nDCG@topK and MRR@topK are computed on the reranked top topK.
+   * Final depth: nDCG@topK and MRR@topK are computed on the reranked top topK. At most the largest recallK.
    * @default 10
    */
   topK?: number;
@@ -29,13 +29,13 @@ export interface EvaluateParams {
   /**
    * Stage-2 latency is measured by really reranking each recallK's candidates for this many queries. Quality uses
    * every query: stage 1 runs for real at each recallK (and is timed for every query), and since cross-encoder scores
-   * are per pair, one scoring of the largest recallK's candidates serves every recallK's ranking.
+   * are per pair, one scoring of the largest recallK's candidates serves every recallK's ranking. A whole number ≥ 0.
    * @default 20
    */
   latencyQueries?: number;
   /**
    * Compute oracle agreement (two-stage top-K = top-K of reranking the whole corpus) when the corpus has at most
-   * this many documents; 0 turns it off.
+   * this many documents (a whole number ≥ 0); 0 turns it off.
    * @default 0
    */
   oracleMaxCorpus?: number;

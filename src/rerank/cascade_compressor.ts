@@ -51,7 +51,7 @@ export interface CascadeCompressorParams {
    * fits; candidates the last stage did not read follow the reranked ones in the order they came in, marked
    * `reranked: false`. No batch starts after the budget is spent, so a rerank exceeds it by at most one batch (by
    * less when the estimate is right); the first batch a reranker ever runs is run whole (it calibrates the
-   * estimate).
+   * estimate). Whole milliseconds from 1 to 2³¹ − 1.
    * @default undefined (no budget: every candidate is read)
    */
   rerankBudgetMs?: number;
