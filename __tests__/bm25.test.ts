@@ -288,6 +288,16 @@ describe("EnglishAnalyzer", () => {
 });
 
 describe("Bm25Index filters and ids", () => {
+  test("operator objects ({ year: { $gt: 2020 } }) are refused with what BM25 filters support, never matched silently", async () => {
+    const index = await Bm25Index.fromTexts(["the moon pulls tides", "moon phases"], [{ year: 2021 }, { year: 2019 }]);
+    await expect(index.recall("moon", 2, { year: { $gt: 2020 } })).rejects.toThrow(
+      /^BM25 filter field 'year' is \{"\$gt":2020\}: Bm25Index filters support only equality on metadata values .*or a predicate \(doc\) => boolean\. For operators, pass a predicate, e\.g\. \(doc\) => doc\.metadata\.year > 2020\.$/,
+    );
+    await expect(index.recall("moon", 2, { tags: ["a"] })).rejects.toThrow(/field 'tags' is \["a"\]/);
+    expect((await index.recall("moon", 2, { year: 2021 })).map((c) => c.document.metadata.year)).toEqual([2021]);
+    expect((await index.recall("moon", 2, (doc) => (doc.metadata.year as number) > 2020)).length).toBe(1);
+  });
+
   const docs = Array.from(
     { length: 40 },
     (_, i) =>

@@ -206,6 +206,32 @@ describe("two-stage CLI", () => {
     expect(status).toBe(0);
   });
 
+  test("doctor exits 1 when a check fails; ONNX Runtime passes when Node gives its exports under default", async () => {
+    // A resolve hook that makes doctor's own import of onnxruntime-node fail, as on a broken install.
+    const hooks = path.join(root, "break-ort-hooks.mjs");
+    fs.writeFileSync(
+      hooks,
+      `export async function resolve(specifier, context, next) {
+  if (specifier === "onnxruntime-node" && context.parentURL?.endsWith("/cli/doctor.ts")) throw new Error("ort removed");
+  return next(specifier, context);
+}\n`,
+    );
+    const register = path.join(root, "break-ort.mjs");
+    fs.writeFileSync(
+      register,
+      `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hooks}`)});\n`,
+    );
+    const broken = cliRunner(root, ["--import", register])("doctor", "--json");
+    const checks = JSON.parse(broken.stdout) as { name: string; status: string }[];
+    expect(checks.find((c) => c.name === "ONNX Runtime")).toMatchObject({ status: "fail", detail: "ort removed" });
+    expect(broken.status).toBe(1);
+    // What \`import("onnxruntime-node")\` gives under plain Node (a CommonJS module): everything under \`default\`.
+    const { checkOnnxRuntime } = await import("../src/cli/doctor.js");
+    const nodeShape = { __esModule: true, default: { InferenceSession: class {} } };
+    expect((await checkOnnxRuntime(async () => nodeShape)).status).toBe("ok");
+    expect((await checkOnnxRuntime(async () => ({ default: {} }))).status).toBe("fail");
+  });
+
   test("index --stage1 bm25 and hybrid write one index folder each; query reads the kind from the manifest", () => {
     for (const kind of ["bm25", "hybrid"]) {
       const dir = path.join(root, `index-${kind}`);
@@ -255,5 +281,57 @@ describe("two-stage CLI", () => {
     const ok = cli("index", docsDir, "--out", path.join(root, "from-docs"), "--stage1", "bm25", "--lexical-models");
     expect(ok.status).toBe(0);
     expect(ok.stderr).toContain("2 files skipped: .pdf ×1, .png ×1 (only .txt, .md and .jsonl are read)");
+  });
+
+  test("index counts and names every skipped record (file:line) in its summary", () => {
+    const rows = path.join(root, "rows-with-blanks.jsonl");
+    fs.writeFileSync(rows, '{"_id":"a","text":"Honeybees dance."}\n{"_id":"b","text":""}\n{"_id":"c","title":" "}\n');
+    const out = path.join(root, "index-skips");
+    const json = cli("index", rows, "--out", out, "--stage1", "bm25", "--lexical-models", "--json");
+    expect(json.status).toBe(0);
+    const summary = JSON.parse(json.stdout);
+    expect(summary.added).toBe(1);
+    expect(summary.skipped).toEqual([
+      { path: expect.stringMatching(/rows-with-blanks\.jsonl:2$/), reason: "empty text (text blank)" },
+      { path: expect.stringMatching(/rows-with-blanks\.jsonl:3$/), reason: "empty text (title blank)" },
+    ]);
+    const text = cli("index", rows, "--out", out, "--rebuild", "--stage1", "bm25", "--lexical-models");
+    expect(text.stdout).toMatch(/Skipped 2:\n {2}.*rows-with-blanks\.jsonl:2: empty text/);
+    const bad = path.join(root, "rows-with-number.jsonl");
+    fs.writeFileSync(bad, '{"_id":"a","text":"fine"}\n{"_id":"b","text":7}\n');
+    const refused = cli("index", bad, "--out", path.join(root, "index-number"), "--stage1", "bm25", "--lexical-models");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`${bad}:2: "text" is number 7, not a string`);
+  });
+
+  test("a hybrid index kept inside its own input folder rebuilds: the index folder is skipped and named", () => {
+    const docsDir = path.join(root, "docs-with-own-index");
+    fs.mkdirSync(docsDir, { recursive: true });
+    fs.writeFileSync(path.join(docsDir, "a.md"), "# A\n\nHoneybees dance to share where flowers are.\n");
+    const out = path.join(docsDir, "idx");
+    const first = cli("index", docsDir, "--out", out, "--stage1", "hybrid", "--lexical-models", "--json");
+    expect(first.status).toBe(0);
+    const again = cli("index", docsDir, "--out", out, "--stage1", "hybrid", "--rebuild", "--lexical-models", "--json");
+    expect(again.stderr).not.toContain("already");
+    expect(again.status).toBe(0);
+    const summary = JSON.parse(again.stdout);
+    expect(summary).toMatchObject({ added: 1, documents: 1 });
+    expect(summary.skipped).toEqual([{ path: out, reason: expect.stringContaining("an index folder") }]);
+  });
+
+  test("--store errors are named, without a stack trace or an unrelated model-hub hint", () => {
+    const file = path.join(root, "a-file");
+    fs.writeFileSync(file, "not a folder");
+    const underFile = cli("query", "--store", `pglite:${path.join(file, "pgdata")}`, "honeybees");
+    expect(underFile.status).toBe(1);
+    expect(underFile.stderr).toBe(
+      `two-stage: --store pglite:${path.join(file, "pgdata")} cannot be created: ${file} is a file, not a folder. ` +
+        "Name a data directory whose parent is a folder (or does not exist yet), e.g. --store pglite:./pgdata.\n",
+    );
+    const refused = cli("query", "--store", "postgres://127.0.0.1:1/x", "honeybees");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^two-stage: Could not connect to --store: connect ECONNREFUSED 127\.0\.0\.1:1\. /);
+    expect(refused.stderr).not.toContain("No model hub?");
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -206,6 +206,18 @@ describe("heads and activations", () => {
     await expect(sigmoidOnTwo.score("q", ["d"])).rejects.toThrow(InvalidArgumentError);
     await raw.dispose();
   });
+
+  test("a bi-encoder passed as the reranker: no classification head, looks like an embedding model, pass a cross-encoder", async () => {
+    for (const inferenceWorker of [true, false]) {
+      const wrong = new CrossEncoderCompressor({ model: models.biEncoder, inferenceWorker });
+      const error = await wrong.score("honeybees", ["Honeybees dance."]).catch((e: unknown) => e);
+      expect(ModelLoadError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toMatch(
+        /has no classification head \(its config\.json names BertModel\): it looks like an embedding \(bi-encoder\) model.*Pass a cross-encoder as the reranker, e\.g\. Xenova\/ms-marco-MiniLM-L-6-v2/,
+      );
+      await wrong.dispose();
+    }
+  });
 });
 
 describe("concurrency", () => {

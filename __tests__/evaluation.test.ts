@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 
 import {
+  Bm25Index,
   CascadeCompressor,
   CrossEncoderCompressor,
   FaissVectorStore,
@@ -187,3 +188,36 @@ async function expectRunsMatchLiveRetrievers(
     }
   }
 }
+
+describe("evaluate refuses what would silently report nonsense", () => {
+  test("no stage-1 candidate carries idField: an error naming the field and the keys found, not nDCG 0 everywhere", async () => {
+    const dataset = loadBeirDataset(datasetDir);
+    const stage1 = await Bm25Index.fromDocuments(
+      dataset.corpus.map((d) => ({ pageContent: documentText(d), metadata: { id: d.id } })),
+    );
+    const retriever = new TwoStageRetriever({ stage1, compressor: reranker, recallK: 5, topK: 3 });
+    await expect(evaluate(retriever, dataset, { recallKs: [5], topK: 3 })).rejects.toThrow(
+      /None of the \d+ stage-1 candidates of query 'q1' carries metadata\.docId, so no judgment could match and every nDCG would be 0\. Their metadata keys: id\. .*idField/,
+    );
+    const report = await evaluate(retriever, dataset, { recallKs: [5], topK: 3, idField: "id", latencyQueries: 0 });
+    expect(report.results[0].ndcg).toBeGreaterThan(0);
+  });
+
+  test("topK above every recallK, and a bad latencyQueries or oracleMaxCorpus, are named errors", async () => {
+    const dataset = loadBeirDataset(datasetDir);
+    const retriever = await retrieverFor(5, 3);
+    await expect(evaluate(retriever, dataset, { recallKs: [5, 10], topK: 20 })).rejects.toThrow(
+      /topK \(20\) exceeds every recallK \(the largest is 10\).*Lower topK, or sweep a recallK of at least 20/,
+    );
+    for (const [name, bad] of [
+      ["latencyQueries", -1],
+      ["latencyQueries", 1.5],
+      ["oracleMaxCorpus", "100"],
+      ["oracleMaxCorpus", NaN],
+    ] as const) {
+      await expect(evaluate(retriever, dataset, { recallKs: [5], topK: 3, [name]: bad })).rejects.toThrow(
+        new RegExp(`^${name} must be a whole number ≥ 0 .*; got`),
+      );
+    }
+  });
+});

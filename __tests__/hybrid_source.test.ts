@@ -30,6 +30,25 @@ const C = doc("c", { lang: "en" });
 const D = doc("d", { lang: "en" });
 
 describe("HybridSource", () => {
+  test("a source that returns [null], a non-array or a candidate without a score is a named error", async () => {
+    const broken = (name: string, answer: unknown): RecallSource => ({
+      name,
+      scoreKind: "test",
+      recall: async () => answer as RecallCandidate[],
+    });
+    const good = new ListSource("good", [[A, 1]]);
+    const cases: [unknown, RegExp][] = [
+      [[null], /^sources\[1\] \(bad\)\.recall\(\) returned null at \[0\]; expected \{ document/],
+      [undefined, /^sources\[1\] \(bad\)\.recall\(\) returned undefined; expected an array/],
+      [[{ document: A }], /returned a candidate whose score is undefined at \[0\]/],
+      [[{ document: {}, score: 1 }], /returned a candidate whose document\.pageContent is undefined at \[0\]/],
+    ];
+    for (const [answer, message] of cases) {
+      const hybrid = new HybridSource({ sources: [good, broken("bad", answer)] });
+      await expect(hybrid.recall("q", 3)).rejects.toThrow(message);
+    }
+  });
+
   test("Reciprocal Rank Fusion, computed by hand", async () => {
     // dense: a, b, c   bm25: c, a, d
     const dense = new ListSource("dense", [

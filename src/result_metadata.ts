@@ -33,6 +33,8 @@ export interface RetrievalMetadata extends Partial<RerankMetadata> {
   reranked: boolean;
   /** Why stage-1 order was returned, when `reranked` is false. */
   rerankFallback?: string;
+  /** The document's own values of keys this package writes, moved here rather than overwritten. */
+  shadowedMetadata?: Record<string, unknown>;
 }
 
 /** Metadata of a document returned by `CrossEncoderCompressor`. */
@@ -43,3 +45,40 @@ export type BudgetedRerankedDocumentMetadata = BudgetedRerankMetadata & Record<s
 
 /** Metadata of a document returned by `TwoStageRetriever`. */
 export type RetrievedDocumentMetadata = RetrievalMetadata & Record<string, unknown>;
+
+/**
+ * Where a document keeps its own values of metadata keys this package writes (`recallRank`, `relevanceScore`, a
+ * hybrid's `bm25Rank`, …): such a value is moved to `metadata.shadowedMetadata[key]` rather than overwritten, so it
+ * stays reachable and the top-level key always means what this package documents.
+ */
+export const SHADOWED_METADATA = "shadowedMetadata";
+
+/** Keys stage 2 writes into a document's metadata. */
+export const RERANK_METADATA_KEYS = ["relevanceScore", "rerankRank", "rerankStages", "reranked"] as const;
+
+/** Keys `TwoStageRetriever` writes (besides the stage-1 source's details). */
+export const RETRIEVAL_METADATA_KEYS = [
+  "recallRank",
+  "recallScore",
+  "rerankFallback",
+  ...RERANK_METADATA_KEYS,
+] as const;
+
+/**
+ * A copy of `metadata` with the values of `keys` that it holds moved under {@link SHADOWED_METADATA} (merged with any
+ * already there); the same object when it holds none of them.
+ */
+export function shadowMetadata(
+  metadata: Record<string, unknown> | undefined,
+  keys: Iterable<string>,
+): Record<string, unknown> {
+  const source = metadata ?? {};
+  const moved: Record<string, unknown> = {};
+  for (const key of keys) if (Object.prototype.hasOwnProperty.call(source, key)) moved[key] = source[key];
+  if (Object.keys(moved).length === 0) return source;
+  const rest: Record<string, unknown> = { ...source };
+  for (const key of Object.keys(moved)) delete rest[key];
+  const earlier = rest[SHADOWED_METADATA];
+  const kept = typeof earlier === "object" && earlier !== null && !Array.isArray(earlier) ? earlier : {};
+  return { ...rest, [SHADOWED_METADATA]: { ...kept, ...moved } };
+}

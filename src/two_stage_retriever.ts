@@ -8,8 +8,8 @@ import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 import { startRun } from "./callbacks.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { DisposedError, InvalidArgumentError } from "./errors.js";
-import type { RetrievedDocumentMetadata } from "./result_metadata.js";
-import { checkQuery, positiveInteger } from "./validation.js";
+import { RETRIEVAL_METADATA_KEYS, type RetrievedDocumentMetadata, shadowMetadata } from "./result_metadata.js";
+import { checkDocumentList, checkQuery, describeValue, durationMs, positiveInteger } from "./validation.js";
 import {
   type BuildStage1Params,
   type Stage1Kind,
@@ -73,7 +73,8 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
    */
   filter?: RecallFilter;
   /**
-   * Past this many milliseconds of reranking, return stage-1 order (marked `reranked: false`) instead of waiting.
+   * Past this many milliseconds of reranking, return stage-1 order (marked `reranked: false`) instead of waiting. A
+   * whole number from 1 to 2³¹ − 1 (the longest timer Node supports; a longer one would fire after 1 ms).
    * @default undefined (no timeout)
    */
   rerankTimeoutMs?: number;
@@ -223,11 +224,19 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         { argument: "topK" },
       );
     }
-    if (this.rerankTimeoutMs !== undefined) positiveInteger("rerankTimeoutMs", this.rerankTimeoutMs);
+    durationMs("rerankTimeoutMs", this.rerankTimeoutMs, "omit rerankTimeoutMs");
     if (this.onRerankError !== "throw" && this.onRerankError !== "fallback") {
       throw new InvalidArgumentError(
         `Unknown onRerankError '${String(this.onRerankError)}'. Expected one of: throw, fallback.`,
         { argument: "onRerankError" },
+      );
+    }
+    if (params.compressor !== undefined && typeof params.compressor?.compressDocuments !== "function") {
+      throw new InvalidArgumentError(
+        `compressor must be a LangChain document compressor (with compressDocuments(documents, query)); got ` +
+          `${describeValue(params.compressor)}${params.compressor && typeof params.compressor === "object" ? " without compressDocuments" : ""}. ` +
+          "Pass e.g. new CrossEncoderCompressor(), or omit it for the default reranker.",
+        { argument: "compressor" },
       );
     }
     if (params.compressor) {
@@ -248,6 +257,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     docs: DocumentInterface[],
     params: TwoStageRetrieverFactoryParams = {},
   ): Promise<TwoStageRetriever> {
+    checkDocumentList(docs, "docs");
     const { embeddings, filterOverFetch, bm25, fusion, denseWeight, stage1Kind = "dense", ...rest } = params;
     checkStage1Kind(stage1Kind, "stage1Kind");
     const owned = embeddings || stage1Kind === "bm25" ? undefined : new TransformersEmbeddings();
@@ -384,7 +394,8 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   /**
    * Stage 1 alone: the `recallK` candidates in stage-1 order, as new Documents with `recallRank` (1-based) and
    * `recallScore` (higher is better: cosine for the known vector stores, BM25 for a BM25 index, the fused score for
-   * hybrids; see the source's `scoreKind`) in their metadata, plus the source's per-candidate details.
+   * hybrids; see the source's `scoreKind`) in their metadata, plus the source's per-candidate details. A document's
+   * own value of a key this package writes is kept under `metadata.shadowedMetadata`, never overwritten.
    */
   async recall(query: string, recallK: number = this.recallK): Promise<Document[]> {
     this.checkNotDisposed();
@@ -396,7 +407,12 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         new Document({
           pageContent: document.pageContent,
           id: document.id,
-          metadata: { ...document.metadata, ...details, recallRank: i + 1, recallScore: score },
+          metadata: {
+            ...shadowMetadata(document.metadata, [...RETRIEVAL_METADATA_KEYS, ...Object.keys(details ?? {})]),
+            ...details,
+            recallRank: i + 1,
+            recallScore: score,
+          },
         }),
     );
   }

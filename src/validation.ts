@@ -91,3 +91,119 @@ export function checkJsonValue(value: unknown, where: string): void {
   };
   visit(value, where, 0);
 }
+
+/** The longest delay Node's timers honour: 2³¹ − 1 ms (about 24.8 days). A longer one is clamped to 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Throws unless `value` is a whole number of milliseconds from 1 to {@link MAX_TIMER_MS} (an undefined value is an
+ * unset option and passes). Every duration option goes through here: Node turns a timer past 2³¹ − 1 ms, NaN or a
+ * non-positive delay into a 1 ms timer, so an out-of-range duration would fire at once instead of never.
+ */
+export function durationMs(name: string, value: unknown, unset = "omit it"): void {
+  if (value === undefined) return;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_TIMER_MS) return;
+  const got = typeof value === "number" ? String(value) : describeValue(value);
+  const hint =
+    typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))
+      ? ` Pass a number (${Number(value)}), not a string.`
+      : typeof value === "number" && value > MAX_TIMER_MS
+        ? ` Node fires a longer timer after 1 ms, so it would act at once; for no limit, ${unset}.`
+        : "";
+  throw new InvalidArgumentError(
+    `${name} must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS} (2^31 - 1, the longest timer Node ` +
+      `supports); got ${got}.${hint}`,
+    { argument: name },
+  );
+}
+
+/**
+ * Throws unless `documents` is an array of Documents (objects with a string `pageContent`); the message names the
+ * first bad entry. Factories call it before they touch a document (ids, metadata).
+ */
+export function checkDocumentList(documents: unknown, name = "documents"): void {
+  if (!Array.isArray(documents)) {
+    throw new InvalidArgumentError(
+      `${name} must be an array of Documents; got ${describeValue(documents)}. Pass e.g. ` +
+        '[new Document({ pageContent: "…" })], or texts to fromTexts.',
+      { argument: name },
+    );
+  }
+  documents.forEach((doc: unknown, i) => {
+    if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+      throw new InvalidArgumentError(
+        `${name}[${i}] is ${describeValue(doc)}, not a Document. Pass { pageContent: "…", metadata: {} }.`,
+        { argument: `${name}[${i}]` },
+      );
+    }
+    const text = (doc as { pageContent?: unknown }).pageContent;
+    if (typeof text !== "string") {
+      throw new InvalidArgumentError(
+        `${name}[${i}].pageContent is ${describeValue(text)}, not a string. Each document needs its text in pageContent.`,
+        { argument: `${name}[${i}].pageContent` },
+      );
+    }
+  });
+}
+
+/** Throws unless `texts` is an array of strings and `metadatas` an object or an array of objects (one per text). */
+export function checkTextsAndMetadatas(texts: unknown, metadatas: unknown): void {
+  if (!Array.isArray(texts)) {
+    throw new InvalidArgumentError(
+      `texts must be an array of strings; got ${describeValue(texts)}. Wrap a single text: fromTexts(["…"], …).`,
+      { argument: "texts" },
+    );
+  }
+  texts.forEach((text: unknown, i) => {
+    if (typeof text !== "string") {
+      throw new InvalidArgumentError(`texts[${i}] is ${describeValue(text)}, not a string. Pass the document text.`, {
+        argument: `texts[${i}]`,
+      });
+    }
+  });
+  const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (metadatas === undefined) return;
+  if (Array.isArray(metadatas)) {
+    metadatas.forEach((metadata: unknown, i) => {
+      if (metadata !== undefined && metadata !== null && !isObject(metadata)) {
+        throw new InvalidArgumentError(
+          `metadatas[${i}] is ${describeValue(metadata)}, not an object. Pass one metadata object per text, or one for all.`,
+          { argument: `metadatas[${i}]` },
+        );
+      }
+    });
+  } else if (!isObject(metadatas)) {
+    throw new InvalidArgumentError(
+      `metadatas must be an object (shared by every text) or an array of objects (one per text); got ${describeValue(metadatas)}.`,
+      { argument: "metadatas" },
+    );
+  }
+}
+
+/** Throws unless `value` is an integer ≥ 0 (an undefined value is an unset option and passes). */
+export function nonNegativeInteger(name: string, value: unknown, meaningOfZero = ""): void {
+  if (value === undefined) return;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return;
+  const got = typeof value === "number" ? String(value) : describeValue(value);
+  throw new InvalidArgumentError(
+    `${name} must be a whole number ≥ 0${meaningOfZero ? ` (${meaningOfZero})` : ""}; got ${got}.`,
+    { argument: name },
+  );
+}
+
+/**
+ * Throws unless `value` is a usable model name: a non-blank string (a hub id or a local folder). `""` would resolve to
+ * the working directory and a number fails deep inside the loader, so both are refused here, naming `name`.
+ */
+export function checkModelName(name: string, value: unknown, example: string): asserts value is string {
+  if (typeof value === "string" && value.trim() !== "") return;
+  const got =
+    typeof value === "string"
+      ? `an empty string${value === "" ? "" : ` (${JSON.stringify(value)})`}`
+      : describeValue(value);
+  throw new InvalidArgumentError(
+    `${name} must be a hub id (e.g. "${example}") or the path of a local model folder; got ${got}. Omit it for the ` +
+      "default model.",
+    { argument: name },
+  );
+}

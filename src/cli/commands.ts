@@ -27,7 +27,7 @@ import {
   optionalIntOption,
   stringOption,
 } from "./args.js";
-import { readInputDocuments } from "./input_documents.js";
+import { describeSkippedInputs, readInputs } from "./input_documents.js";
 import { renderKeepSweep } from "./keep_sweep_table.js";
 import { type ModelChoice, describeModels, modelChoice, prepareModels } from "./models.js";
 import { Progress } from "./progress.js";
@@ -147,7 +147,9 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
   // Refuse a target that is not ours before any embedding work (save checks again).
   checkSaveTarget(out, { markerSets: [["faiss.index", "docstore.json"], [MANIFEST_FILE]], kind: "index" });
   const started = performance.now();
-  const docs = await readInputDocuments(args.positionals, chunkSize, chunkOverlap);
+  const { documents: docs, skipped } = await readInputs(args.positionals, chunkSize, chunkOverlap, {
+    followSymlinks: args.options.has("follow-symlinks"),
+  });
   const texts = docs.map((d) => d.pageContent);
   let parts: Stage1Parts;
   let choice: ModelChoice & { stage1: Stage1Kind };
@@ -188,11 +190,13 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
     dim: parts.store?.dim,
     ms: Math.round(performance.now() - started),
     ...manifest,
+    skipped,
   };
   print(
     json,
     summary,
-    `Indexed ${docs.length} chunks into ${out} (${size} in all; stage 1: ${summary.stage1}${parts.store ? `, dimension ${parts.store.dim}` : ""}) in ${(summary.ms / 1000).toFixed(1)} s.`,
+    `Indexed ${docs.length} chunks into ${out} (${size} in all; stage 1: ${summary.stage1}${parts.store ? `, dimension ${parts.store.dim}` : ""}) in ${(summary.ms / 1000).toFixed(1)} s.` +
+      (skipped.length ? `\n${describeSkippedInputs(skipped)}` : ""),
   );
 }
 

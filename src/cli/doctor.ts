@@ -60,11 +60,18 @@ function checkFaiss(): DoctorCheck {
   }
 }
 
-async function checkOnnxRuntime(): Promise<DoctorCheck> {
+/**
+ * Checks that onnxruntime-node loads and exports `InferenceSession`. It is a CommonJS module: imported from an ES
+ * module by Node, its exports sit under `default` (a bundler or tsx may lift them to the top), so both are looked at.
+ */
+export async function checkOnnxRuntime(
+  importOrt: () => Promise<unknown> = () => import("onnxruntime-node"),
+): Promise<DoctorCheck> {
   const version = packageVersion("onnxruntime-node");
   try {
-    const ort = (await import("onnxruntime-node")) as { InferenceSession?: unknown };
-    if (typeof ort.InferenceSession !== "function") throw new Error("onnxruntime-node has no InferenceSession");
+    const ort = (await importOrt()) as { InferenceSession?: unknown; default?: { InferenceSession?: unknown } };
+    const session = ort.InferenceSession ?? ort.default?.InferenceSession;
+    if (typeof session !== "function") throw new Error("onnxruntime-node has no InferenceSession");
     return { name: "ONNX Runtime", status: "ok", detail: `onnxruntime-node ${version} loads` };
   } catch (error) {
     return failed(
@@ -120,8 +127,11 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
   return [checkFaiss(), await checkOnnxRuntime(), await checkModelCache(), await checkHub()];
 }
 
-/** `two-stage doctor [--json]`: what works on this machine, and what to do about the rest. */
-export async function doctorCommand(args: ParsedArgs): Promise<void> {
+/**
+ * `two-stage doctor [--json]`: what works on this machine, and what to do about the rest. Resolves with the exit code:
+ * 1 when a check failed, else 0.
+ */
+export async function doctorCommand(args: ParsedArgs): Promise<number> {
   const checks = await runDoctor();
   if (args.options.has("json")) {
     process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
@@ -132,5 +142,5 @@ export async function doctorCommand(args: ParsedArgs): Promise<void> {
       `${renderTable(["check", "status", "detail"], rows)}\n${fixes.length ? `\nWhat to do:\n${fixes.join("\n")}\n` : ""}`,
     );
   }
-  if (checks.some((c) => c.status === "fail")) process.exitCode = 1;
+  return checks.some((c) => c.status === "fail") ? 1 : 0;
 }

@@ -53,7 +53,8 @@ interface Command {
   usage: string;
   valued: readonly string[];
   flags: readonly string[];
-  run(args: ParsedArgs): Promise<void>;
+  /** Runs the command; resolves with its exit code (undefined: 0). */
+  run(args: ParsedArgs): Promise<number | void>;
 }
 
 const MODEL_VALUED = [...MODEL_VALUED_OPTIONS];
@@ -71,6 +72,11 @@ const COMMANDS: Record<string, Command> = {
   --rebuild             replace the index in --out
   --chunk-size <n>      characters per chunk of .txt/.md files (default 1000)
   --chunk-overlap <n>   characters shared by consecutive chunks (default 100; must be smaller than --chunk-size)
+  --follow-symlinks     also read symbolic links that lead out of a folder named (link loops are skipped anyway)
+
+  Folders are walked for .txt/.md/.jsonl files; index folders (two-stage.json, faiss.index + docstore.json, BM25
+  files), links out of the folder, link loops, a BEIR folder's queries and records with empty text are skipped and
+  listed in the summary; a record whose text is not a string is an error naming file:line.
 
 ${STORE_HELP}
   --table <name>               the table (default two_stage_docs; an existing one needs --append or --rebuild;
@@ -79,7 +85,7 @@ ${STORE_HELP}
 
 ${MODEL_HELP}`,
     valued: [...MODEL_VALUED, "out", "chunk-size", "chunk-overlap", "store", "table"],
-    flags: [...MODEL_FLAGS, "append", "rebuild", "hnsw"],
+    flags: [...MODEL_FLAGS, "append", "rebuild", "hnsw", "follow-symlinks"],
     run: withStore(indexCommand, indexStoreCommand, ["table", "hnsw"]),
   },
   query: {
@@ -175,11 +181,16 @@ function version(): string {
   return manifest.version;
 }
 
-/** A hint for errors that come from loading models from the hub. */
+/**
+ * A hint for errors that come from loading models from the hub: a ModelLoadError, or an error of our dependencies
+ * that names the hub or a failed fetch. Our other errors (a refused `--store` connection, a bad argument) already say
+ * what to do, so they get no hint.
+ */
 function modelHint(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const hubFailure =
-    ModelLoadError.isInstance(error) || /fetch failed|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|huggingface/i.test(message);
+    ModelLoadError.isInstance(error) ||
+    (!TwoStageError.isInstance(error) && /fetch failed|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|huggingface/i.test(message));
   return hubFailure
     ? "\nNo model hub? Pass local model directories (--embedding-model <dir> --reranker-model <dir> --offline), or " +
         "--lexical-models to use the project's test models (word-overlap stand-ins, not real model quality)."
@@ -209,8 +220,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`Usage: ${command.usage}\n`);
     return 0;
   }
-  await command.run(parseArgs(rest, command.valued, command.flags));
-  return 0;
+  return (await command.run(parseArgs(rest, command.valued, command.flags))) ?? 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -20,7 +20,7 @@ import {
   print,
   renderExplanation,
 } from "./commands.js";
-import { readInputDocuments } from "./input_documents.js";
+import { describeSkippedInputs, readInputs } from "./input_documents.js";
 import { type ModelChoice, describeModels, modelChoice, prepareModels } from "./models.js";
 import {
   type StoreManifest,
@@ -100,7 +100,9 @@ export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
       );
     }
     if (append && !state.exists) throw new InvalidArgumentError(`--append: the ${where} does not exist.`);
-    const docs = await readInputDocuments(args.positionals, chunkSize, chunkOverlap);
+    const { documents: docs, skipped } = await readInputs(args.positionals, chunkSize, chunkOverlap, {
+      followSymlinks: args.options.has("follow-symlinks"),
+    });
     const ids = docs.map((d) => String(d.metadata.docId));
     const twice = ids.find((id, i) => ids.indexOf(id) !== i);
     const stored = append ? await storedDocIds(connectionString, table, ids) : [];
@@ -186,13 +188,15 @@ export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
       added: docs.length,
       ...recorded,
       ms: Math.round(performance.now() - started),
+      skipped,
     };
     print(
       json,
       summary,
       `Indexed ${docs.length} chunks into ${where} (${manifest.documents} in all; stage 1: dense, dimension ${dim}` +
         `${manifest.hnsw ? `, HNSW m ${manifest.hnsw.m} ef_construction ${manifest.hnsw.efConstruction}` : ""}) in ` +
-        `${(summary.ms / 1000).toFixed(1)} s.`,
+        `${(summary.ms / 1000).toFixed(1)} s.` +
+        (skipped.length ? `\n${describeSkippedInputs(skipped)}` : ""),
     );
   } finally {
     await embeddings?.dispose();

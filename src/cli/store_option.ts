@@ -128,6 +128,18 @@ export async function openStoreServer(
     return { connectionString: target.url, label: url.toString(), stop: async () => undefined };
   }
   const { dir } = target;
+  if (dir !== "memory://" && !fs.existsSync(dir)) {
+    // PGlite creates the folder: say why it cannot before it fails with a raw ENOTDIR or EACCES.
+    let parent = path.dirname(dir);
+    while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+    if (!fs.statSync(parent).isDirectory()) {
+      throw new InvalidArgumentError(
+        `--store pglite:${dir} cannot be created: ${parent} is a file, not a folder. Name a data directory whose ` +
+          "parent is a folder (or does not exist yet), e.g. --store pglite:./pgdata.",
+        { argument: "--store" },
+      );
+    }
+  }
   if (dir !== "memory://" && fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory()) {
       throw new InvalidArgumentError(`--store pglite:${dir} is a file, not a data directory. Name a folder.`, {
@@ -147,7 +159,14 @@ export async function openStoreServer(
   // held for the whole command (index, query and eval alike); a second command waits for it, then gives up.
   let lock: FolderLock | undefined;
   if (dir !== "memory://") {
-    fs.mkdirSync(dir, { recursive: true });
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `--store pglite:${dir} cannot be created (${(error as Error).message}). Name a folder you can write.`,
+        { argument: "--store", cause: error },
+      );
+    }
     lock = await lockFolder(dir, {
       purpose: `two-stage ${command}`,
       waitMs: lockWaitMs,
@@ -165,7 +184,15 @@ export async function openStoreServer(
       importOptional<typeof import("@electric-sql/pglite-pgvector")>("@electric-sql/pglite-pgvector", "--store"),
       importOptional<typeof import("@electric-sql/pglite-socket")>("@electric-sql/pglite-socket", "--store"),
     ]);
-    db = await PGlite.create(dir, { extensions: { vector } });
+    try {
+      db = await PGlite.create(dir, { extensions: { vector } });
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `--store pglite:${dir}: PGlite could not open that data directory (${(error as Error).message}). Check that ` +
+          "the folder can be created and written, or name another with --store pglite:<dir>.",
+        { argument: "--store", cause: error },
+      );
+    }
     // PGlite is one Postgres backend: the socket server multiplexes the pool's connections onto it.
     server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 });
     await server.start();

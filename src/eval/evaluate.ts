@@ -1,7 +1,7 @@
 import { Document } from "@langchain/core/documents";
 
 import { InvalidArgumentError } from "../errors.js";
-import { positiveInteger } from "../validation.js";
+import { nonNegativeInteger, positiveInteger } from "../validation.js";
 import { type CascadeCompressor, type CascadeScoreMemo, isCascadeCompressor } from "../rerank/cascade_compressor.js";
 import { type RankingCompressor, isRankingCompressor } from "../rerank/stage2.js";
 import type { RecallSource } from "../recall/recall_source.js";
@@ -17,7 +17,7 @@ export interface EvaluateParams {
    */
   recallKs?: number[];
   /**
-   * Final depth: nDCG@topK and MRR@topK are computed on the reranked top topK.
+   * Final depth: nDCG@topK and MRR@topK are computed on the reranked top topK. At most the largest recallK.
    * @default 10
    */
   topK?: number;
@@ -29,13 +29,13 @@ export interface EvaluateParams {
   /**
    * Stage-2 latency is measured by really reranking each recallK's candidates for this many queries. Quality uses
    * every query: stage 1 runs for real at each recallK (and is timed for every query), and since cross-encoder scores
-   * are per pair, one scoring of the largest recallK's candidates serves every recallK's ranking.
+   * are per pair, one scoring of the largest recallK's candidates serves every recallK's ranking. A whole number ≥ 0.
    * @default 20
    */
   latencyQueries?: number;
   /**
    * Compute oracle agreement (two-stage top-K = top-K of reranking the whole corpus) when the corpus has at most
-   * this many documents; 0 turns it off.
+   * this many documents (a whole number ≥ 0); 0 turns it off.
    * @default 0
    */
   oracleMaxCorpus?: number;
@@ -53,7 +53,11 @@ export interface EvaluateParams {
    * @default undefined (no sweep)
    */
   keeps?: number[];
-  /** Metadata field holding the dataset's document id in the retriever's documents. @default "docId" */
+  /**
+   * Metadata field holding the dataset's document id in the retriever's documents. When stage 1 returns candidates
+   * and none carries it, `evaluate` throws (every nDCG would be 0).
+   * @default "docId"
+   */
   idField?: string;
   /** Called after each query. */
   onProgress?: (done: number, total: number) => void;
@@ -184,6 +188,8 @@ interface Settings {
   latencyQueries: number;
   exactStage1?: RecallSource;
   keeps?: number[];
+  /** Whether some stage-1 candidate so far carried `metadata[idField]` (until one does, each query checks). */
+  idSeen: boolean;
 }
 
 /**
@@ -207,6 +213,7 @@ export async function evaluate(
     latencyQueries: params.latencyQueries ?? 20,
     exactStage1: params.exactStage1,
     keeps: params.keeps ? [...new Set(params.keeps)].sort((a, b) => a - b) : undefined,
+    idSeen: false,
   };
   if (settings.recallKs.length === 0) {
     throw new InvalidArgumentError("recallKs must list at least one recallK.", { argument: "recallKs" });
@@ -214,6 +221,24 @@ export async function evaluate(
   settings.recallKs.forEach((k) => positiveInteger("recallKs entry", k));
   positiveInteger("topK", settings.topK);
   positiveInteger("maxQueries", params.maxQueries);
+  nonNegativeInteger("latencyQueries", settings.latencyQueries, "0: no stage-2 timing");
+  nonNegativeInteger("oracleMaxCorpus", params.oracleMaxCorpus, "0: no oracle");
+  const largest = settings.recallKs[settings.recallKs.length - 1];
+  if (settings.topK > largest) {
+    throw new InvalidArgumentError(
+      `topK (${settings.topK}) exceeds every recallK (the largest is ${largest}): nDCG@${settings.topK} would rank at ` +
+        `most ${largest} candidates. Lower topK, or sweep a recallK of at least ${settings.topK}.`,
+      { argument: "topK" },
+    );
+  }
+  if (typeof settings.idField !== "string" || settings.idField === "") {
+    throw new InvalidArgumentError(
+      `idField must be a non-empty metadata key; got ${JSON.stringify(settings.idField)}.`,
+      {
+        argument: "idField",
+      },
+    );
+  }
   const reranker = retriever.compressor;
   if (!isRankingCompressor(reranker)) {
     throw new InvalidArgumentError(
@@ -266,6 +291,31 @@ export async function evaluate(
   };
 }
 
+/**
+ * Throws when stage-1 candidates come back and none carries `metadata[idField]`: every judgment would miss and every
+ * nDCG be 0. Once a candidate does, the check stops (a store where only some documents lack the id is the caller's).
+ */
+function checkIdField(docs: Document[], idField: string, queryId: string, settings: Settings): void {
+  const present = (doc: Document) => {
+    const value = doc.metadata?.[idField] as unknown;
+    return value !== undefined && value !== null && value !== "";
+  };
+  if (docs.some(present)) {
+    settings.idSeen = true;
+    return;
+  }
+  if (docs.length === 0) return;
+  const keys = [...new Set(docs.flatMap((doc) => Object.keys(doc.metadata ?? {})))]
+    .filter((key) => key !== "recallRank" && key !== "recallScore")
+    .slice(0, 12);
+  throw new InvalidArgumentError(
+    `None of the ${docs.length} stage-1 candidates of query '${queryId}' carries metadata.${idField}, so no judgment ` +
+      `could match and every nDCG would be 0. Their metadata keys: ${keys.length ? keys.join(", ") : "(none)"}. ` +
+      `Store the dataset's document id in metadata.${idField}, or pass idField: the key that holds it.`,
+    { argument: "idField" },
+  );
+}
+
 /** Runs stage 1 at every recallK (timed), scores the candidates once, and ranks each recallK's candidates. */
 async function observeQuery(
   retriever: TwoStageRetriever,
@@ -285,6 +335,7 @@ async function observeQuery(
     const docs = await retriever.recall(text, k);
     candidatesAt.set(k, { docs, recallMs: performance.now() - t0 });
   }
+  if (!settings.idSeen) checkIdField(candidatesAt.get(recallKs[recallKs.length - 1])!.docs, idField, queryId, settings);
   // Scores are per (query, text): score every distinct text once, then rank each recallK's list with them. A
   // cascade's cut depends on the list, so it ranks each list itself, from one memo of per-stage scores.
   const cascade = isCascadeCompressor(reranker) ? reranker : undefined;

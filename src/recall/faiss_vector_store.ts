@@ -7,6 +7,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { VectorStore } from "@langchain/core/vectorstores";
 import type { IndexFlatIP } from "faiss-node";
 
+import { documentsFromTexts } from "../documents_from_texts.js";
 import { DisposedError, IndexError, InvalidArgumentError } from "../errors.js";
 import { checkJsonValue, describeValue, positiveInteger, requiredPositiveInteger } from "../validation.js";
 import { recoverLegacySiblings, step } from "./atomic_directory.js";
@@ -403,6 +404,7 @@ export class FaissVectorStore extends VectorStore {
               "nothing it knows in it (e.g. no token in its vocabulary, or only padding). Rephrase the query or check " +
               "that the embedding model fits the language of the query."
           : "The query vector holds NaN or Infinity; the embedding model returned a broken vector. Check the model.",
+        zero ? { argument: "queryEmbedding" } : {}, // a hybrid falls back to its other sources on this one
       );
     }
     const total = this.labels.length;
@@ -653,14 +655,7 @@ export class FaissVectorStore extends VectorStore {
     embeddings: EmbeddingsInterface,
     params: FaissVectorStoreParams = {},
   ): Promise<FaissVectorStore> {
-    if (!Array.isArray(texts)) {
-      throw new InvalidArgumentError(`texts must be an array of strings; got ${describeValue(texts)}.`);
-    }
-    const docs = texts.map(
-      (text, i) =>
-        new Document({ pageContent: text, metadata: (Array.isArray(metadatas) ? metadatas[i] : metadatas) ?? {} }),
-    );
-    return FaissVectorStore.fromDocuments(docs, embeddings, params);
+    return FaissVectorStore.fromDocuments(documentsFromTexts(texts, metadatas), embeddings, params);
   }
 
   static override async fromDocuments(

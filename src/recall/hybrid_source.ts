@@ -66,6 +66,37 @@ export function documentKey(doc: DocumentInterface): string {
   return `text:${doc.pageContent}`;
 }
 
+/** Whether a source refused the query because it has no embedding (a zero vector; see FaissVectorStore). */
+function isNoQueryEmbedding(error: unknown): boolean {
+  return InvalidArgumentError.isInstance(error) && error.argument === "queryEmbedding";
+}
+
+/** Throws unless a source's answer is an array of `{ document: { pageContent: string }, score: number }`. */
+function checkCandidates(list: unknown, where: string): asserts list is RecallCandidate[] {
+  if (!Array.isArray(list)) {
+    throw new InvalidArgumentError(
+      `${where}.recall() returned ${describeValue(list)}; expected an array of { document, score } candidates.`,
+    );
+  }
+  list.forEach((candidate: unknown, i) => {
+    const { document, score } = (candidate ?? {}) as Partial<RecallCandidate>;
+    const problem =
+      typeof candidate !== "object" || candidate === null
+        ? `${describeValue(candidate)}`
+        : typeof document?.pageContent !== "string"
+          ? `a candidate whose document.pageContent is ${describeValue(document?.pageContent)}`
+          : typeof score !== "number" || Number.isNaN(score)
+            ? `a candidate whose score is ${typeof score === "number" ? score : describeValue(score)}`
+            : undefined;
+    if (problem) {
+      throw new InvalidArgumentError(
+        `${where}.recall() returned ${problem} at [${i}]; expected { document: { pageContent, metadata }, score: number }. ` +
+          "Fix that source (each candidate needs a document and a numeric score).",
+      );
+    }
+  });
+}
+
 /**
  * Stage 1 fused from several stage-1 sources (e.g. dense FAISS recall and {@link Bm25Index}): each source is asked
  * for its own depth with the same query and filter, the lists are fused (Reciprocal Rank Fusion by default, or
@@ -73,7 +104,10 @@ export function documentKey(doc: DocumentInterface): string {
  * `details` holds every source's rank (from 1) and score as `<name>Rank` / `<name>Score` (undefined where the
  * source did not return it). Documents are matched across sources by {@link documentKey}; the document object
  * returned is the first source's (in `sources` order) that returned it. Ties go to the better best rank, then to
- * the document seen first (sources in order, each best first).
+ * the document seen first (sources in order, each best first). A source that refuses the query because it embedded
+ * to a zero vector (an `InvalidArgumentError` with `argument: "queryEmbedding"`, as `FaissVectorStore` throws)
+ * is left out when another source answered: the others rank alone, and each candidate's `details.hybridFallback`
+ * says so. Any other failure of a source fails the recall.
  *
  * @example
  * ```ts
@@ -148,7 +182,28 @@ export class HybridSource implements RecallSource {
         `k must be a positive integer; got ${typeof k === "number" ? k : describeValue(k)}.`,
       );
     }
-    const lists = await Promise.all(this.sources.map((entry) => entry.source.recall(query, entry.depth ?? k, filter)));
+    const answers = await Promise.allSettled(
+      this.sources.map((entry) => entry.source.recall(query, entry.depth ?? k, filter)),
+    );
+    // A source that has no embedding of this query (zero vector) is left out when another answered, and said so.
+    const leftOut = answers.flatMap((answer, s) =>
+      answer.status === "rejected" && isNoQueryEmbedding(answer.reason) ? [s] : [],
+    );
+    const answered = answers.filter((answer) => answer.status === "fulfilled").length;
+    const failed = answers.find(
+      (answer, s): answer is PromiseRejectedResult =>
+        answer.status === "rejected" && (!leftOut.includes(s) || answered === 0),
+    );
+    if (failed) throw failed.reason;
+    const lists = answers.map((answer) => (answer.status === "fulfilled" ? answer.value : []));
+    lists.forEach((list, s) => checkCandidates(list, `sources[${s}] (${this.sources[s].name})`));
+    const fallback = leftOut.length
+      ? `${leftOut.map((s) => this.sources[s].name).join(", ")} left out: the query has no embedding (it embedded ` +
+        `to a zero vector); ranked by ${this.sources
+          .filter((_, s) => !leftOut.includes(s))
+          .map((entry) => entry.name)
+          .join(", ")} alone`
+      : undefined;
     type Fused = { candidate: RecallCandidate; score: number; bestRank: number; firstSource: number };
     const fused = new Map<string, Fused>();
     lists.forEach((list, s) => {
@@ -169,6 +224,7 @@ export class HybridSource implements RecallSource {
             details[`${other.name}Rank`] = undefined;
             details[`${other.name}Score`] = undefined;
           }
+          if (fallback) details.hybridFallback = fallback;
           entry = {
             candidate: { document: candidate.document, score: 0, details },
             score: 0,

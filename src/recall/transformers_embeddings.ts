@@ -3,7 +3,7 @@ import { type FeatureExtractionPipeline, type Tensor, pipeline } from "@xenova/t
 
 import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
-import { describeValue, positiveInteger } from "../validation.js";
+import { checkModelName, describeValue, positiveInteger } from "../validation.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
 import { type EmbeddingProfile, type KnownEmbeddingId, resolveEmbeddingProfile } from "../models/embedding_profiles.js";
 
@@ -159,6 +159,7 @@ export class TransformersEmbeddings extends Embeddings {
   constructor(params: TransformersEmbeddingsParams = {}) {
     super(params);
     this.model = params.model ?? this.model;
+    checkModelName("model", this.model, DEFAULT_EMBEDDING_MODEL);
     this.quantized = params.quantized ?? this.quantized;
     this.batchSize = params.batchSize ?? this.batchSize;
     this.source = { localModelRoot: params.localModelRoot, offline: params.offline };

@@ -1,6 +1,6 @@
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 
-import type { BudgetedRerankedDocumentMetadata } from "../result_metadata.js";
+import { type BudgetedRerankedDocumentMetadata, RERANK_METADATA_KEYS, shadowMetadata } from "../result_metadata.js";
 
 /**
  * Why stage 2 left a candidate out: a duplicate of an earlier one, scored below `scoreThreshold`, not returned by a
@@ -118,7 +118,7 @@ export function rankedDocuments<M extends Record<string, unknown>>(
       pageContent: candidates[index].pageContent,
       id: candidates[index].id,
       metadata: {
-        ...candidates[index].metadata,
+        ...shadowMetadata(candidates[index].metadata, RERANK_METADATA_KEYS),
         ...(read ? { relevanceScore: ranking.scores[index] } : { reranked: false }),
         rerankRank: rank + 1,
         ...(stages ? { rerankStages: stages } : {}),

@@ -4,7 +4,7 @@ import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_comp
 
 import { startRun } from "../callbacks.js";
 import { InvalidArgumentError } from "../errors.js";
-import { checkQuery, describeValue, positiveInteger } from "../validation.js";
+import { checkQuery, describeValue, durationMs, positiveInteger } from "../validation.js";
 import { type CandidateRanking, type DroppedReason, type StageRanking, rankedDocuments } from "./candidate_ranking.js";
 import { costEstimatorOf } from "./cost_estimator.js";
 import {
@@ -62,7 +62,7 @@ export interface CascadeCompressorParams {
    * fits; candidates the last stage did not read follow the reranked ones in the order they came in, marked
    * `reranked: false`. No batch starts after the budget is spent, so a rerank exceeds it by at most one batch (by
    * less when the estimate is right); the first batch a reranker ever runs is run whole (it calibrates the
-   * estimate).
+   * estimate). Whole milliseconds from 1 to 2³¹ − 1.
    * @default undefined (no budget: every candidate is read)
    */
   rerankBudgetMs?: number;
@@ -151,7 +151,7 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
     this.topN = params.topN ?? this.topN;
     this.rerankBudgetMs = params.rerankBudgetMs;
     positiveInteger("topN", this.topN);
-    positiveInteger("rerankBudgetMs", this.rerankBudgetMs);
+    durationMs("rerankBudgetMs", this.rerankBudgetMs, "omit rerankBudgetMs");
   }
 
   /** An empty per-stage score memo for one query (see {@link CascadeRankOptions.memo}). */

@@ -4,8 +4,8 @@ import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 
-import { InvalidArgumentError } from "../errors.js";
-import { checkQuery, describeValue, positiveInteger } from "../validation.js";
+import { InvalidArgumentError, ModelLoadError } from "../errors.js";
+import { checkModelName, checkQuery, describeValue, positiveInteger } from "../validation.js";
 import type { ModelSourceParams } from "../models/model_source.js";
 import { type KnownCrossEncoderId, type RerankerProfile, knownRerankerProfile } from "../models/reranker_profiles.js";
 import {
@@ -86,7 +86,8 @@ export interface CrossEncoderCompressorParams extends ModelSourceParams {
   activation?: CrossEncoderActivation;
   /**
    * Longest pair in tokens, special tokens included. The query is kept whole (up to {@link maxQueryLength}); the
-   * document is cut (or windowed, see {@link longDocuments}) to fit.
+   * document is cut (or windowed, see {@link longDocuments}) to fit. It must leave at least 3 document tokens with the
+   * query at its limit: at least 11 with the default query limit and a `[CLS] q [SEP] d [SEP]` template.
    * @default the model's maximum: tokenizer `model_max_length`, capped by the position embeddings (512 for MiniLM;
    * `max_position_embeddings - pad_token_id - 1` for RoBERTa-family models: 514 → 512 for XLM-R) and by the known
    * model's profile
@@ -173,6 +174,54 @@ export interface RerankStats {
   totalMs: number;
 }
 
+/**
+ * Fewest document tokens a pair must leave room for, with the query at its limit: below it, documents are cut to a
+ * token or two and score alike.
+ */
+const MIN_PASSAGE_TOKENS = 3;
+
+/** Special tokens of the smallest pair template, `[CLS] query [SEP] document [SEP]` (RoBERTa's has 4). */
+const MIN_SPECIAL_TOKENS = 3;
+
+/** Document tokens a pair of `maxLength` leaves with the query at its limit (as {@link CrossEncoderCompressor} cuts it). */
+function passageRoom(maxLength: number, specials: number, maxQueryLength: number | undefined): number {
+  const queryLimit = Math.max(1, Math.min(maxQueryLength ?? Math.floor(maxLength / 2), maxLength - specials - 1));
+  return maxLength - specials - queryLimit;
+}
+
+/** Throws unless a pair of `maxLength` leaves room for the special tokens, the query and a passage. */
+function checkPairRoom(maxLength: number, specials: number, maxQueryLength: number | undefined, model?: string): void {
+  if (passageRoom(maxLength, specials, maxQueryLength) >= MIN_PASSAGE_TOKENS) return;
+  let smallest = maxLength + 1;
+  while (passageRoom(smallest, specials, maxQueryLength) < MIN_PASSAGE_TOKENS) smallest++;
+  const query = maxQueryLength === undefined ? "half of it" : `maxQueryLength ${maxQueryLength}`;
+  const room = Math.max(0, passageRoom(maxLength, specials, maxQueryLength));
+  throw new InvalidArgumentError(
+    `maxLength ${maxLength} leaves ${room} document token${room === 1 ? "" : "s"}: a ` +
+      `pair holds ${specials} special tokens${model ? ` (${model})` : " ([CLS] query [SEP] document [SEP])"} and the ` +
+      `query (${query}), and below ${MIN_PASSAGE_TOKENS} document tokens every document scores about the same. ` +
+      `Use maxLength ${smallest} or more${maxQueryLength === undefined ? "" : ", or a smaller maxQueryLength"}, or omit ` +
+      "it for the model's maximum.",
+    { argument: "maxLength" },
+  );
+}
+
+function noClassificationHead(model: string, evidence: string): ModelLoadError {
+  return new ModelLoadError(
+    `Model '${model}' has no classification head (${evidence}): it looks like an embedding (bi-encoder) model, which ` +
+      "encodes one text at a time, not a cross-encoder that scores a (query, document) pair. Pass a cross-encoder as " +
+      `the reranker, e.g. ${DEFAULT_RERANKER_MODEL}, and use this model as embeddings (TransformersEmbeddings).`,
+  );
+}
+
+/** Throws when the model's config names only architectures without a sequence-classification head. */
+function checkClassificationHead(model: CrossEncoderSequenceModel, name: string): void {
+  const architectures = (model.config as { architectures?: unknown } | undefined)?.architectures;
+  if (!Array.isArray(architectures) || architectures.length === 0) return;
+  if (architectures.some((a) => typeof a === "string" && a.endsWith("ForSequenceClassification"))) return;
+  throw noClassificationHead(name, `its config.json names ${architectures.join(", ")}`);
+}
+
 /** Tokenization yields to the event loop once a slice has run this long (one document past it at most). */
 const SLICE_MS = 3;
 
@@ -225,6 +274,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   constructor(params: CrossEncoderCompressorParams = {}) {
     super();
     this.model = params.model ?? this.model;
+    checkModelName("model", this.model, DEFAULT_RERANKER_MODEL);
     this.quantized = params.quantized ?? this.quantized;
     this.topN = params.topN ?? this.topN;
     this.batchSize = params.batchSize ?? this.batchSize;
@@ -249,6 +299,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     positiveInteger("maxLength", this.maxLength);
     positiveInteger("maxQueryLength", this.maxQueryLength);
     positiveInteger("maxPassages", this.maxPassages);
+    if (this.maxLength !== undefined) checkPairRoom(this.maxLength, MIN_SPECIAL_TOKENS, this.maxQueryLength);
     if (this.passageOverlap !== undefined && (!Number.isInteger(this.passageOverlap) || this.passageOverlap < 0)) {
       throw new InvalidArgumentError(`passageOverlap must be a non-negative integer; got ${this.passageOverlap}.`);
     }
@@ -277,6 +328,16 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     if (this.activation !== undefined && !["sigmoid", "softmax", "none"].includes(this.activation)) {
       throw new InvalidArgumentError(
         `Unknown activation '${this.activation}'. Expected one of: sigmoid, softmax, none.`,
+      );
+    }
+    if (this.scoreThreshold !== undefined && typeof this.scoreThreshold !== "number") {
+      const asNumber = typeof this.scoreThreshold === "string" ? Number(this.scoreThreshold) : NaN;
+      throw new InvalidArgumentError(
+        `scoreThreshold must be a number; got ${describeValue(this.scoreThreshold)}.` +
+          (Number.isFinite(asNumber) && String(this.scoreThreshold).trim() !== ""
+            ? ` Pass ${asNumber}, not a string.`
+            : " Pass a probability in [0, 1], or omit it to keep every document."),
+        { argument: "scoreThreshold" },
       );
     }
     if (this.scoreThreshold !== undefined) {
@@ -312,6 +373,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       this.loading = pending.then(async (found) => {
         const loaded = { ...found, maxLength: Math.min(found.maxLength, this.profile?.maxLength ?? found.maxLength) };
         try {
+          checkClassificationHead(loaded.model, this.model);
           resolveActivation(this.activation, loaded.numLabels, this.model);
           tokenizerFingerprint(loaded.tokenizer); // hashed once here, at load, not inside a tokenization slice
           if (this.maxLength !== undefined && this.maxLength > loaded.maxLength) {
@@ -319,6 +381,13 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
               `maxLength ${this.maxLength} exceeds the model's maximum of ${loaded.maxLength} tokens. Use at most ${loaded.maxLength}.`,
             );
           }
+          const { prefix, middle, suffix } = loaded.template;
+          checkPairRoom(
+            this.maxLength ?? loaded.maxLength,
+            prefix.length + middle.length + suffix.length,
+            this.maxQueryLength,
+            `this model's pair template`,
+          );
         } catch (error) {
           if (!this.injected) await loaded.model.dispose?.(); // a model this reranker loaded: free it (its worker)
           throw error;
@@ -491,6 +560,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       const modelStarted = performance.now();
       const { logits } = await loaded.model(modelInputs(batch, loaded));
       modelMs += performance.now() - modelStarted;
+      if (logits?.data === undefined) throw noClassificationHead(this.model, "it returns no logits");
       const data = logits.data as Float32Array;
       batch.pairs.forEach((pair, row) => {
         const value = activate(data, row * loaded.numLabels, loaded.numLabels, activation);

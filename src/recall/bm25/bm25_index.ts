@@ -101,6 +101,23 @@ function checkParams(k1: number, b: number): void {
 }
 
 /**
+ * Throws unless every field of a metadata filter is a plain value compared by equality (string, number, boolean,
+ * null): an operator object such as `{ year: { $gt: 2020 } }` would otherwise match nothing, silently.
+ */
+function checkEqualityFilter(filter: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(filter)) {
+    if (value === null || ["string", "number", "boolean"].includes(typeof value)) continue;
+    const shown = typeof value === "object" ? JSON.stringify(value) : describeValue(value);
+    throw new InvalidArgumentError(
+      `BM25 filter field '${key}' is ${shown ?? describeValue(value)}: Bm25Index filters support only equality on ` +
+        "metadata values ({ field: value } with a string, number, boolean or null; every field must match) or a " +
+        `predicate (doc) => boolean. For operators, pass a predicate, e.g. (doc) => doc.metadata.${/^[A-Za-z_$][\w$]*$/.test(key) ? key : "field"} > 2020.`,
+      { argument: `filter.${key}` },
+    );
+  }
+}
+
+/**
  * A BM25 index for stage 1 that needs no model: Lucene's BM25 (`idf = ln(1 + (N − n + 0.5)/(n + 0.5))`, term weight
  * `idf · tf / (tf + k1 · (1 − b + b · dl / avgdl))`, summed over the query's terms, a term repeated in the query
  * counting that many times, as Anserini's bag-of-words queries do), where `N` is the number of documents with at
@@ -361,6 +378,7 @@ export class Bm25Index implements RecallSource {
         `filter must be a predicate or an object of metadata values; got ${describeValue(filter)}.`,
       );
     }
+    if (filter !== undefined && typeof filter === "object") checkEqualityFilter(filter);
     return this.search(query, k, filter).map(([d, score]) => ({ document: this.toDocument(d), score }));
   }
 
