@@ -2,11 +2,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { CrossEncoderCompressor } from "../src/index.js";
+import { Tensor } from "@xenova/transformers";
+
+import { CrossEncoderCompressor, TransformersEmbeddings } from "../src/index.js";
 import { resolveModelSource } from "../src/models/model_source.js";
+import { featureExtractionCounts } from "../src/recall/feature_extraction_sessions.js";
+import { callerSessionCounts, loadCallerSequenceModel } from "../src/rerank/caller_sequence_model.js";
 import { inferenceHost } from "../src/rerank/inference_host.js";
 import { IDLE_SESSIONS, SharedSessions } from "../src/shared_sessions.js";
-import { buildLexicalCrossEncoder } from "../src/testing/index.js";
+import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 
 const QUERY = "Where is the Eiffel Tower?";
@@ -120,6 +124,67 @@ describe("one ONNX Runtime session per model file in the inference worker", () =
     expect(host.sessionCounts()).toEqual({ ...before, sessions: before.sessions + 1, handles: before.handles + 2 });
     expect(await holder.score(QUERY, TEST_CORPUS)).toEqual(old);
     await Promise.all([holder.dispose(), disposed.dispose(), fresh.dispose()]);
+  });
+});
+
+describe("one model per file on the caller's thread, and one pipeline per embedding model", () => {
+  test("rerankers with inferenceWorker: false share one model; disposing one leaves the other; the next one reuses it", async () => {
+    const dir = crossEncoder();
+    const before = callerSessionCounts();
+    const a = new CrossEncoderCompressor({ model: dir, inferenceWorker: false });
+    const b = new CrossEncoderCompressor({ model: dir, inferenceWorker: false });
+    const [fromA, fromB] = await Promise.all([a.score(QUERY, TEST_CORPUS), b.score(QUERY, TEST_CORPUS)]);
+    expect(fromB).toEqual(fromA);
+    expect(callerSessionCounts()).toEqual({ sessions: before.sessions + 1, idle: before.idle });
+    await a.dispose();
+    expect(await b.score(QUERY, TEST_CORPUS)).toEqual(fromA);
+    await b.dispose();
+    const idle = callerSessionCounts();
+    expect(idle.idle).toBe(Math.min(IDLE_SESSIONS, before.idle + 1));
+    const again = new CrossEncoderCompressor({ model: dir, inferenceWorker: false });
+    expect(await again.score(QUERY, TEST_CORPUS)).toEqual(fromA); // from the idle model: nothing loaded
+    expect(callerSessionCounts()).toEqual({ sessions: idle.sessions, idle: idle.idle - 1 });
+    await again.dispose();
+  });
+
+  test("a disposed caller's-thread model refuses its calls; another holder of the same model goes on", async () => {
+    const id = resolveModelSource(crossEncoder(), true).id;
+    const before = callerSessionCounts();
+    const [first, second] = await Promise.all([loadCallerSequenceModel(id, LOCAL), loadCallerSequenceModel(id, LOCAL)]);
+    expect(callerSessionCounts().sessions).toBe(before.sessions + 1); // one model, two holders
+    const row = {
+      input_ids: new Tensor("int64", BigInt64Array.from([2n, 5n, 3n]), [1, 3]),
+      attention_mask: new Tensor("int64", new BigInt64Array(3).fill(1n), [1, 3]),
+      token_type_ids: new Tensor("int64", new BigInt64Array(3), [1, 3]),
+    };
+    const { logits } = await first(row);
+    await first.dispose?.();
+    await expect(first(row)).rejects.toThrow("This cross-encoder model was disposed.");
+    expect(Array.from((await second(row)).logits.data)).toEqual(Array.from(logits.data));
+    await second.dispose?.();
+  });
+
+  test("embeddings of one model share one pipeline; disposing one leaves the other; a replaced model is loaded fresh", async () => {
+    const dir = path.join(root, "bi-encoder");
+    buildLexicalBiEncoder(dir, { corpus: TEST_CORPUS });
+    const before = featureExtractionCounts();
+    const a = new TransformersEmbeddings({ model: dir });
+    const b = new TransformersEmbeddings({ model: dir });
+    const [fromA, fromB] = await Promise.all([a.embedDocuments([...TEST_CORPUS]), b.embedDocuments([...TEST_CORPUS])]);
+    expect(fromB).toEqual(fromA);
+    expect(featureExtractionCounts()).toEqual({ sessions: before.sessions + 1, idle: before.idle });
+    await a.dispose();
+    expect(await b.embedDocuments([...TEST_CORPUS])).toEqual(fromA);
+    await b.dispose();
+    expect(featureExtractionCounts()).toEqual({ sessions: before.sessions + 1, idle: before.idle + 1 });
+    expect(await a.embedQuery(TEST_CORPUS[3])).toEqual(await b.embedQuery(TEST_CORPUS[3])); // the idle pipeline
+    expect(featureExtractionCounts()).toEqual({ sessions: before.sessions + 1, idle: before.idle });
+
+    buildLexicalBiEncoder(dir, { corpus: TEST_CORPUS.slice(0, 12) });
+    const c = new TransformersEmbeddings({ model: dir });
+    expect(await c.embedQuery(TEST_CORPUS[3])).not.toEqual(await a.embedQuery(TEST_CORPUS[3]));
+    expect(featureExtractionCounts().sessions).toBe(before.sessions + 2);
+    await Promise.all([a.dispose(), b.dispose(), c.dispose()]);
   });
 });
 
