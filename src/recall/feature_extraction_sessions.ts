@@ -35,7 +35,7 @@ export function acquireFeatureExtraction(
     "tokenizer.json",
     "tokenizer_config.json",
   ];
-  const key = modelFilesKey("feature-extraction", id, options, files, env);
+  const key = modelFilesKey("feature-extraction", id, files, env);
   return pipelines().acquire(
     key,
     () => pipeline("feature-extraction", id, options) as Promise<FeatureExtractionPipeline>,

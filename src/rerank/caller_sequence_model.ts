@@ -33,7 +33,7 @@ export async function loadCallerSequenceModel(
   options: { quantized: boolean; local_files_only: boolean },
 ): Promise<CrossEncoderSequenceModel> {
   const file = `onnx/${options.quantized ? "model_quantized" : "model"}.onnx`;
-  const key = modelFilesKey("sequence-classification", id, options, [file, "config.json"], env);
+  const key = modelFilesKey("sequence-classification", id, [file, "config.json"], env);
   const lease = await models().acquire(
     key,
     () =>

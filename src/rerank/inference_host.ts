@@ -164,7 +164,7 @@ export class InferenceHost {
     if (this.failure) throw this.failure;
     const settings = settingsSnapshot();
     const file = `onnx/${options.quantized ? "model_quantized" : "model"}.onnx`;
-    const key = modelFilesKey("sequence-classification", id, options, [file, "config.json"], settings);
+    const key = modelFilesKey("sequence-classification", id, [file, "config.json"], settings);
     const lease = await this.sessions.acquire(key, () => {
       const session = this.nextSession++;
       return this.request(this.loads, session, { type: "load", session, id, options, settings });
