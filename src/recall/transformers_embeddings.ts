@@ -335,8 +335,8 @@ export class TransformersEmbeddings extends Embeddings {
 
   /**
    * Gives back the model this instance loaded; the next call loads the same configured model again. Instances that
-   * load the same model files share one ONNX Runtime session, freed after the last of them is disposed (a few idle
-   * ones are kept for the next load: ONNX Runtime 1.14 frees a session only when V8 collects it). An injected
+   * load the same model files share one ONNX Runtime session; when the last of them is disposed it stays idle for
+   * the next load (at most 2 idle ones: ONNX Runtime 1.14 frees a session only when V8 collects it). An injected
    * `extractor` is the caller's: it is not freed and keeps serving calls.
    */
   async dispose(): Promise<void> {

@@ -66,7 +66,7 @@ function fromWire(error: WireError): Error {
  * corrupts the heap when a worker that loaded it ends and another loads it again (microsoft/onnxruntime#13086), so
  * releasing a model drops its session instead, and after a failure every request fails with the reason.
  *
- * The worker holds one session per model file (resolved path, file identity, options): every load of that file
+ * The worker holds one session per model file (keyed by its resolved path and identity): every load of that file
  * shares it, each through a handle of its own, and a session whose last handle is released stays for the next load
  * (at most {@link IDLE_SESSIONS} idle ones). ONNX Runtime 1.14 frees a released session only when the worker's V8
  * collects it, so a session per load grew the process with every create → dispose of a reranker.
