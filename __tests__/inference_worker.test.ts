@@ -93,12 +93,12 @@ describe("cross-encoder inference in a worker thread", () => {
     await reranker.dispose();
   });
 
-  test("a released session is dropped in the worker", async () => {
+  test("a released handle is refused in the worker's host", async () => {
     const host = await inferenceHost(0);
-    const { session } = await host.load(resolveModelSource(models.crossEncoder, true).id, LOCAL);
-    expect((await host.run(session, oneRow())).dims).toEqual([1, 1]);
-    host.release(session);
-    await expect(host.run(session, oneRow())).rejects.toThrow(`session ${session} was released`);
+    const { handle } = await host.load(resolveModelSource(models.crossEncoder, true).id, LOCAL);
+    expect((await host.run(handle, oneRow())).dims).toEqual([1, 1]);
+    host.release(handle);
+    await expect(host.run(handle, oneRow())).rejects.toThrow(`session handle ${handle} was released`);
     expect(host.alive).toBe(true);
   });
 

@@ -1,11 +1,13 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
-import { type FeatureExtractionPipeline, type Tensor, pipeline } from "@xenova/transformers";
+import type { FeatureExtractionPipeline, Tensor } from "@xenova/transformers";
 
 import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { checkModelName, describeValue, positiveInteger } from "../validation.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
 import { type EmbeddingProfile, type KnownEmbeddingId, resolveEmbeddingProfile } from "../models/embedding_profiles.js";
+import type { Lease } from "../shared_sessions.js";
+import { acquireFeatureExtraction } from "./feature_extraction_sessions.js";
 
 export type { KnownEmbeddingId } from "../models/embedding_profiles.js";
 
@@ -154,6 +156,8 @@ export class TransformersEmbeddings extends Embeddings {
 
   private readonly source: ModelSourceParams;
   private loading?: Promise<FeatureExtractionPipeline>;
+  /** This instance's share of the pipeline it loaded (one per model, shared by every instance that loads it). */
+  private lease?: Promise<Lease<FeatureExtractionPipeline>>;
   private readonly injected?: FeatureExtractionPipeline;
 
   constructor(params: TransformersEmbeddingsParams = {}) {
@@ -202,19 +206,22 @@ export class TransformersEmbeddings extends Embeddings {
   private load(): Promise<FeatureExtractionPipeline> {
     if (!this.loading) {
       const location = resolveModelSource(this.model, this.quantized, this.source);
-      this.loading = (
-        pipeline("feature-extraction", location.id, {
-          quantized: this.quantized,
-          local_files_only: location.localFilesOnly,
-        }) as Promise<FeatureExtractionPipeline>
-      ).catch((error: unknown) => {
-        this.loading = undefined;
-        throw new ModelLoadError(
-          `Could not load embedding model '${this.model}'${location.dir ? ` from ${location.dir}` : " from the hub"}: ` +
-            `${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
+      const lease = acquireFeatureExtraction(location.id, {
+        quantized: this.quantized,
+        local_files_only: location.localFilesOnly,
       });
+      this.lease = lease;
+      this.loading = lease
+        .then(({ value }) => value)
+        .catch((error: unknown) => {
+          this.loading = undefined;
+          this.lease = undefined;
+          throw new ModelLoadError(
+            `Could not load embedding model '${this.model}'${location.dir ? ` from ${location.dir}` : " from the hub"}: ` +
+              `${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        });
     }
     return this.loading;
   }
@@ -328,14 +335,16 @@ export class TransformersEmbeddings extends Embeddings {
   }
 
   /**
-   * Frees the model this instance loaded; the next call loads the same configured model again. An injected
+   * Gives back the model this instance loaded; the next call loads the same configured model again. Instances that
+   * load the same model files share one ONNX Runtime session; when the last of them is disposed it stays idle for
+   * the next load (at most 2 idle ones: ONNX Runtime 1.14 frees a session only when V8 collects it). An injected
    * `extractor` is the caller's: it is not freed and keeps serving calls.
    */
   async dispose(): Promise<void> {
     if (this.injected) return;
-    const loading = this.loading;
+    const lease = this.lease;
     this.loading = undefined;
-    const extractor = await loading?.catch(() => undefined);
-    await extractor?.dispose();
+    this.lease = undefined;
+    (await lease?.catch(() => undefined))?.release();
   }
 }

@@ -429,7 +429,12 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     return Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined));
   }
 
-  /** Releases the model (ONNX Runtime session). The next call loads it again. Injected models are disposed too. */
+  /**
+   * Releases the model: this reranker's share of its ONNX Runtime session, which every reranker that loads the same
+   * model file shares (the last one out leaves it idle for the next load; a few idle sessions are kept, since ONNX
+   * Runtime 1.14 frees a session only when V8 collects it). The next call loads it again. Injected models are disposed
+   * too.
+   */
   async dispose(): Promise<void> {
     const loading = this.loading;
     this.loading = undefined;

@@ -1,9 +1,10 @@
-import { AutoModelForSequenceClassification, AutoTokenizer, Tensor } from "@xenova/transformers";
+import { AutoTokenizer, Tensor } from "@xenova/transformers";
 
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { type ModelConfigLimits, positionLimit } from "../models/model_config.js";
 import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
 import type { PairTemplate } from "./pair_batcher.js";
+import { loadCallerSequenceModel } from "./caller_sequence_model.js";
 import { loadWorkerSequenceModel } from "./worker_sequence_model.js";
 
 /** How logits become relevance scores. */
@@ -128,12 +129,10 @@ export async function loadCrossEncoder(
   const location = resolveModelSource(model, quantized, source);
   const options = { quantized, local_files_only: location.localFilesOnly };
   const tokenizing = AutoTokenizer.from_pretrained(location.id, options) as unknown as Promise<CrossEncoderTokenizer>;
+  // Either way, one session per model file, shared by every reranker that loads it (see shared_sessions.ts).
   const modelLoading = thread.worker
     ? loadWorkerSequenceModel({ id: location.id, options, nice: thread.nice })
-    : (AutoModelForSequenceClassification.from_pretrained(
-        location.id,
-        options,
-      ) as unknown as Promise<CrossEncoderSequenceModel>);
+    : loadCallerSequenceModel(location.id, options);
   let tokenizer: CrossEncoderTokenizer;
   let loaded: CrossEncoderSequenceModel;
   try {

@@ -5,6 +5,7 @@ import { SHARE_ENV, Worker } from "node:worker_threads";
 import { env } from "@xenova/transformers";
 
 import { ModelLoadError, TwoStageError } from "../errors.js";
+import { IDLE_SESSIONS, type Lease, SharedSessions, modelFilesKey } from "../shared_sessions.js";
 import type { HostRequest, WireError, WireTensor, WorkerReply } from "./inference_protocol.js";
 
 /** The worker's script, beside this module in the sources and in both builds. */
@@ -28,8 +29,16 @@ function settingsSnapshot(): Settings {
   return Object.fromEntries(ENV_KEYS.map((key) => [key, env[key]])) as Settings;
 }
 
-/** A model loaded in the worker: its session number and what the reranker reads off the model. */
+/** A model loaded in the worker: this holder's handle on its session, and what the reranker reads off the model. */
 export interface HostedModel {
+  /** This load's own handle: released once, after which runs on it are refused (other holders go on). */
+  handle: number;
+  config: Record<string, unknown>;
+  inputNames?: string[];
+}
+
+/** A session in the worker, as loaded once and shared by every holder of the same model file. */
+interface WorkerSession {
   session: number;
   config: Record<string, unknown>;
   inputNames?: string[];
@@ -56,12 +65,23 @@ function fromWire(error: WireError): Error {
  * load or a batch is in flight. It is never terminated, and one that stops is never replaced: onnxruntime-node 1.14
  * corrupts the heap when a worker that loaded it ends and another loads it again (microsoft/onnxruntime#13086), so
  * releasing a model drops its session instead, and after a failure every request fails with the reason.
+ *
+ * The worker holds one session per model file (keyed by its resolved path and identity): every load of that file
+ * shares it, each through a handle of its own, and a session whose last handle is released stays for the next load
+ * (at most {@link IDLE_SESSIONS} idle ones). ONNX Runtime 1.14 frees a released session only when the worker's V8
+ * collects it, so a session per load grew the process with every create → dispose of a reranker.
  */
 export class InferenceHost {
   private readonly worker: Worker;
-  private readonly loads = new Map<number, Waiter<HostedModel>>();
+  private readonly loads = new Map<number, Waiter<WorkerSession>>();
   private readonly calls = new Map<number, Waiter<Logits>>();
+  private readonly sessions = new SharedSessions<WorkerSession>(IDLE_SESSIONS, ({ session }) =>
+    this.dropSession(session),
+  );
+  /** Live handles and the lease on the session each one holds. */
+  private readonly handles = new Map<number, Lease<WorkerSession>>();
   private nextSession = 0;
+  private nextHandle = 0;
   private nextCall = 0;
   /** Why the worker stopped, once it has: every later request fails with it. */
   private failure?: TwoStageError;
@@ -136,20 +156,46 @@ export class InferenceHost {
     });
   }
 
-  /** Loads a sequence-classification model into the worker (`from_pretrained(id, options)` there). */
-  load(id: string, options: { quantized: boolean; local_files_only: boolean }): Promise<HostedModel> {
-    const session = this.nextSession++;
-    return this.request(this.loads, session, { type: "load", session, id, options, settings: settingsSnapshot() });
+  /**
+   * Loads a sequence-classification model into the worker (`from_pretrained(id, options)` there), or shares the
+   * session already loaded from the same file; returns a handle of its own.
+   */
+  async load(id: string, options: { quantized: boolean; local_files_only: boolean }): Promise<HostedModel> {
+    if (this.failure) throw this.failure;
+    const settings = settingsSnapshot();
+    const file = `onnx/${options.quantized ? "model_quantized" : "model"}.onnx`;
+    const key = modelFilesKey("sequence-classification", id, [file, "config.json"], settings);
+    const lease = await this.sessions.acquire(key, () => {
+      const session = this.nextSession++;
+      return this.request(this.loads, session, { type: "load", session, id, options, settings });
+    });
+    const handle = this.nextHandle++;
+    this.handles.set(handle, lease);
+    return { handle, config: lease.value.config, inputNames: lease.value.inputNames };
   }
 
-  /** Runs a loaded model on one batch; resolves with its logits. */
-  run(session: number, inputs: Record<string, WireTensor>): Promise<Logits> {
+  /** Runs a loaded model on one batch; resolves with its logits. A released handle is refused. */
+  run(handle: number, inputs: Record<string, WireTensor>): Promise<Logits> {
+    const lease = this.handles.get(handle);
+    if (!lease) return Promise.reject(new TwoStageError(`session handle ${handle} was released`));
     const call = this.nextCall++;
-    return this.request(this.calls, call, { type: "run", session, call, inputs });
+    return this.request(this.calls, call, { type: "run", session: lease.value.session, call, inputs });
+  }
+
+  /** Releases a handle; its session stays while other handles hold it, then idles for the next load of its file. */
+  release(handle: number): void {
+    const lease = this.handles.get(handle);
+    this.handles.delete(handle);
+    lease?.release();
+  }
+
+  /** Sessions the worker holds (in use and idle) and live handles: for tests and diagnostics. */
+  sessionCounts(): { sessions: number; idle: number; handles: number } {
+    return { sessions: this.sessions.size, idle: this.sessions.idleCount, handles: this.handles.size };
   }
 
   /** Drops a session in the worker. */
-  release(session: number): void {
+  private dropSession(session: number): void {
     if (this.alive) this.worker.postMessage({ type: "release", session } satisfies HostRequest);
   }
 }

@@ -17,7 +17,8 @@ export interface WorkerModelSpec {
 /**
  * Loads a transformers.js sequence-classification model into the inference worker and returns it as a
  * {@link CrossEncoderSequenceModel}: called with the same tensors, it answers with the same logits, computed off the
- * caller's thread. `dispose()` releases its session in the worker.
+ * caller's thread. `dispose()` releases its handle on the session in the worker (shared by every load of the same
+ * model file).
  */
 export async function loadWorkerSequenceModel(
   spec: WorkerModelSpec,
@@ -30,7 +31,7 @@ export async function loadWorkerSequenceModel(
     );
   }
   const worker = host ?? (await inferenceHost(spec.nice));
-  const { session, config, inputNames } = await worker.load(spec.id, spec.options);
+  const { handle, config, inputNames } = await worker.load(spec.id, spec.options);
   let released = false;
   const model = async (inputs: Parameters<CrossEncoderSequenceModel>[0]) => {
     if (released) {
@@ -43,7 +44,7 @@ export async function loadWorkerSequenceModel(
       wire[name] = { type: tensor.type, data: tensor.data as ArrayLike<number | bigint>, dims: tensor.dims };
     }
     try {
-      const { data, dims } = await worker.run(session, wire);
+      const { data, dims } = await worker.run(handle, wire);
       return { logits: { data, dims } };
     } catch (error) {
       if (!worker.alive) throw error; // the worker's own failure says what to do
@@ -61,7 +62,7 @@ export async function loadWorkerSequenceModel(
     dispose: async () => {
       if (released) return;
       released = true;
-      worker.release(session);
+      worker.release(handle);
     },
   });
 }
