@@ -122,6 +122,30 @@ describe("two-stage CLI", () => {
     expect(lonely.stderr).toContain("add --then <model>");
   });
 
+  test("index records its reranker or cascade in the library's manifest field; query restores it without flags", () => {
+    const out = path.join(root, "cascade-index");
+    const built = cli(
+      "index",
+      path.join(datasetDir, "corpus.jsonl"),
+      "--out",
+      out,
+      "--stage1",
+      "bm25",
+      "--lexical-models",
+      "--then",
+      thenModel,
+      "--keep",
+      "3",
+    );
+    expect(built.status).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, "two-stage.json"), "utf8"));
+    expect(manifest.retriever.reranker.kind).toBe("cascade");
+    expect(manifest.retriever.reranker.params.stages.map((s: { keep: number }) => s.keep)[0]).toBe(3);
+    const query = cli("query", out, "waggle dance of honeybees", "--recall-k", "6", "--top-k", "2");
+    expect(query.status).toBe(0);
+    expect(query.stderr).toContain(`→ keep 3 → ${thenModel}`);
+  });
+
   test("bad flags are refused with the list of options", () => {
     const { status, stderr } = cli("eval", "--dataset", datasetDir, "--recall-k", "10,x");
     expect(status).toBe(1);

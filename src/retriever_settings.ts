@@ -9,6 +9,7 @@ import {
 } from "./rerank/cascade_compressor.js";
 import { CrossEncoderCompressor, type CrossEncoderCompressorParams } from "./rerank/cross_encoder_compressor.js";
 import type { HybridSourceParams } from "./recall/hybrid_source.js";
+import type { ModelSourceParams } from "./models/model_source.js";
 
 /** The manifest field (in `two-stage.json`) that records how a retriever was built. */
 export const RETRIEVER_FIELD = "retriever";
@@ -72,13 +73,22 @@ export function retrieverSettings(source: RetrieverSettingsSource): SavedRetriev
   };
 }
 
-/** Builds the compressor a saved index records. */
-export function rerankerFromSettings(saved: SavedReranker): CrossEncoderCompressor | CascadeCompressor | undefined {
-  if (saved.kind === "cross-encoder") return new CrossEncoderCompressor(saved.params);
+/**
+ * Builds the compressor a saved index records; `source` says where this machine finds models (`localModelRoot`,
+ * `offline`), which the index does not record.
+ */
+export function rerankerFromSettings(
+  saved: SavedReranker,
+  source: ModelSourceParams = {},
+): CrossEncoderCompressor | CascadeCompressor | undefined {
+  if (saved.kind === "cross-encoder") return new CrossEncoderCompressor({ ...saved.params, ...source });
   if (saved.kind === "cascade") {
     return new CascadeCompressor({
       ...saved.params,
-      stages: saved.params.stages.map((stage) => ({ ...stage, reranker: new CrossEncoderCompressor(stage.reranker) })),
+      stages: saved.params.stages.map((stage) => ({
+        ...stage,
+        reranker: new CrossEncoderCompressor({ ...stage.reranker, ...source }),
+      })),
     });
   }
   return undefined;

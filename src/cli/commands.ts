@@ -17,7 +17,14 @@ import { checkSaveTarget } from "../recall/atomic_directory.js";
 import { MANIFEST_FILE, readIndexManifest } from "../recall/index_manifest.js";
 import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "../recall/stage1_folder.js";
 import type { Stage1 } from "../recall/to_recall_source.js";
-import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
+import { CascadeCompressor } from "../rerank/cascade_compressor.js";
+import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "../defaults.js";
+import {
+  RETRIEVER_FIELD,
+  type SavedRetrieverSettings,
+  rerankerFromSettings,
+  retrieverSettings,
+} from "../retriever_settings.js";
 import { type Explanation, TwoStageRetriever } from "../two_stage_retriever.js";
 import {
   type ParsedArgs,
@@ -29,7 +36,7 @@ import {
 } from "./args.js";
 import { describeSkippedInputs, readInputs } from "./input_documents.js";
 import { renderKeepSweep } from "./keep_sweep_table.js";
-import { type ModelChoice, describeModels, modelChoice, prepareModels } from "./models.js";
+import { type ModelChoice, describeModels, instantiate, modelChoice, prepareModels } from "./models.js";
 import { Progress } from "./progress.js";
 import { renderTable, snippet } from "./table.js";
 
@@ -42,6 +49,8 @@ interface IndexManifest {
   lexical: boolean;
   documents: number;
   createdAt: string;
+  /** The retriever's settings, as the library's `save` records them (the reranker or cascade included). */
+  retriever?: SavedRetrieverSettings;
 }
 
 export function print(json: boolean, value: unknown, text: string): void {
@@ -153,7 +162,9 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
   const texts = docs.map((d) => d.pageContent);
   let parts: Stage1Parts;
   let choice: ModelChoice & { stage1: Stage1Kind };
+  let retrieverField: SavedRetrieverSettings | undefined;
   if (append) {
+    retrieverField = existing?.[RETRIEVER_FIELD] as SavedRetrieverSettings | undefined;
     const recorded = existing as Partial<IndexManifest> | undefined;
     choice = { ...modelChoice(args, recorded), stage1: (existing?.stage1 as Stage1Kind | undefined) ?? "dense" };
     const flagged = stringOption(args, "embedding-model");
@@ -171,6 +182,13 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
     choice = prepared.choice;
     if (!json) process.stderr.write(`${announceModels(choice, prepared.fallbackReason)}\n`);
     parts = await buildCliParts(choice.stage1, docs, prepared.embeddings);
+    // The one manifest writer of the library: what `TwoStageRetriever.load` (and `query`) rebuild, cascade included.
+    retrieverField = retrieverSettings({
+      recallK: DEFAULT_RECALL_K,
+      topK: DEFAULT_TOP_K,
+      onRerankError: "throw",
+      compressor: prepared.reranker,
+    });
     await Promise.all([prepared.embeddings.dispose(), prepared.reranker.dispose()]);
   }
   const size = parts.store?.size ?? parts.bm25?.size ?? 0;
@@ -181,6 +199,7 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
     lexical: choice.lexical,
     documents: size,
     createdAt: new Date().toISOString(),
+    ...(retrieverField ? { [RETRIEVER_FIELD]: retrieverField } : {}),
   };
   await saveStage1(out, parts, { ...manifest });
   const summary = {
@@ -263,8 +282,24 @@ export async function openIndex(
         "by hand). Pass the same model with --embedding-model <id|dir>; querying with another model returns noise.",
     );
   }
-  const choice = modelChoice(args, manifest ?? {});
-  const reranker = new CrossEncoderCompressor({ model: choice.rerankerModel, offline: choice.offline });
+  let choice = modelChoice(args, manifest ?? {});
+  // The reranker the index recorded (a cascade included), unless reranker flags choose another.
+  const saved = manifest?.retriever?.reranker;
+  const flaggedReranker = ["reranker-model", "then", "keep", "rerank-budget-ms"].some((f) => args.options.has(f));
+  const restored = saved && !flaggedReranker ? rerankerFromSettings(saved, { offline: choice.offline }) : undefined;
+  if (restored instanceof CascadeCompressor) {
+    const [first, ...rest] = restored.stages;
+    choice = {
+      ...choice,
+      rerankerModel: first.reranker.model,
+      thenModel: rest.at(-1)?.reranker.model,
+      keeps: [first.keep],
+      rerankBudgetMs: restored.rerankBudgetMs,
+    };
+  } else if (restored) {
+    choice = { ...choice, rerankerModel: restored.model };
+  }
+  const reranker = restored ?? instantiate(choice).reranker;
   const started = performance.now();
   const retriever = await TwoStageRetriever.load(dir, {
     embeddings: flagged ? new TransformersEmbeddings({ model: flagged, offline: choice.offline }) : undefined,
@@ -275,7 +310,7 @@ export async function openIndex(
   });
   // Load the reranker now (the embeddings were loaded by the dimension check), so the stage timings of the query
   // measure the stages, not the loading.
-  await reranker.score("warm-up", ["warm-up"]);
+  await reranker.compressDocuments([new Document({ pageContent: "warm-up" })], "warm-up");
   return {
     retriever,
     choice: { ...choice, stage1: retriever.stage1Kind ?? choice.stage1 },
