@@ -23,7 +23,8 @@ export const MODEL_DIRECTORY_ENV = "TWO_STAGE_MODEL_DIR";
 export function defaultModelDirectory(env: NodeJS.ProcessEnv = process.env): string {
   const explicit = env[MODEL_DIRECTORY_ENV];
   if (explicit !== undefined && explicit.trim() !== "") return path.resolve(explicit);
-  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.trim() !== "" ? env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache");
+  const cache =
+    env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.trim() !== "" ? env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache");
   return path.resolve(cache, "two-stage-retriever", "models");
 }
 
@@ -80,7 +81,9 @@ export function listModelDirectory(root: string = defaultModelDirectory()): Mode
     for (const name of subfolders(path.join(root, org))) {
       const dir = path.join(root, org, name);
       if (!fs.existsSync(path.join(dir, "config.json"))) continue;
-      const variants = ["model.onnx", "model_quantized.onnx"].filter((file) => fs.existsSync(path.join(dir, "onnx", file)));
+      const variants = ["model.onnx", "model_quantized.onnx"].filter((file) =>
+        fs.existsSync(path.join(dir, "onnx", file)),
+      );
       out.push({ id: `${org}/${name}`, dir, imported: fs.existsSync(path.join(dir, MODEL_MANIFEST_FILE)), variants });
     }
   }
