@@ -196,10 +196,17 @@ describe("two-stage CLI", () => {
     );
   });
 
-  test("doctor reports faiss-node, ONNX Runtime, the model cache and the hub, with what to do", () => {
+  test("doctor reports faiss-node, ONNX Runtime, the model directory, the model cache and the hub, with what to do", () => {
     const { status, stdout } = cli("doctor", "--json");
-    const checks = JSON.parse(stdout) as { name: string; status: string; fix?: string }[];
-    expect(checks.map((c) => c.name)).toEqual(["faiss-node", "ONNX Runtime", "model cache", "model hub"]);
+    const checks = JSON.parse(stdout) as { name: string; status: string; detail: string; fix?: string }[];
+    expect(checks.map((c) => c.name)).toEqual([
+      "faiss-node",
+      "ONNX Runtime",
+      "model directory",
+      "model cache",
+      "model hub",
+    ]);
+    expect(checks[2].detail).toContain(path.join(root, "models"));
     expect(checks[0].status).toBe("ok");
     expect(checks[1].status).toBe("ok");
     checks.filter((c) => c.status !== "ok").forEach((c) => expect(c.fix).toBeTruthy());

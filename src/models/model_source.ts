@@ -112,9 +112,9 @@ export function resolveModelSource(model: string, quantized: boolean, params: Mo
     throw new ModelLoadError(
       `Model '${model}' is not a local directory (looked in ${localModelCandidates(model, params).join(" and ")}), ` +
         `and hub downloads are off (${params.offline ? "offline: true" : "env.allowRemoteModels = false"}). ` +
-        `Import it from an artifact (two-stage models import <jar|whl|zip|folder> --id ${model}) into the model ` +
-        `directory ${modelRoot(params)}, pass the path of a downloaded model directory (config.json, tokenizer.json, ` +
-        `onnx/model_quantized.onnx), or set localModelRoot to a folder holding '${model}/'.`,
+        `Pass the path of a downloaded model directory (config.json, tokenizer.json, onnx/model_quantized.onnx), ` +
+        `import the model from an artifact (two-stage models import <jar|whl|zip|folder> --id ${model}) into the ` +
+        `model directory ${modelRoot(params)}, or set localModelRoot to a folder holding '${model}/'.`,
     );
   }
   return { id: model, localFilesOnly: false };
