@@ -313,7 +313,14 @@ export async function importModel(artifactPath: string, params: ImportModelParam
       "config_sentence_transformers.json",
     ].some((f) => fs.existsSync(path.join(staging, f)));
     if (embeddingProfile && !hasSentenceTransformers) {
-      derivedFiles.push(...writeSentenceTransformersFiles(staging, embeddingProfile, facts.hiddenSize));
+      // The profile's length, never past the position embeddings the graph has.
+      const maxLength =
+        embeddingProfile.maxLength !== undefined && facts.maxPositions !== undefined
+          ? Math.min(embeddingProfile.maxLength, facts.maxPositions)
+          : embeddingProfile.maxLength;
+      derivedFiles.push(
+        ...writeSentenceTransformersFiles(staging, { ...embeddingProfile, maxLength }, facts.hiddenSize),
+      );
     }
 
     // Merge with our earlier import of the same model (e.g. the fp32 jar, then the int8 one).
