@@ -141,7 +141,7 @@ describe("two-stage CLI", () => {
   });
 
   test("every command has --help; --version prints the package version", () => {
-    for (const command of ["index", "query", "eval", "demo", "doctor"]) {
+    for (const command of ["index", "query", "eval", "demo", "models", "doctor"]) {
       const { status, stdout } = cli(command, "--help");
       expect(status).toBe(0);
       expect(stdout).toMatch(new RegExp(`^Usage: two-stage ${command}`));

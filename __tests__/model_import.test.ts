@@ -330,6 +330,7 @@ describe("importModel refuses bad inputs, with what to do, and leaves no folder 
       (f) => patchName(f, "XX/evil.txt", "../evil.txt"),
     );
     expect(fs.existsSync(path.join(modelRoot, "bad", "..", "evil.txt"))).toBe(false);
+    expect(fs.existsSync(path.join(modelRoot, "bad"))).toBe(false); // not even the empty folder of the id's org
     await refuses(
       [...model(), { name: "Xtmp/evil.txt", data: "x" }],
       "bad/absolute",

@@ -201,7 +201,7 @@ function version(): string {
 /** A hint for errors that come from loading models from the hub. */
 function modelHint(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (message.includes("--lexical-models")) return ""; // the error already says how to get the model
+  if (running === "models" || message.includes("--lexical-models")) return ""; // the error says what to do
   const hubFailure =
     ModelLoadError.isInstance(error) || /fetch failed|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|huggingface/i.test(message);
   return hubFailure
@@ -211,8 +211,12 @@ function modelHint(error: unknown): string {
     : "";
 }
 
+/** The command being run (the model-loading hint does not apply to `models`, which reports its own remedies). */
+let running: string | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  running = name;
   if (name === "setup-faiss") {
     const script = path.join(packageRoot, "scripts", "setup_faiss.mjs");
     return spawnSync(process.execPath, [script, ...rest], { stdio: "inherit" }).status ?? 1;

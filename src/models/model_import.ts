@@ -122,9 +122,21 @@ function checkArchitecture(facts: OnnxModelFacts, hasConfig: boolean, shown: str
   }
 }
 
+/** Removes the empty folders from `dir` up to `top` (the first folder an import created): they are ours. */
+function removeEmptyCreated(dir: string, top: string | undefined): void {
+  if (top === undefined) return;
+  for (let current = dir; current.startsWith(top); current = path.dirname(current)) {
+    try {
+      fs.rmdirSync(current); // fails (and stops) on a folder that is not empty
+    } catch {
+      return;
+    }
+    if (current === top) return;
+  }
+}
+
 /** A new sibling folder of `target` to write into; removed unless it is renamed into place. */
 function makeStaging(target: string, label: string): string {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
   const staging = path.join(
     path.dirname(target),
     `.${path.basename(target)}.${label}-${process.pid}-${randomBytes(4).toString("hex")}`,
@@ -246,6 +258,7 @@ export async function importModel(artifactPath: string, params: ImportModelParam
     }
   }
 
+  const createdTop = fs.mkdirSync(path.dirname(target), { recursive: true });
   const staging = makeStaging(target, "import");
   let published = false;
   try {
@@ -259,7 +272,14 @@ export async function importModel(artifactPath: string, params: ImportModelParam
         );
       }
     }
-    const shown = (from: string) => (artifact.kind === "archive" ? `${artifact.path}!${from}` : from);
+    const shown = (from: string) =>
+      artifact.kind === "archive"
+        ? `${artifact.path}!${from}`
+        : artifact.kind === "onnx"
+          ? from === "tokenizer.json"
+            ? artifact.tokenizerFile!
+            : artifact.path
+          : path.join(artifact.path, from);
 
     // The graph(s): architecture, head, vocabulary; the variant each file is.
     const analysed = staged.onnx.map((file) => {
@@ -411,6 +431,9 @@ export async function importModel(artifactPath: string, params: ImportModelParam
       facts,
     };
   } finally {
-    if (!published) fs.rmSync(staging, { recursive: true, force: true });
+    if (!published) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      removeEmptyCreated(path.dirname(target), createdTop);
+    }
   }
 }
