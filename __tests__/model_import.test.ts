@@ -299,6 +299,9 @@ describe("importModel: artifacts become model folders that load and score as the
     await expect(
       importModel(jar, { id: "test/pinned", modelRoot, expectedSha256: { "mystery.onnx": "0".repeat(64) } }),
     ).rejects.toThrow(/mystery\.onnx .* has sha256 [0-9a-f]{64}, not the pinned 0{64}/);
+    await expect(
+      importModel(jar, { id: "test/pinned", modelRoot, expectedSha256: { "other.onnx": "0".repeat(64) } }),
+    ).rejects.toThrow(/Pinned file other\.onnx is not among the model files imported from .*mystery\.jar/);
     expectNothingLeft("test/pinned");
   });
 });

@@ -263,6 +263,15 @@ export async function importModel(artifactPath: string, params: ImportModelParam
   let published = false;
   try {
     const staged = await stageCandidate(artifact, candidate, staging, maxBytes);
+    const stagedNames = new Set([...staged.onnx, ...staged.others].map((file) => file.from));
+    const unknownPins = Object.keys(params.expectedSha256 ?? {}).filter((name) => !stagedNames.has(name));
+    if (unknownPins.length > 0) {
+      throw new ModelLoadError(
+        `Pinned file${unknownPins.length > 1 ? "s" : ""} ${unknownPins.join(", ")} ${unknownPins.length > 1 ? "are" : "is"} not ` +
+          `among the model files imported from ${artifact.path} (${[...stagedNames].join(", ")}). Nothing was imported. ` +
+          "Fix the pin's path or the member.",
+      );
+    }
     for (const file of [...staged.onnx, ...staged.others]) {
       const pin = params.expectedSha256?.[file.from];
       if (pin !== undefined && pin.toLowerCase() !== file.sha256) {

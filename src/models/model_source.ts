@@ -53,7 +53,8 @@ export function checkModelDirectory(dir: string, quantized: boolean, name: strin
         file === onnxFile
           ? `Export the model to ONNX (optimum-cli export onnx --model <hf-id> ${dir}; move model.onnx into onnx/), ` +
             `copy it from a Xenova/* hub repository, or pass quantized: ${!quantized} if only ` +
-            `${quantized ? "model.onnx" : "model_quantized.onnx"} is present.`
+            `${quantized ? "model.onnx" : "model_quantized.onnx"} is present` +
+            (quantized ? " (or import the int8 artifact too: two-stage models import <...-q.jar>)." : ".")
           : `Copy it from the model's hub repository (e.g. huggingface-cli download ${name} --local-dir ${dir}).`;
       throw new ModelLoadError(`Model directory '${dir}' has no ${file}. ${hint}`);
     }

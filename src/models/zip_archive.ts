@@ -22,6 +22,9 @@ export interface ExtractedFile {
   bytes: number;
 }
 
+/** Most entries an archive may list (the central directory is read entry by entry; this bounds the listing). */
+const MAX_ENTRIES = 100_000;
+
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
@@ -81,6 +84,9 @@ export async function listArchive(file: string): Promise<ArchiveEntry[]> {
       if (unixMode === S_IFLNK) throw unsafe(file, `entry '${name}' is a symbolic link`);
       if (entry.isEncrypted()) throw unsafe(file, `entry '${name}' is encrypted`);
       if (!name.endsWith("/")) entries.push({ name, size: entry.uncompressedSize });
+      if (entries.length > MAX_ENTRIES) {
+        throw unsafe(file, `it lists more than ${MAX_ENTRIES} files, more than any model archive needs`);
+      }
     });
   } catch (error) {
     if (ModelLoadError.isInstance(error)) throw error;
