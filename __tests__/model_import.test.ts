@@ -449,6 +449,15 @@ describe("two-stage models import and the CLI's model directory", () => {
     expect(imported.stdout).toContain(`into:    ${path.join(cliRoot, "models", "Xenova", "all-MiniLM-L6-v2")}`);
     const reranker = cli("models", "import", rerankDir, "--id", "Xenova/ms-marco-MiniLM-L-6-v2");
     expect(reranker.status).toBe(0);
+    const listed = JSON.parse(cli("models", "list", "--json").stdout) as { modelDirectory: string; models: object[] };
+    expect(listed.modelDirectory).toBe(path.join(cliRoot, "models"));
+    expect(listed.models).toEqual([
+      expect.objectContaining({ id: "Xenova/all-MiniLM-L6-v2", imported: true, variants: ["model_quantized.onnx"] }),
+      expect.objectContaining({
+        id: "Xenova/ms-marco-MiniLM-L-6-v2",
+        variants: ["model.onnx", "model_quantized.onnx"],
+      }),
+    ]);
     const out = path.join(cliRoot, "index-ok");
     const indexed = cli("index", docs, "--out", out, "--offline");
     expect(indexed.stderr).toContain("stage 1: embeddings Xenova/all-MiniLM-L6-v2");

@@ -142,7 +142,8 @@ ${MODEL_HELP}`,
       "index the bundled demo corpus and answer a few questions (falls back to test models offline, and says so)",
     usage: `two-stage demo [--offline]
 
-  --offline   do not try the hub; use the project's lexical test models`,
+  --offline   do not try the hub: the default models if imported (two-stage models import), else the project's
+              lexical test models, named as such in the output`,
     valued: [],
     flags: ["offline"],
     run: (args) => demoCommand(args.options.has("offline")),
