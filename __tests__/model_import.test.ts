@@ -460,7 +460,11 @@ describe("two-stage models import and the CLI's model directory", () => {
     ]);
     const out = path.join(cliRoot, "index-ok");
     const indexed = cli("index", docs, "--out", out, "--offline");
-    expect(indexed.stderr).toContain("stage 1: embeddings Xenova/all-MiniLM-L6-v2");
+    const modelDir = path.join(cliRoot, "models");
+    expect(indexed.stderr).toContain(
+      `stage 1: embeddings Xenova/all-MiniLM-L6-v2 (local folder ${path.join(modelDir, "Xenova", "all-MiniLM-L6-v2")}); ` +
+        `reranker: Xenova/ms-marco-MiniLM-L-6-v2 (local folder ${path.join(modelDir, "Xenova", "ms-marco-MiniLM-L-6-v2")})`,
+    );
     expect(indexed.status).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(out, "two-stage.json"), "utf8")).lexical).toBe(false);
 

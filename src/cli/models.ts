@@ -239,14 +239,16 @@ export async function prepareModels(
 /** A one-line description of stage 1 and the models, marking lexical stand-ins clearly. */
 export function describeModels(choice: ModelChoice): string {
   const tag = " [LEXICAL TEST MODEL: word-overlap stand-in, not real model quality]";
+  // Where each model is read from (a local folder, e.g. ./Xenova/... or the model directory, or the hub).
+  const at = (name: string) => (choice.lexical ? "" : ` (${modelLocation(name)})`);
   const stage1 =
     choice.stage1 === "bm25"
       ? "stage 1: BM25 (no model)"
-      : `stage 1: ${choice.stage1 === "hybrid" ? "hybrid of BM25 and " : ""}embeddings ${choice.embeddingModel}${choice.lexical ? tag : ""}`;
+      : `stage 1: ${choice.stage1 === "hybrid" ? "hybrid of BM25 and " : ""}embeddings ${choice.embeddingModel}${at(choice.embeddingModel)}${choice.lexical ? tag : ""}`;
   const cascade =
     choice.thenModel !== undefined
-      ? ` → keep ${choice.keeps?.join("/") ?? DEFAULT_CASCADE_KEEP} → ${choice.thenModel}`
+      ? ` → keep ${choice.keeps?.join("/") ?? DEFAULT_CASCADE_KEEP} → ${choice.thenModel}${at(choice.thenModel)}`
       : "";
   const budget = choice.rerankBudgetMs !== undefined ? `; rerank budget ${choice.rerankBudgetMs} ms` : "";
-  return `${stage1}; reranker: ${choice.rerankerModel}${cascade}${budget}${choice.lexical ? tag : ""}`;
+  return `${stage1}; reranker: ${choice.rerankerModel}${at(choice.rerankerModel)}${cascade}${budget}${choice.lexical ? tag : ""}`;
 }
