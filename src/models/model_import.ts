@@ -231,8 +231,13 @@ export async function importModel(artifactPath: string, params: ImportModelParam
           "folder away, or import under another --id.",
       );
     }
+    // The same artifact imported before, and its ONNX file still the one in the folder: nothing to do but verify.
     const same = existing.sources.find(
-      (s) => s.sha256 !== undefined && s.sha256 === artifact.sha256 && s.member === candidate.member,
+      (s) =>
+        s.sha256 !== undefined &&
+        s.sha256 === artifact.sha256 &&
+        s.member === candidate.member &&
+        s.files.some((f) => f.startsWith("onnx/")),
     );
     if (same && !params.force) {
       const changed = await changedFiles(target, existing);
@@ -393,19 +398,20 @@ export async function importModel(artifactPath: string, params: ImportModelParam
     }
     const variants = analysed.map((a) => a.target);
     const importedAt = new Date().toISOString();
+    const written = Object.keys(files).filter((rel) => origin.has(rel) || derivedFiles.includes(rel));
     const manifest: ModelManifest = {
       format: "two-stage-retriever/model",
       version: 1,
       id,
       task,
       files,
+      // Each file is credited to the import that wrote it last; earlier sources keep only what is still theirs.
       sources: [
-        ...(existing?.sources ?? []).filter((s) => !(s.sha256 === artifact.sha256 && s.member === candidate.member)),
-        {
-          ...source,
-          importedAt,
-          files: Object.keys(files).filter((rel) => origin.has(rel) || derivedFiles.includes(rel)),
-        },
+        ...(existing?.sources ?? [])
+          .filter((s) => !(s.sha256 === artifact.sha256 && s.member === candidate.member))
+          .map((s) => ({ ...s, files: s.files.filter((f) => !written.includes(f)) }))
+          .filter((s) => s.files.length > 0),
+        { ...source, importedAt, files: written },
       ],
       derived: {
         from: "the ONNX graph and the model profile",
