@@ -256,9 +256,14 @@ async function main(): Promise<void> {
         expectedSha256: artifact.inside,
       });
       const inside = Object.keys(artifact.inside).map((name) => `${name} ${artifact.inside[name].slice(0, 12)}…`);
+      // A new import hashed the pinned files inside; an unchanged one verified the installed files against the
+      // folder's manifest, and the artifact's own pin covers what is inside it.
+      const verified =
+        imported.status === "unchanged"
+          ? "installed files match two-stage-model.json"
+          : `pinned files ok: ${inside.join(", ")}`;
       log(
-        `  ${imported.status}: ${imported.id} ← ${imported.source.member} (${imported.variants.map((v) => `onnx/${v}`).join(", ")}); ` +
-          `pinned files ok: ${inside.join(", ")}`,
+        `  ${imported.status}: ${imported.id} ← ${imported.source.member} (${imported.variants.map((v) => `onnx/${v}`).join(", ")}); ${verified}`,
       );
       for (const variant of imported.variants) {
         checks.push({
