@@ -165,7 +165,7 @@ describe("two-stage CLI", () => {
   });
 
   test("every command has --help; --version prints the package version", () => {
-    for (const command of ["index", "query", "eval", "demo", "doctor"]) {
+    for (const command of ["index", "query", "eval", "demo", "models", "doctor"]) {
       const { status, stdout } = cli(command, "--help");
       expect(status).toBe(0);
       expect(stdout).toMatch(new RegExp(`^Usage: two-stage ${command}`));
@@ -220,10 +220,17 @@ describe("two-stage CLI", () => {
     );
   });
 
-  test("doctor reports faiss-node, ONNX Runtime, the model cache and the hub, with what to do", () => {
+  test("doctor reports faiss-node, ONNX Runtime, the model directory, the model cache and the hub, with what to do", () => {
     const { status, stdout } = cli("doctor", "--json");
-    const checks = JSON.parse(stdout) as { name: string; status: string; fix?: string }[];
-    expect(checks.map((c) => c.name)).toEqual(["faiss-node", "ONNX Runtime", "model cache", "model hub"]);
+    const checks = JSON.parse(stdout) as { name: string; status: string; detail: string; fix?: string }[];
+    expect(checks.map((c) => c.name)).toEqual([
+      "faiss-node",
+      "ONNX Runtime",
+      "model directory",
+      "model cache",
+      "model hub",
+    ]);
+    expect(checks[2].detail).toContain(path.join(root, "models"));
     expect(checks[0].status).toBe("ok");
     expect(checks[1].status).toBe("ok");
     checks.filter((c) => c.status !== "ok").forEach((c) => expect(c.fix).toBeTruthy());
@@ -245,7 +252,7 @@ describe("two-stage CLI", () => {
       register,
       `import { register } from "node:module";\nregister(${JSON.stringify(`file://${hooks}`)});\n`,
     );
-    const broken = cliRunner(root, ["--import", register])("doctor", "--json");
+    const broken = cliRunner(root, {}, undefined, ["--import", register])("doctor", "--json");
     const checks = JSON.parse(broken.stdout) as { name: string; status: string }[];
     expect(checks.find((c) => c.name === "ONNX Runtime")).toMatchObject({ status: "fail", detail: "ort removed" });
     expect(broken.status).toBe(1);

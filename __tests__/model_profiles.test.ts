@@ -210,7 +210,7 @@ describe("model inputs and limits", () => {
   });
 
   test("known reranker ids get activation and maximum length from their profile; explicit options win", () => {
-    expect(Object.keys(RERANKER_PROFILES)).toHaveLength(8);
+    expect(Object.keys(RERANKER_PROFILES)).toHaveLength(9);
     const bge = new CrossEncoderCompressor({ model: "Xenova/bge-reranker-base" });
     expect(bge.profile).toMatchObject({ family: "xlm-roberta", activation: "sigmoid", maxLength: 512 });
     expect(bge.activation).toBe("sigmoid");

@@ -62,6 +62,12 @@ export { TokenCache, withTokenCache } from "./rerank/token_cache.js";
 export { CostEstimator } from "./rerank/cost_estimator.js";
 export type { ModelSourceParams } from "./models/model_source.js";
 
+// Models on disk: the default model directory and importing artifacts into it
+export { defaultModelDirectory, MODEL_DIRECTORY_ENV } from "./models/model_directory.js";
+export { importModel, DEFAULT_MAX_UNCOMPRESSED_BYTES } from "./models/model_import.js";
+export type { ImportModelParams, ImportedModel } from "./models/model_import.js";
+export type { OnnxModelFacts, OnnxModelHead } from "./models/onnx_model_facts.js";
+
 // Stage 1 without a model
 export { Bm25Index } from "./recall/bm25/bm25_index.js";
 export type { Bm25IndexParams } from "./recall/bm25/bm25_index.js";

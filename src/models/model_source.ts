@@ -4,6 +4,7 @@ import path from "node:path";
 import { env } from "@xenova/transformers";
 
 import { ModelLoadError } from "../errors.js";
+import { defaultModelDirectory } from "./model_directory.js";
 
 /** Where to load a model from, as `from_pretrained` needs it. */
 export interface ModelSource {
@@ -19,8 +20,10 @@ export interface ModelSource {
 export interface ModelSourceParams {
   /**
    * A folder holding models by id (`<root>/<org>/<name>/config.json`, the layout `huggingface-cli download
-   * --local-dir` and transformers.js's `env.localModelPath` use). Checked before the hub.
-   * @default undefined (only explicit directories and the hub)
+   * --local-dir` and transformers.js's `env.localModelPath` use, and the one `two-stage models import` writes).
+   * Checked after a directory of that name in the working directory and before the hub.
+   * @default the default model directory: `$TWO_STAGE_MODEL_DIR`, else `$XDG_CACHE_HOME/two-stage-retriever/models`,
+   * else `~/.cache/two-stage-retriever/models` (see {@link defaultModelDirectory})
    */
   localModelRoot?: string;
   /**
@@ -50,18 +53,32 @@ export function checkModelDirectory(dir: string, quantized: boolean, name: strin
         file === onnxFile
           ? `Export the model to ONNX (optimum-cli export onnx --model <hf-id> ${dir}; move model.onnx into onnx/), ` +
             `copy it from a Xenova/* hub repository, or pass quantized: ${!quantized} if only ` +
-            `${quantized ? "model.onnx" : "model_quantized.onnx"} is present.`
+            `${quantized ? "model.onnx" : "model_quantized.onnx"} is present` +
+            (quantized ? " (or import the int8 artifact too: two-stage models import <...-q.jar>)." : ".")
           : `Copy it from the model's hub repository (e.g. huggingface-cli download ${name} --local-dir ${dir}).`;
       throw new ModelLoadError(`Model directory '${dir}' has no ${file}. ${hint}`);
     }
   }
 }
 
-/** The local directory `model` names (absolute, relative to the working directory, or under `localModelRoot`). */
-export function localModelDirectory(model: string, params: ModelSourceParams = {}): string | undefined {
+/** The model root `params` selects: `localModelRoot`, else the default model directory. */
+export function modelRoot(params: ModelSourceParams = {}): string {
+  return path.resolve(params.localModelRoot ?? defaultModelDirectory());
+}
+
+/** Where a model name is looked for on disk, in order: as a path (working directory), then under the model root. */
+export function localModelCandidates(model: string, params: ModelSourceParams = {}): string[] {
   const candidates = [path.resolve(model)];
-  if (params.localModelRoot) candidates.push(path.resolve(params.localModelRoot, model));
-  return candidates.find(isDirectory);
+  if (!path.isAbsolute(model)) candidates.push(path.resolve(modelRoot(params), model));
+  return [...new Set(candidates)];
+}
+
+/**
+ * The local directory `model` names (absolute, relative to the working directory, or under `localModelRoot`, which
+ * defaults to the default model directory).
+ */
+export function localModelDirectory(model: string, params: ModelSourceParams = {}): string | undefined {
+  return localModelCandidates(model, params).find(isDirectory);
 }
 
 /**
@@ -84,8 +101,7 @@ export function resolveModelSource(model: string, quantized: boolean, params: Mo
     return { id: path.relative(path.resolve(env.localModelPath), dir), localFilesOnly: true, dir };
   }
   if (looksLikePath(model)) {
-    const candidates = [path.resolve(model)];
-    if (params.localModelRoot) candidates.push(path.resolve(params.localModelRoot, model));
+    const candidates = localModelCandidates(model, params);
     throw new ModelLoadError(
       `Model folder '${model}' does not exist (looked in ${candidates.join(" and ")}). A name like this is a local ` +
         "path, never a hub id, so nothing is downloaded: check the path (an index's two-stage.json names the models " +
@@ -95,10 +111,11 @@ export function resolveModelSource(model: string, quantized: boolean, params: Mo
   const offline = params.offline === true || env.allowRemoteModels === false;
   if (offline) {
     throw new ModelLoadError(
-      `Model '${model}' is not a local directory${params.localModelRoot ? ` (nor under localModelRoot '${params.localModelRoot}')` : ""}, ` +
+      `Model '${model}' is not a local directory (looked in ${localModelCandidates(model, params).join(" and ")}), ` +
         `and hub downloads are off (${params.offline ? "offline: true" : "env.allowRemoteModels = false"}). ` +
         `Pass the path of a downloaded model directory (config.json, tokenizer.json, onnx/model_quantized.onnx), ` +
-        `or set localModelRoot to a folder holding '${model}/'.`,
+        `import the model from an artifact (two-stage models import <jar|whl|zip|folder> --id ${model}) into the ` +
+        `model directory ${modelRoot(params)}, or set localModelRoot to a folder holding '${model}/'.`,
     );
   }
   return { id: model, localFilesOnly: false };

