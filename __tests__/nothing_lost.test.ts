@@ -271,20 +271,21 @@ describe("load restores how the retriever was built", () => {
     const reranker = new CrossEncoderCompressor({ model: models.crossEncoder, maxLength: 64, inferenceWorker: false });
     const built = await TwoStageRetriever.fromTexts(
       [...TEST_CORPUS],
-      {},
+      { lang: "en" },
       {
         stage1Kind: "bm25",
         recallK: 3,
         topK: 1,
         rerankTimeoutMs: 60_000,
         onRerankError: "fallback",
-        filter: { lang: undefined } as never,
+        filter: { lang: "en" },
         compressor: reranker,
       },
     );
     const expected = await built.invoke("When was the Eiffel Tower completed?");
     await built.save(dir);
     const loaded = await TwoStageRetriever.load(dir);
+    expect(loaded.filter).toEqual({ lang: "en" });
     expect([loaded.recallK, loaded.topK, loaded.rerankTimeoutMs, loaded.onRerankError]).toEqual([
       3,
       1,
