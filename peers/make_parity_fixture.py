@@ -76,6 +76,14 @@ STOPWORDS = set(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there these they "
     "this to was will with".split()
 )
+JS_ORT = "1.15.0"  # onnxruntime-python whose outputs equal onnxruntime-node 1.14.0 (@xenova/transformers 2.17)
+RUNTIME_NOTE = (
+    "ONNX outputs come from onnxruntime-python 1.15.0, default graph optimisation (ORT_ENABLE_ALL), one input per "
+    "run. On these graphs it gave bit-identical outputs to onnxruntime-node 1.14.0 (what @xenova/transformers 2.17 "
+    "runs by default), checked with peers/ort_node_check.mjs. The int8 graphs are runtime-dependent: onnxruntime "
+    "1.32.0, or any version with graph optimisation disabled, moves reranker logits by up to ~0.5-0.9 and int8 "
+    "embeddings to cosine ~0.996 (peers/ort_sensitivity.py); fp32 embeddings move by <= 2e-7 per component."
+)
 TEXT_RULE = (
     'document: (title + " " + text).strip() -- MTEB RetrievalEvaluator corpus_to_str; query: text as stored'
 )
@@ -186,16 +194,18 @@ def tokenizer_file_settings(path: Path) -> dict:
 
 
 def header(kind: str, data_files: dict, artifacts: dict, argv: list[str]) -> dict:
-    cmd = ("HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ~/.cache/two-stage-retriever/peers/venv-ref/bin/python "
+    venv = Path(sys.prefix).name  # venv-ref or venv-onnx, made by peers/setup_venv.sh
+    cmd = (f"HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ~/.cache/two-stage-retriever/peers/{venv}/bin/python "
            + shlex.join(["peers/make_parity_fixture.py", *argv]))
     return {
         "fixture": kind,
         "generated_by": {
             "command": cmd,
-            "setup": "peers/setup_venv.sh ref && peers/fetch_artifacts.sh",
+            "setup": f"peers/setup_venv.sh {venv.removeprefix('venv-')} && peers/fetch_artifacts.sh",
             "script_sha256": sha256_file(Path(__file__)),
         },
         "versions": versions(),
+        "runtime_note": RUNTIME_NOTE,
         "dataset": {"name": "BEIR SciFact (test split)", "files": data_files},
         "artifacts": artifacts,
     }
@@ -508,6 +518,7 @@ def make_rerank(args, corpus, queries, qrels, data_files, argv) -> dict:
             entry[f"min_adjacent_gap_{max_len}"] = round(float(min(gaps)), 6)
             entry[f"tokens_{max_len}"] = lens
             entry[f"ids_sha1_16_{max_len}"] = digests
+            entry[f"near_tie_ranks_{max_len}"] = [i for i, g in enumerate(gaps) if g < 2e-3]
             if max_len == 512:
                 near_ties += sum(1 for g in gaps if g < 2e-3)
                 batched = score_batched(sess, tok, qtext, passages, 32)
@@ -549,7 +560,12 @@ def make_rerank(args, corpus, queries, qrels, data_files, argv) -> dict:
             "tokenizer_json_settings": tokenizer_file_settings(art / "reranker_en/tokenizer.json"),
             "tokenizer_config": {k: tok_cfg.get(k) for k in ("do_lower_case", "model_max_length", "tokenizer_class")},
         },
-        "tolerance_for_js": {"abs_logit": 1e-3, "order": "identical (order_512 / order_256)"},
+        "tolerance_for_js": {
+            "abs_logit": 1e-3,
+            "order": "identical to order_512 / order_256, except that the two docs at ranks r and r+1 may swap where "
+                     "r is listed in near_tie_ranks_* (reference gap below 2e-3 = twice the tolerance)",
+            "batching": "compare batch-1 runs: padded batches move dynamic-int8 logits (see batch_effect)",
+        },
         "near_ties": {
             "adjacent_gaps_below_2e-3_at_512": near_ties,
             "note": "where a query's min_adjacent_gap is below 2e-3, a 1e-3 error may swap that pair",
@@ -571,11 +587,18 @@ def main() -> None:
     ap.add_argument("parts", nargs="*", choices=["embeddings", "rerank"], help="default: both")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="BEIR SciFact folder (read only)")
     ap.add_argument("--artifacts", type=Path, default=CACHE / "artifacts", help="made by peers/fetch_artifacts.sh")
+    ap.add_argument("--any-onnxruntime", action="store_true", help=f"allow an onnxruntime other than {JS_ORT}")
     ap.add_argument("--out", type=Path, default=REPO / "__tests__/fixtures/parity")
     args = ap.parse_args()
     parts = args.parts or ["embeddings", "rerank"]
     argv = sys.argv[1:]
 
+    import onnxruntime
+
+    if onnxruntime.__version__ != JS_ORT and not args.any_onnxruntime:
+        sys.exit(f"onnxruntime {onnxruntime.__version__} here; the fixtures are made with {JS_ORT}, whose int8 outputs "
+                 "match onnxruntime-node 1.14.0 (@xenova/transformers 2.17). Use peers/setup_venv.sh ref|onnx, or "
+                 "pass --any-onnxruntime for a throwaway run.")
     check_expected(args.artifacts)
     corpus, queries, qrels, data_files = load_scifact(args.data)
     print("versions:", json.dumps(versions()))

@@ -2,6 +2,7 @@
 # Create (or reuse) a pinned venv for the Python parity peers, outside the repo.
 #   peers/setup_venv.sh ref    -> $CACHE/venv-ref   from peers/requirements-ref.txt  (torch, several GB)
 #   peers/setup_venv.sh onnx   -> $CACHE/venv-onnx  from peers/requirements-onnx.txt (no torch)
+#   peers/setup_venv.sh ort-current -> $CACHE/venv-ort-current (today's onnxruntime, for peers/ort_sensitivity.py)
 # CACHE defaults to ~/.cache/two-stage-retriever/peers (override with TSR_PEERS_CACHE).
 # Idempotent: a stamp holding the requirements file's sha256 skips the install when nothing changed.
 set -euo pipefail
@@ -21,6 +22,7 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -x "$venv/bin/python" ]]; t
   exit 0
 fi
 mkdir -p "$cache"
+rm -rf "$venv"  # a changed requirements file gets a fresh venv: no stale packages left from older pins
 python3.11 -m venv "$venv" 2>/dev/null || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet -r "$req"
 echo "$want" > "$stamp"
