@@ -584,13 +584,16 @@ def make_rerank(args, corpus, queries, qrels, data_files, argv) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("parts", nargs="*", choices=["embeddings", "rerank"], help="default: both")
+    ap.add_argument("parts", nargs="*", metavar="embeddings|rerank", help="default: both")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="BEIR SciFact folder (read only)")
     ap.add_argument("--artifacts", type=Path, default=CACHE / "artifacts", help="made by peers/fetch_artifacts.sh")
     ap.add_argument("--any-onnxruntime", action="store_true", help=f"allow an onnxruntime other than {JS_ORT}")
     ap.add_argument("--out", type=Path, default=REPO / "__tests__/fixtures/parity")
     args = ap.parse_args()
     parts = args.parts or ["embeddings", "rerank"]
+    unknown = sorted(set(parts) - {"embeddings", "rerank"})
+    if unknown:
+        ap.error(f"unknown part(s) {unknown}; expected embeddings and/or rerank")
     argv = sys.argv[1:]
 
     import onnxruntime
