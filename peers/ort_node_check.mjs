@@ -14,7 +14,9 @@ import { createRequire } from "node:module";
 
 const [, , savedFile, opt] = process.argv;
 if (!savedFile) {
-  console.error("usage: node peers/ort_node_check.mjs <saved.json from ort_sensitivity.py --save> [optimisation level]");
+  console.error(
+    "usage: node peers/ort_node_check.mjs <saved.json from ort_sensitivity.py --save> [optimisation level]",
+  );
   process.exit(2);
 }
 const cache = path.join(os.homedir(), ".cache/two-stage-retriever/peers");
@@ -85,5 +87,9 @@ for (const q of saved.rerank) {
   orderDiffers += mine.filter((d, i) => d !== theirs[i]).length;
   pairs += logits.length;
 }
-Object.assign(result, { rerank_pairs: pairs, rerank_max_abs_logit: maxAbs, rerank_order_positions_differing: orderDiffers });
+Object.assign(result, {
+  rerank_pairs: pairs,
+  rerank_max_abs_logit: maxAbs,
+  rerank_order_positions_differing: orderDiffers,
+});
 console.log(JSON.stringify(result));
