@@ -40,12 +40,19 @@ describe("CrossEncoderCompressor with the lexical cross-encoder", () => {
     const one = new CrossEncoderCompressor({ model: models.crossEncoder, batchSize: 1 });
     const query = "carbon dioxide and oxygen";
     const texts = [...TEST_CORPUS, `${TEST_CORPUS[1]} ${TEST_CORPUS[14]} ${TEST_CORPUS[6]}`];
+    const batchedReranker = new CrossEncoderCompressor({ model: models.crossEncoder, batchSize: 32 });
     const reference = await one.score(query, texts);
-    const batched = await reranker.score(query, texts);
+    const batched = await batchedReranker.score(query, texts);
     expect(one.lastStats?.batches).toBe(texts.length);
-    expect(reranker.lastStats?.batches).toBe(1);
+    expect(batchedReranker.lastStats?.batches).toBe(1);
     batched.forEach((s, i) => expect(Math.abs(s - reference[i])).toBeLessThan(1e-5));
-    await one.dispose();
+    await Promise.all([one.dispose(), batchedReranker.dispose()]);
+  });
+
+  test("a quantized (int8) reranker scores one pair per call by default; fp32 ones are batched by 32", () => {
+    expect(new CrossEncoderCompressor({ model: models.crossEncoder }).batchSize).toBe(1);
+    expect(new CrossEncoderCompressor({ model: models.crossEncoder, quantized: false }).batchSize).toBe(32);
+    expect(new CrossEncoderCompressor({ model: models.crossEncoder, batchSize: 8 }).batchSize).toBe(8);
   });
 
   test("rerank returns {index, relevanceScore} best first, topN and threshold applied", async () => {
@@ -171,7 +178,7 @@ describe("threshold, dedupe and cache", () => {
 
   test("the LRU cache serves repeated (query, document) pairs without calling the model", async () => {
     const counting = await countingCrossEncoder(models.crossEncoder);
-    const reranker = new CrossEncoderCompressor({ ...counting, cacheSize: 100 });
+    const reranker = new CrossEncoderCompressor({ ...counting, cacheSize: 100, batchSize: 32 });
     const first = await reranker.score("origami paper cranes", TEST_CORPUS);
     const callsAfterFirst = counting.calls();
     const second = await reranker.score("origami paper cranes", TEST_CORPUS);
