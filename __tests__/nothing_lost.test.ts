@@ -364,6 +364,39 @@ describe("load restores how the retriever was built", () => {
   });
 });
 
+describe("one metadata rule for every stage 1, checked at addDocuments", () => {
+  test("BM25, FAISS and hybrid refuse what a save/load round trip would break, naming the key path", async () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    const bad: [unknown, RegExp][] = [
+      [{ nested: { n: 1n } }, /documents\[0\]\.metadata\.nested\.n is a bigint/],
+      [cyclic, /documents\[0\]\.metadata\.self refers back/],
+      [{ m: new Map([["k", 1]]) }, /documents\[0\]\.metadata\.m is a Map/],
+      [{ f: () => 1 }, /documents\[0\]\.metadata\.f is a function/],
+      [{ x: NaN }, /documents\[0\]\.metadata\.x is NaN/],
+      [{ when: new Date("not a date") }, /documents\[0\]\.metadata\.when is an invalid Date/],
+    ];
+    const bm25 = await Bm25Index.fromTexts(["seed text"], {});
+    const faiss = await FaissVectorStore.fromTexts(["seed text"], {}, HASH_EMBEDDINGS);
+    const hybrid = await TwoStageRetriever.fromTexts(
+      ["seed text"],
+      {},
+      {
+        stage1Kind: "hybrid",
+        embeddings: HASH_EMBEDDINGS,
+        compressor: new PassThrough(),
+      },
+    );
+    for (const [metadata, message] of bad) {
+      const docs = [new Document({ pageContent: "text", metadata: metadata as Record<string, unknown> })];
+      await expect(bm25.addDocuments(docs)).rejects.toThrow(message);
+      await expect(faiss.addDocuments(docs)).rejects.toThrow(message);
+      await expect(hybrid.addDocuments(docs)).rejects.toThrow(message);
+    }
+    expect([bm25.size, faiss.size]).toEqual([1, 1]);
+  });
+});
+
 describe("every part of a saved index is checksummed", () => {
   test("edited BM25 text in a BM25 or hybrid folder is refused at load, naming the file", async () => {
     for (const kind of ["bm25", "hybrid"] as const) {

@@ -68,7 +68,14 @@ export function checkJsonValue(value: unknown, where: string): void {
         `${at} is a ${typeof node}, which JSON cannot store, so the index could not be saved. Convert it (e.g. a BigInt to a string) or drop it.`,
       );
     }
-    if (node instanceof Date) return;
+    if (node instanceof Date) {
+      if (Number.isNaN(node.getTime())) {
+        throw new InvalidArgumentError(
+          `${at} is an invalid Date, which JSON stores as null. Pass a valid Date or drop it.`,
+        );
+      }
+      return;
+    }
     if (depth > 64) throw new InvalidArgumentError(`${at} is nested more than 64 levels deep; flatten the metadata.`);
     if (ancestors.has(node)) {
       throw new InvalidArgumentError(`${at} refers back to one of its parents (a cycle); JSON cannot store it.`);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 
 import { IndexError, InvalidArgumentError } from "../../errors.js";
-import { checkQuery, describeValue } from "../../validation.js";
+import { checkJsonValue, checkQuery, describeValue } from "../../validation.js";
 import { writeError, writeFileChecked } from "../checked_write.js";
 import { type IndexPart, partFolder, saveIndexFolder, verifyPartChecksums } from "../index_manifest.js";
 import { matchesFilter } from "../filtered_search.js";
@@ -241,6 +241,14 @@ export class Bm25Index implements RecallSource {
           `documents[${i}].pageContent must be a string; got ${describeValue(doc?.pageContent)}.`,
         );
       }
+      const metadata = doc.metadata as unknown;
+      if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
+        throw new InvalidArgumentError(
+          `documents[${i}].metadata is ${describeValue(metadata)}; pass a plain object (or omit it).`,
+        );
+      }
+      // The metadata rule of every stage 1 (FaissVectorStore applies it too): what is accepted survives save/load.
+      checkJsonValue(metadata ?? {}, `documents[${i}].metadata`);
     });
     if (documents.length === 0) return [];
 
