@@ -3,30 +3,21 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { buildSync } from "esbuild";
-
 import { FaissVectorStore } from "../src/index.js";
+import { bundleChild } from "./support/child_bundle.js";
 import { CRASH_DIM, crashTestSize, crashTestStore } from "./support/crash_store.js";
 import { randomUnitVectors } from "./support/random.js";
 import { NO_EMBEDDINGS } from "./support/vector_stores.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-crash-"));
-// The child is bundled once (packages stay external, resolved from node_modules): it starts in half the time tsx takes.
-const childScript = path.resolve("node_modules", ".cache", "two-stage-tests", `crash_child_${process.pid}.mjs`);
+let childScript = "";
+let cleanupChild = () => undefined as void;
 beforeAll(() => {
-  buildSync({
-    entryPoints: [path.join("__tests__", "support", "crash_child.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    outfile: childScript,
-    logLevel: "warning",
-  });
+  ({ script: childScript, cleanup: cleanupChild } = bundleChild("crash_child"));
 });
 afterAll(() => {
   fs.rmSync(scratch, { recursive: true, force: true });
-  fs.rmSync(childScript, { force: true });
+  cleanupChild();
 });
 
 function runChild(dir: string, version: number, killAt: number) {

@@ -10,7 +10,6 @@ import { Document } from "@langchain/core/documents";
 import { jest } from "@jest/globals";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
-import { buildSync } from "esbuild";
 
 import {
   Bm25Index,
@@ -23,28 +22,22 @@ import {
 } from "../src/index.js";
 import { stagingFolder } from "../src/recall/atomic_directory.js";
 import { openStoreServer } from "../src/cli/store_option.js";
+import { bundleChild } from "./support/child_bundle.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { type TestModels, buildTestModels } from "./support/models.js";
 import { NO_EMBEDDINGS, vectorStore } from "./support/vector_stores.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-lost-"));
-const childScript = path.resolve("node_modules", ".cache", "two-stage-tests", `hostile_child_${process.pid}.mjs`);
+let childScript = "";
+let cleanupChild = () => undefined as void;
 let models: TestModels;
 beforeAll(() => {
-  buildSync({
-    entryPoints: [path.join("__tests__", "support", "hostile_child.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    packages: "external",
-    outfile: childScript,
-    logLevel: "warning",
-  });
+  ({ script: childScript, cleanup: cleanupChild } = bundleChild("hostile_child"));
   models = buildTestModels();
 });
 afterAll(() => {
   fs.rmSync(scratch, { recursive: true, force: true });
-  fs.rmSync(childScript, { force: true });
+  cleanupChild();
   models.cleanup();
 });
 

@@ -44,13 +44,17 @@ export function writeFileChecked(file: string, chunks: string | Uint8Array | rea
     }
     fs.fsyncSync(fd);
   } catch (error) {
-    // fd-based calls name no file: say which one, for the message of writeError
-    if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined) {
-      (error as NodeJS.ErrnoException).path = file;
-    }
-    throw error;
+    throw namingFile(error, file);
   } finally {
     fs.closeSync(fd);
   }
   return hash.digest("hex");
+}
+
+/** Sets `path` on an error of an fd-based call (they name no file), so {@link writeError} can say which file. */
+export function namingFile(error: unknown, file: string): unknown {
+  if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined) {
+    (error as NodeJS.ErrnoException).path = file;
+  }
+  return error;
 }

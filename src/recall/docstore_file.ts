@@ -3,6 +3,7 @@ import fs from "node:fs";
 
 import { IndexError } from "../errors.js";
 import { step } from "./atomic_directory.js";
+import { namingFile } from "./checked_write.js";
 
 /** The document store file of the FaissStore layout: `[[id, document][], {label: id}]`. */
 export const DOCSTORE_FILE = "docstore.json";
@@ -78,11 +79,7 @@ export function writeDocstore(
     flush();
     fs.fsyncSync(fd);
   } catch (error) {
-    // fd-based calls name no file: say which one (a full disk names the docstore, not the folder)
-    if (error instanceof Error && (error as NodeJS.ErrnoException).path === undefined) {
-      (error as NodeJS.ErrnoException).path = file;
-    }
-    throw error;
+    throw namingFile(error, file); // a full disk names the docstore, not the folder
   } finally {
     fs.closeSync(fd);
   }
