@@ -156,6 +156,64 @@ describe("user files inside and beside an index folder are never removed", () =>
   });
 });
 
+describe("ownership cannot be claimed by a name, a field or a link (found by a hostile pass)", () => {
+  test("a caller's manifest field holding data: 'data-…' does not make a user folder ours; part entry names are refused", async () => {
+    const dir = fresh("field");
+    const retriever = await TwoStageRetriever.fromTexts(
+      [...TEST_CORPUS],
+      {},
+      {
+        stage1Kind: "bm25",
+        compressor: new PassThrough(),
+      },
+    );
+    await retriever.save(dir, { dataset: { data: "data-2024-12-01" } });
+    plantUserEntries(dir);
+    await retriever.save(dir, { dataset: { data: "data-2024-12-01" } });
+    expectUserEntries(dir);
+    await expect(retriever.save(dir, { index: { data: "data-2024-12-01" } })).rejects.toThrow(
+      /'index' are the index's own/,
+    );
+    expectUserEntries(dir);
+  });
+
+  test("a link named like our data folder is never removed, nor followed; a sibling with any JSON is not ours", async () => {
+    const parent = fresh("links");
+    const dir = path.join(parent, "index");
+    const { store } = await vectorStore(3);
+    await store.save(dir);
+    const other = path.join(parent, "other");
+    fs.mkdirSync(other);
+    const theirs = stagingFolder(other);
+    const link = path.join(dir, `data-${path.basename(theirs).slice(".staging-".length)}`);
+    fs.symlinkSync(theirs, link);
+    const sibling = `${dir}.tmp-999999-1700000000000`;
+    fs.mkdirSync(sibling);
+    fs.writeFileSync(path.join(sibling, "two-stage.json"), "{}");
+    fs.writeFileSync(path.join(sibling, "thesis.tex"), "mine");
+    await store.save(dir);
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.existsSync(theirs)).toBe(true);
+    expect(fs.readFileSync(path.join(sibling, "thesis.tex"), "utf8")).toBe("mine");
+  });
+
+  test("a manifest whose saved reranker has no options is refused, not loaded as the default hub model", async () => {
+    const dir = fresh("tampered");
+    const reranker = new CrossEncoderCompressor({ model: models.crossEncoder, inferenceWorker: false });
+    const built = await TwoStageRetriever.fromTexts([...TEST_CORPUS], {}, { stage1Kind: "bm25", compressor: reranker });
+    await built.save(dir);
+    const file = path.join(dir, "two-stage.json");
+    const manifest = JSON.parse(fs.readFileSync(file, "utf8"));
+    manifest.retriever.reranker.params = null;
+    fs.writeFileSync(file, JSON.stringify(manifest));
+    await expect(TwoStageRetriever.load(dir)).rejects.toThrow(/"retriever" entry is malformed/);
+    manifest.retriever.reranker = { kind: "cascade", params: { stages: null } };
+    fs.writeFileSync(file, JSON.stringify(manifest));
+    await expect(TwoStageRetriever.load(dir)).rejects.toThrow(/"retriever" entry is malformed/);
+    await reranker.dispose();
+  });
+});
+
 describe("a full disk is an error, never an abort; the previous index survives", () => {
   test("save over the file-size limit (ulimit -f): IndexError naming the limit, exit 0, previous index whole", async () => {
     const dir = fresh("full");
@@ -199,6 +257,44 @@ describe("one writer per folder, enforced", () => {
     await store.save(dir); // the OS released the lock with the process
     expect((await FaissVectorStore.load(dir, NO_EMBEDDINGS)).size).toBe(4);
   });
+
+  test("CLI index --append holds the folder for the whole command: a save during its embedding is refused", async () => {
+    const dir = fresh("append");
+    const input = path.join(scratch, `append-input-${counter}.jsonl`);
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ _id: `n${i}`, text: `${TEST_CORPUS[i % TEST_CORPUS.length]} ${i}` }),
+    );
+    fs.writeFileSync(input, `${many.slice(0, 5).join("\n")}\n`);
+    const cli = (...args: string[]) =>
+      spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+        env: { ...process.env, XDG_CACHE_HOME: path.join(scratch, "cache") },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+    const exit = (child: ChildProcess) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        let stderr = "";
+        child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on("exit", (code) => resolve({ code, stderr }));
+      });
+    expect((await exit(cli("index", input, "--out", dir, "--lexical-models"))).code).toBe(0);
+    fs.writeFileSync(input, `${many.slice(5).join("\n")}\n`);
+    const appending = cli("index", input, "--out", dir, "--append", "--lexical-models");
+    const done = exit(appending);
+    // Wait until the command is past its load (it prints the models it uses), then try to save over it.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (fs.readFileSync(path.join(dir, ".two-stage.lock"), "utf8").includes(`"pid":${appending.pid},`)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    });
+    const other = await Bm25Index.fromTexts(["an update that would be lost"], {});
+    await expect(other.save(dir)).rejects.toThrow(/locked by process \d+ .*two-stage index/);
+    const { code } = await done;
+    expect(code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, "two-stage.json"), "utf8")).documents).toBe(3000);
+  }, 120_000);
 
   test("two saves of one folder at once in one process: one is refused, the other is whole", async () => {
     const dir = fresh("twice");

@@ -110,7 +110,8 @@ export function readRetrieverSettings(
     Number.isInteger(saved.topK) &&
     typeof reranker === "object" &&
     reranker !== null &&
-    ["cross-encoder", "cascade", "unsaved"].includes(reranker.kind as string);
+    ["cross-encoder", "cascade", "unsaved"].includes(reranker.kind as string) &&
+    rerankerShapeOk(reranker);
   if (!ok) {
     throw new IndexError(
       `${directory}/two-stage.json: the "${RETRIEVER_FIELD}" entry is malformed or from a newer version. ` +
@@ -118,6 +119,24 @@ export function readRetrieverSettings(
     );
   }
   return saved as SavedRetrieverSettings;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The saved reranker's shape: options objects where the kind needs them (a null would mean "the default model"). */
+function rerankerShapeOk(reranker: Partial<SavedReranker>): boolean {
+  if (reranker.kind === "unsaved") return typeof (reranker as { name?: unknown }).name === "string";
+  const params = (reranker as { params?: unknown }).params;
+  if (!isObject(params)) return false;
+  if (reranker.kind === "cross-encoder") return typeof params.model === "string";
+  const stages = params.stages;
+  return (
+    Array.isArray(stages) &&
+    stages.length > 0 &&
+    stages.every((stage) => isObject(stage) && isObject(stage.reranker) && typeof stage.reranker.model === "string")
+  );
 }
 
 /** Options given to `load` that override what the index recorded. */

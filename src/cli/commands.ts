@@ -14,6 +14,7 @@ import { FaissVectorStore } from "../recall/faiss_vector_store.js";
 import type { RecallSource } from "../recall/recall_source.js";
 import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
 import { checkSaveTarget } from "../recall/atomic_directory.js";
+import { LOCK_FILE, holdFolder } from "../recall/folder_lock.js";
 import { MANIFEST_FILE, readIndexManifest } from "../recall/index_manifest.js";
 import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "../recall/stage1_folder.js";
 import type { Stage1 } from "../recall/to_recall_source.js";
@@ -145,6 +146,31 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
     throw new InvalidArgumentError("Pass --append (add to the index) or --rebuild (replace it), not both.");
   }
   const { chunkSize, chunkOverlap } = chunkOptions(args);
+  // Refuse a target that is not ours before any work (save checks again).
+  checkSaveTarget(out, { markerSets: [["faiss.index", "docstore.json"], [MANIFEST_FILE]], kind: "index" });
+  // One writer for the whole command: another index run on this folder between our load and our save would be lost.
+  const target = path.resolve(out);
+  const created = !fs.existsSync(target);
+  const lock = await holdFolder(target, { purpose: "two-stage index" });
+  let finished = false;
+  try {
+    await indexLocked(args, out, { json, append, rebuild, chunkSize, chunkOverlap });
+    finished = true;
+  } finally {
+    lock.release();
+    // A first run that failed leaves nothing behind: the folder it created holds only the lock file.
+    if (!finished && created && fs.readdirSync(target).every((name) => name === LOCK_FILE)) {
+      fs.rmSync(target, { recursive: true, force: true });
+    }
+  }
+}
+
+async function indexLocked(
+  args: ParsedArgs,
+  out: string,
+  options: { json: boolean; append: boolean; rebuild: boolean; chunkSize: number; chunkOverlap: number },
+): Promise<void> {
+  const { json, append, rebuild, chunkSize, chunkOverlap } = options;
   const existing = readIndexManifest(path.resolve(out));
   const exists = existing !== undefined || fs.existsSync(path.join(out, "faiss.index"));
   if (exists && !append && !rebuild) {
@@ -153,8 +179,6 @@ export async function indexCommand(args: ParsedArgs): Promise<void> {
     );
   }
   if (append && !exists) throw new InvalidArgumentError(`--append: ${out} holds no index to add to.`);
-  // Refuse a target that is not ours before any embedding work (save checks again).
-  checkSaveTarget(out, { markerSets: [["faiss.index", "docstore.json"], [MANIFEST_FILE]], kind: "index" });
   const started = performance.now();
   const { documents: docs, skipped } = await readInputs(args.positionals, chunkSize, chunkOverlap, {
     followSymlinks: args.options.has("follow-symlinks"),

@@ -34,6 +34,8 @@ export function isOwnedFolder(dir: string, name: string): boolean {
   const match = OWNED_NAME.exec(name);
   if (!match) return false;
   try {
+    // A link is never ours (we create folders, not links), wherever it points.
+    if (!fs.lstatSync(path.join(dir, name)).isDirectory()) return false;
     const owner = JSON.parse(fs.readFileSync(path.join(dir, name, OWNER_FILE), "utf8")) as {
       createdBy?: unknown;
       token?: unknown;
@@ -173,13 +175,34 @@ export function publishVersion(
   }
   for (const name of exposed) exposeFile(target, dataDir, name);
   for (const previous of previousData) {
-    if (previous === dataName || !/^data-[\w-]+$/.test(previous)) continue;
+    if (previous === dataName || !isPreviousData(target, previous)) continue;
     fs.rmSync(path.join(target, previous), { recursive: true, force: true });
     step("previous-removed");
   }
   removeOwnedLeftovers(target, dataName);
   step("stale-removed");
   return dataName;
+}
+
+/** 0.1's data-folder names (`data-<pid>-<time36>-<hex8>`), written before folders carried an owner file. */
+const LEGACY_DATA_NAME = /^data-\d+-[0-9a-z]+-[0-9a-f]{8}$/;
+
+/**
+ * Whether the data folder a previous manifest names is ours to remove: a real folder (not a link) that carries our
+ * owner file, or has 0.1's exact data-folder name and holds the files of an index part. A manifest naming a user's
+ * folder (edited by hand, or a caller's field) does not make it ours.
+ */
+function isPreviousData(target: string, name: string): boolean {
+  if (isOwnedFolder(target, name)) return true;
+  if (!LEGACY_DATA_NAME.test(name)) return false;
+  try {
+    const full = path.join(target, name);
+    if (!fs.lstatSync(full).isDirectory()) return false;
+    const files = new Set(fs.readdirSync(full));
+    return (files.has("faiss.index") && files.has("docstore.json")) || files.has("bm25.json");
+  } catch {
+    return false;
+  }
 }
 
 /** Makes `target/name` the same file as `dataDir/name`: a hard link (a copy where links fail), swapped in. */
@@ -219,16 +242,17 @@ export function removeOwnedLeftovers(target: string, current: string | undefined
 }
 
 /** Siblings left by the 0.1.0 two-rename save: `<target>.tmp-<pid>-<ms>` and `<target>.old-<pid>-<ms>`. */
-const LEGACY_SIBLING = /^\.(tmp|old)-(\d+)-(\d+)$/;
+const LEGACY_SIBLING = /^\.old-(\d+)-(\d+)$/;
 
 /**
- * Repairs what the 0.1.0 two-rename save could leave next to `target` when killed: a target moved aside to
- * `<target>.old-<pid>-<ms>` with nothing in its place is moved back. With `removeLeftovers` (a save, under the lock),
- * its other leftovers are removed too. Only siblings of exactly that name pattern that hold one of our manifests
- * (`manifestName`) are touched, and only when their process is gone; everything else in the parent folder is the
- * user's. Best effort.
+ * Repairs what the 0.1.0 two-rename save could leave next to `target` when killed between its renames: the index
+ * moved aside to `<target>.old-<pid>-<ms>` with nothing in its place is moved back (a rename, nothing is removed).
+ * Only a sibling of exactly that name, whose process is gone, that holds a whole index of ours (`faiss.index`,
+ * `docstore.json` and our manifest) is touched; everything else in the parent folder is the user's. Other 0.1
+ * leftovers (`<target>.tmp-*`) are left in place: nothing proves they are ours. Best effort.
  */
-export function recoverLegacySiblings(target: string, manifestName: string, removeLeftovers: boolean): void {
+export function recoverLegacySiblings(target: string, manifestName: string): void {
+  if (fs.existsSync(target)) return;
   const parent = path.dirname(target);
   const base = path.basename(target);
   let names: string[];
@@ -237,26 +261,28 @@ export function recoverLegacySiblings(target: string, manifestName: string, remo
   } catch {
     return;
   }
-  const leftovers = names
+  const aside = names
     .filter((name) => name.startsWith(base) && LEGACY_SIBLING.test(name.slice(base.length)))
     .map((name) => {
-      const [, kind, pid, time] = LEGACY_SIBLING.exec(name.slice(base.length))!;
-      return { full: path.join(parent, name), kind, pid: Number(pid), time: Number(time) };
+      const [, pid, time] = LEGACY_SIBLING.exec(name.slice(base.length))!;
+      return { full: path.join(parent, name), pid: Number(pid), time: Number(time) };
     })
-    .filter((entry) => entry.pid !== process.pid && !processAlive(entry.pid) && holdsManifest(entry.full, manifestName))
+    .filter((entry) => entry.pid !== process.pid && !processAlive(entry.pid) && holdsIndex(entry.full, manifestName))
     .sort((a, b) => b.time - a.time);
   try {
-    for (const entry of leftovers) {
-      if (entry.kind === "old" && !fs.existsSync(target)) fs.renameSync(entry.full, target);
-      else if (removeLeftovers) fs.rmSync(entry.full, { recursive: true, force: true });
-    }
+    if (aside.length > 0) fs.renameSync(aside[0].full, target);
   } catch {
     // best effort: a read-only parent folder is left as it is
   }
 }
 
-function holdsManifest(folder: string, manifestName: string): boolean {
+/** A real folder holding `faiss.index`, `docstore.json` and a manifest that is a JSON object. */
+function holdsIndex(folder: string, manifestName: string): boolean {
   try {
+    if (!fs.lstatSync(folder).isDirectory()) return false;
+    if (!fs.existsSync(path.join(folder, "faiss.index")) || !fs.existsSync(path.join(folder, "docstore.json"))) {
+      return false;
+    }
     const parsed: unknown = JSON.parse(fs.readFileSync(path.join(folder, manifestName), "utf8"));
     return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed);
   } catch {

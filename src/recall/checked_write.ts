@@ -10,6 +10,13 @@ const NO_ROOM = new Set(["ENOSPC", "EDQUOT", "EFBIG"]);
 export function writeError(file: string, error: unknown, what: string): IndexError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const at = (error as NodeJS.ErrnoException | undefined)?.path ?? file;
+  if (code !== undefined && NOT_WRITABLE.has(code)) {
+    return new IndexError(
+      `Could not write ${at}: the folder is not writable (${code}). ${what} Check its permissions (or a read-only ` +
+        "mount), or write to another folder.",
+      { cause: error },
+    );
+  }
   const reason =
     code === "EFBIG"
       ? "a file-size limit was reached (EFBIG: the process's ulimit -f, or the file system's largest file)"
@@ -18,11 +25,15 @@ export function writeError(file: string, error: unknown, what: string): IndexErr
         : error instanceof Error
           ? error.message
           : String(error);
-  return new IndexError(
-    `Could not write ${at}: ${reason}. ${what} Free some space (or raise the limit), or write to another disk.`,
-    { cause: error },
-  );
+  const next =
+    code !== undefined && NO_ROOM.has(code)
+      ? "Free some space (or raise the limit), or write to another disk."
+      : "Fix the cause, or write to another folder.";
+  return new IndexError(`Could not write ${at}: ${reason}. ${what} ${next}`, { cause: error });
 }
+
+/** Codes of a write the file system refused: permissions, a read-only mount. */
+const NOT_WRITABLE = new Set(["EACCES", "EPERM", "EROFS"]);
 
 /**
  * Writes `chunks` to `file` with Node's own file calls — every short write continued, every failure (ENOSPC,

@@ -512,7 +512,7 @@ export class FaissVectorStore extends VectorStore {
     // Let the event loop turn once: faiss-node frees a dropped index in a finalizer that runs on a later tick.
     await new Promise((resolve) => setImmediate(resolve));
     const target = path.resolve(directory);
-    recoverLegacySiblings(target, MANIFEST_FILE, false);
+    recoverLegacySiblings(target, MANIFEST_FILE);
     const currentData = (): string | undefined => {
       try {
         return indexEntry(readIndexManifest(target), "")?.data;

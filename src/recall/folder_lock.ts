@@ -92,6 +92,12 @@ function tryTake(file: string, purpose: string): FolderLock | string {
       if (!held) return;
       held = false;
       try {
+        // Empty the holder's details first, so nobody reads a holder that is gone.
+        try {
+          fs.ftruncateSync(fd, 0);
+        } catch {
+          // details only
+        }
         locks.unlock(fd);
       } finally {
         fs.closeSync(fd);
@@ -128,4 +134,30 @@ export async function lockFolder(folder: string, options: LockFolderOptions): Pr
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(200, Math.max(1, deadline - Date.now()))));
   }
+}
+
+/** Folders whose lock this process holds for a whole command ({@link holdFolder}): saves inside it proceed. */
+const heldForCommand = new Set<string>();
+
+/**
+ * Takes `folder`'s lock (see {@link lockFolder}) for a whole read-modify-write — e.g. the CLI's `index --append`,
+ * which loads the index, embeds new documents and saves — so that no other writer can save in between and have
+ * its update lost. Saves into `folder` from this process go ahead while it is held. Creates the folder if missing.
+ */
+export async function holdFolder(folder: string, options: LockFolderOptions): Promise<FolderLock> {
+  const key = path.resolve(folder);
+  fs.mkdirSync(key, { recursive: true });
+  const lock = await lockFolder(key, options);
+  heldForCommand.add(key);
+  return {
+    release(): void {
+      heldForCommand.delete(key);
+      lock.release();
+    },
+  };
+}
+
+/** True while this process holds `folder` through {@link holdFolder}. */
+export function heldByThisProcess(folder: string): boolean {
+  return heldForCommand.has(path.resolve(folder));
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-import { IndexError } from "../errors.js";
+import { IndexError, InvalidArgumentError } from "../errors.js";
 import {
   abandonStaging,
   checkSaveTarget,
@@ -12,7 +12,7 @@ import {
   step,
 } from "./atomic_directory.js";
 import { writeError } from "./checked_write.js";
-import { lockFolder } from "./folder_lock.js";
+import { type FolderLock, heldByThisProcess, lockFolder } from "./folder_lock.js";
 
 /**
  * The manifest of an index folder, `two-stage.json`: each part saved in the folder has its entry (`index` for the
@@ -51,6 +51,9 @@ export function entryData(manifest: Record<string, unknown> | undefined, entry: 
   return typeof data === "string" && /^data-[\w-]+$/.test(data) ? data : undefined;
 }
 
+/** The manifest entries of index parts: each names the data folder holding that part's files. */
+const PART_ENTRIES = ["index", "bm25"] as const;
+
 /** One part of an index folder (the FAISS store, the BM25 index) as the save pipeline writes it. */
 export interface IndexPart {
   /** The part's manifest entry (`index`, `bm25`); it records `data` (the versioned folder) and `checksums`. */
@@ -85,6 +88,14 @@ export interface IndexFolderSave {
  * removed. A failure (a full disk included) leaves the previous version current and is an {@link IndexError}.
  */
 export async function saveIndexFolder(directory: string, save: IndexFolderSave): Promise<void> {
+  const reserved = PART_ENTRIES.filter((entry) => save.manifest !== undefined && entry in save.manifest);
+  if (reserved.length > 0) {
+    throw new InvalidArgumentError(
+      `The manifest fields ${reserved.map((entry) => `'${entry}'`).join(", ")} are the index's own (they name its data ` +
+        "folders); choose other names for your fields.",
+      { argument: "manifest" },
+    );
+  }
   const markers = { markerSets: [...save.markers, [MANIFEST_FILE]], kind: save.kind };
   const target = checkSaveTarget(directory, markers);
   try {
@@ -92,9 +103,16 @@ export async function saveIndexFolder(directory: string, save: IndexFolderSave):
   } catch (error) {
     throw writeError(target, error, `The ${save.kind} was not saved.`);
   }
-  const lock = await lockFolder(target, { purpose: `saving the ${save.kind}` });
+  // A command that holds the folder for its whole read-modify-write (holdFolder) has the lock already.
+  let lock: FolderLock | undefined;
   try {
-    recoverLegacySiblings(target, MANIFEST_FILE, true);
+    if (!heldByThisProcess(target)) lock = await lockFolder(target, { purpose: `saving the ${save.kind}` });
+  } catch (error) {
+    if (IndexError.isInstance(error)) throw error;
+    throw writeError(target, error, `The ${save.kind} was not saved.`);
+  }
+  try {
+    recoverLegacySiblings(target, MANIFEST_FILE);
     checkSaveTarget(directory, markers); // again, under the lock
     let previous: Record<string, unknown> | undefined;
     try {
@@ -102,7 +120,12 @@ export async function saveIndexFolder(directory: string, save: IndexFolderSave):
     } catch {
       previous = undefined; // a damaged manifest is replaced; its data folder is cleaned up if it is ours
     }
-    const staging = stagingFolder(target);
+    let staging: string;
+    try {
+      staging = stagingFolder(target);
+    } catch (error) {
+      throw writeError(target, error, `The ${save.kind} was not saved; the previous index (if any) is untouched.`);
+    }
     const checksums = new Map<string, Record<string, string>>();
     try {
       step("staging-created");
@@ -113,10 +136,9 @@ export async function saveIndexFolder(directory: string, save: IndexFolderSave):
       if (IndexError.isInstance(error)) throw error;
       throw writeError(target, error, `The ${save.kind} was not saved; the previous index (if any) is untouched.`);
     }
+    // Only the part entries name data folders (a caller's field with a `data` key is not one of them).
     const previousData = new Set(
-      Object.keys(previous ?? {})
-        .map((entry) => entryData(previous, entry))
-        .filter((name) => name !== undefined),
+      PART_ENTRIES.map((entry) => entryData(previous, entry)).filter((name) => name !== undefined),
     );
     publishVersion(
       target,
@@ -137,7 +159,7 @@ export async function saveIndexFolder(directory: string, save: IndexFolderSave):
       [...previousData],
     );
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
@@ -148,7 +170,7 @@ export async function saveIndexFolder(directory: string, save: IndexFolderSave):
  */
 export function partFolder(directory: string, entries: readonly string[]): string {
   const target = path.resolve(directory);
-  recoverLegacySiblings(target, MANIFEST_FILE, false);
+  recoverLegacySiblings(target, MANIFEST_FILE);
   const manifest = readIndexManifest(target);
   const data = entries.map((entry) => entryData(manifest, entry)).find((name) => name !== undefined);
   return data ? path.join(target, data) : target;
