@@ -158,6 +158,7 @@ export async function openStoreServer(
   // PGlite is a single-process Postgres: two processes on one data directory lose data. The directory's lock is
   // held for the whole command (index, query and eval alike); a second command waits for it, then gives up.
   let lock: FolderLock | undefined;
+  const created = dir !== "memory://" && !fs.existsSync(dir);
   if (dir !== "memory://") {
     try {
       fs.mkdirSync(dir, { recursive: true });
@@ -199,6 +200,8 @@ export async function openStoreServer(
   } catch (error) {
     await db?.close();
     lock?.release();
+    // A data directory this call created and could not start leaves nothing behind (it holds only our lock file).
+    if (created && fs.readdirSync(dir).every((name) => name === LOCK_FILE)) fs.rmSync(dir, { recursive: true });
     throw error;
   }
   const opened = db;
