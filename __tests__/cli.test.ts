@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { buildLexicalCrossEncoder } from "../src/testing/index.js";
+import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { writeTestDataset } from "./support/dataset.js";
 import { cliRunner } from "./support/cli.js";
@@ -218,6 +218,38 @@ describe("two-stage CLI", () => {
     expect(cli("eval", "--dataset", datasetDir, "--stage1", "sparse").stderr).toContain(
       "Unknown stage 1 'sparse'. Expected one of: dense, bm25, hybrid.",
     );
+  });
+
+  test("eval --stage1-only: no reranker loaded; stage-1 nDCG, Recall@recallK to 1000 and judged beyond", () => {
+    // A reranker that does not exist: --stage1-only never loads it (nor probes it).
+    const args = ["eval", "--dataset", datasetDir, "--stage1", "bm25", "--stage1-only", "--offline"];
+    const missing = ["--reranker-model", path.join(root, "no-such-reranker")];
+    const { status, stdout, stderr } = cli(...args, ...missing, "--json");
+    expect(stderr).not.toContain("Could not load");
+    expect(status).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.stage1Only).toBe(true);
+    expect(report.results.map((r: { recallK: number }) => r.recallK)).toEqual([10, 20, 50, 100, 200, 500, 1000]);
+    expect(report.results[0].ndcg).toBeCloseTo(report.stage1Ndcg, 12);
+    expect(report.results.at(-1).judgedBeyond).toBe(0);
+    const table = cli(...args, ...missing, "--recall-k", "1,3,24", "--top-k", "1");
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/stage 1 only \(no reranker\): nDCG@1 \d\.\d{4}, MRR@1 \d\.\d{4}/);
+    expect(table.stdout).toContain("Recall@recallK");
+    expect(table.stdout).toContain("judged beyond");
+    expect(table.stdout).not.toContain("stage2");
+    expect(table.stderr).toContain("no reranker (--stage1-only)");
+  });
+
+  test("eval --fp32 loads the embedding model's onnx/model.onnx instead of model_quantized.onnx", () => {
+    const bi = path.join(root, "bi-int8-only");
+    buildLexicalBiEncoder(bi, { corpus: TEST_CORPUS });
+    fs.rmSync(path.join(bi, "onnx", "model.onnx"));
+    const args = ["eval", "--dataset", datasetDir, "--embedding-model", bi, "--stage1-only", "--offline"];
+    expect(cli(...args, "--recall-k", "3", "--top-k", "3").status).toBe(0);
+    const fp32 = cli(...args, "--recall-k", "3", "--top-k", "3", "--fp32");
+    expect(fp32.status).not.toBe(0);
+    expect(fp32.stderr).toContain("model.onnx");
   });
 
   test("doctor reports faiss-node, ONNX Runtime, the model directory, the model cache and the hub, with what to do", () => {

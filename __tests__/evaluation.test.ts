@@ -78,6 +78,71 @@ describe("loadBeirDataset", () => {
   });
 });
 
+describe("documentText: one rule, BEIR's and MTEB's", () => {
+  test('title + " " + text, trimmed; the text alone without a title; a title repeated in the text stays', () => {
+    expect(documentText({ id: "a", title: "Bees", text: "They dance." })).toBe("Bees They dance.");
+    expect(documentText({ id: "b", title: "", text: " They dance. " })).toBe("They dance.");
+    expect(documentText({ id: "c", title: "Bees", text: "" })).toBe("Bees");
+    expect(documentText({ id: "d", title: "Bees", text: "Bees dance." })).toBe("Bees Bees dance.");
+  });
+});
+
+describe("stage-1-only evaluation", () => {
+  test("no reranker is called; each recallK's ranking is stage 1's; nDCG, recall and judgedBeyond are stage 1's", async () => {
+    const dataset = loadBeirDataset(datasetDir);
+    const stage1 = await Bm25Index.fromDocuments(
+      dataset.corpus.map((d) => ({ pageContent: documentText(d), metadata: { docId: d.id } })),
+    );
+    const calls: string[] = [];
+    const spy = new CrossEncoderCompressor({ model: models.crossEncoder });
+    spy.scoreDocuments = () => {
+      calls.push("scoreDocuments");
+      return Promise.reject(new Error("stage1Only must not score"));
+    };
+    const retriever = new TwoStageRetriever({ stage1, compressor: spy, recallK: 24, topK: 3 });
+    const report = await evaluate(retriever, dataset, { recallKs: [1, 3, 24], topK: 3, stage1Only: true });
+    expect(calls).toEqual([]);
+    expect(report.stage1Only).toBe(true);
+    const [k1, k3, k24] = report.results;
+    // Stage 1's own order at every recallK: the stage-2 runs are stage 1's top-recallK, scores included.
+    for (const r of report.results) {
+      expect(r.rerankP50Ms).toBe(0);
+      for (const [queryId, ranking] of report.runs.stage2.get(r.recallK)!) {
+        expect(ranking).toEqual(report.runs.stage1.get(queryId)!.slice(0, r.recallK));
+      }
+    }
+    expect(k3.ndcg).toBeCloseTo(report.stage1Ndcg, 12);
+    expect(k24.ndcg).toBeCloseTo(report.stage1Ndcg, 12);
+    expect(k1.recall).toBeLessThanOrEqual(k3.recall);
+    expect(k3.recall).toBeLessThanOrEqual(k24.recall);
+    expect(k1.judgedBeyond).toBeGreaterThanOrEqual(k3.judgedBeyond);
+    expect(k3.judgedBeyond).toBeGreaterThanOrEqual(k24.judgedBeyond);
+    // judgedBeyond counts the judged documents stage 1 ranked below recallK, summed over queries.
+    const beyond = [...report.runs.stage1].reduce((sum, [queryId, run]) => {
+      const top = new Set(run.slice(0, 3).map((e) => e.docId));
+      return sum + [...dataset.qrels.get(queryId)!.keys()].filter((id) => !top.has(id)).length;
+    }, 0);
+    expect(k3.judgedBeyond).toBe(beyond);
+    // The same stage 1 under a reranker reports the same stage-1 figures (one path).
+    const full = await evaluate(
+      new TwoStageRetriever({ stage1, compressor: reranker, recallK: 24, topK: 3 }),
+      dataset,
+      {
+        recallKs: [1, 3, 24],
+        topK: 3,
+        latencyQueries: 0,
+      },
+    );
+    expect(full.stage1Ndcg).toBeCloseTo(report.stage1Ndcg, 12);
+    expect(full.results.map((r) => [r.recall, r.judgedBeyond])).toEqual(
+      report.results.map((r) => [r.recall, r.judgedBeyond]),
+    );
+    await expect(
+      evaluate(retriever, dataset, { recallKs: [3], topK: 3, stage1Only: true, oracleMaxCorpus: 100 }),
+    ).rejects.toThrow(/stage1Only evaluates stage 1 without the reranker, but oracleMaxCorpus needs the reranker/);
+  });
+});
+
 describe("explain and evaluate", () => {
   test("explain lists every stage-1 candidate with both ranks, both scores and the stage timings", async () => {
     const retriever = await retrieverFor(8, 3);

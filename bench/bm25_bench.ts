@@ -13,7 +13,7 @@ import { BM25Retriever } from "@langchain/community/retrievers/bm25";
 import { Document } from "@langchain/core/documents";
 import { FakeEmbeddings } from "@langchain/core/utils/testing";
 
-import { loadBeirDataset } from "../src/eval/beir_dataset.js";
+import { documentText, loadBeirDataset } from "../src/eval/beir_dataset.js";
 import { Bm25Index } from "../src/recall/bm25/bm25_index.js";
 import { FaissVectorStore } from "../src/recall/faiss_vector_store.js";
 import { randomUnitVectors } from "../src/testing/random_vectors.js";
@@ -31,7 +31,7 @@ const documentsOf = (rep: number, name: string, corpus: (typeof datasets)[number
   corpus.map(
     (d) =>
       new Document({
-        pageContent: d.title ? `${d.title} ${d.text}` : d.text,
+        pageContent: documentText(d),
         metadata: { collection: name },
         id: `${name}-${d.id}-r${rep}`,
       }),

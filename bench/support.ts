@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 
+import { documentText } from "../src/eval/beir_dataset.js";
 import { buildBertModel, type BuildBertModelParams } from "../src/testing/index.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -20,7 +21,7 @@ export async function cachedBertModel(params: BuildBertModelParams): Promise<{ d
   return { dir, buildMs: performance.now() - started };
 }
 
-/** Reads `corpus.jsonl` of a BEIR-layout dataset: title + text per document. */
+/** Reads `corpus.jsonl` of a BEIR-layout dataset: each document's text by the one rule, `documentText`. */
 export function readCorpusTexts(dataset: string): string[] {
   const file = path.join(DATASETS, dataset, "corpus.jsonl");
   return fs
@@ -28,8 +29,8 @@ export function readCorpusTexts(dataset: string): string[] {
     .split("\n")
     .filter((line) => line.trim())
     .map((line) => {
-      const doc = JSON.parse(line) as { title?: string; text?: string };
-      return [doc.title, doc.text].filter(Boolean).join(". ");
+      const doc = JSON.parse(line) as { _id?: unknown; title?: string; text?: string };
+      return documentText({ id: String(doc._id), title: doc.title ?? "", text: doc.text ?? "" });
     });
 }
 

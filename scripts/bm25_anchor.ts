@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 
 import { Document } from "@langchain/core/documents";
 
-import { loadBeirDataset } from "../src/eval/beir_dataset.js";
+import { documentText, loadBeirDataset } from "../src/eval/beir_dataset.js";
 import type { RunEntry } from "../src/eval/evaluate.js";
 import { mean, ndcgAt, recallAt } from "../src/eval/metrics.js";
 import { writeTrecRun } from "../src/eval/trec_run.js";
@@ -69,9 +69,7 @@ console.log(`|---|---|---|---|---|---|---|---|---|`);
 for (const name of names) {
   const dir = path.join(datasetsDir, name);
   const dataset = loadBeirDataset(dir);
-  const docs = dataset.corpus.map(
-    (d) => new Document({ pageContent: d.title ? `${d.title} ${d.text}` : d.text, metadata: {}, id: d.id }),
-  );
+  const docs = dataset.corpus.map((d) => new Document({ pageContent: documentText(d), metadata: {}, id: d.id }));
   let started = performance.now();
   const built = await Bm25Index.fromDocuments(docs);
   const buildSeconds = (performance.now() - started) / 1000;

@@ -359,8 +359,43 @@ export async function queryCommand(args: ParsedArgs): Promise<void> {
   );
 }
 
+/** The recallK values `eval` sweeps by default. */
+export const DEFAULT_EVAL_RECALL_KS = [10, 20, 50, 100, 200] as const;
+/** The recallK values `eval --stage1-only` sweeps by default (no reranker: deep lists are cheap). */
+export const DEFAULT_STAGE1_ONLY_RECALL_KS = [10, 20, 50, 100, 200, 500, 1000] as const;
+
+/**
+ * Renders a stage-1-only report: stage 1's nDCG@topK and MRR@topK, then per recallK its Recall@recallK, the judged
+ * relevant documents ranked beyond it, and stage-1 latency.
+ */
+function renderStage1Report(report: EvaluationReport): string {
+  const first = report.results[0];
+  const histogram = report.rankHistogram.map((b) => `${b.bucket}: ${b.count}`).join(", ");
+  return [
+    `${report.dataset}: ${report.queries} queries; stage 1 only (no reranker): nDCG@${report.topK} ${report.stage1Ndcg.toFixed(4)}, ` +
+      `MRR@${report.topK} ${first.mrr.toFixed(4)}`,
+    renderTable(
+      ["recallK", "Recall@recallK", "judged beyond", "stage1 p50/p95 ms"],
+      report.results.map((r) => [
+        r.recallK,
+        r.recall.toFixed(4),
+        r.judgedBeyond,
+        `${r.recallP50Ms.toFixed(1)}/${r.recallP95Ms.toFixed(1)}`,
+      ]),
+    ),
+    `Stage-1 rank of the ${report.judgedTotal} judged documents: ${histogram}`,
+    report.unknownDocumentJudgments > 0
+      ? `(${report.unknownDocumentJudgments} judgments name documents missing from the corpus; ignored)`
+      : "",
+    `Wall time: ${(report.wallMs / 1000).toFixed(1)} s.`,
+  ]
+    .filter(Boolean)
+    .join("\n");
+}
+
 /** Renders an evaluation report as the sweep table, the stage-1 rank histogram and the recommendation. */
 export function renderReport(report: EvaluationReport): string {
+  if (report.stage1Only) return renderStage1Report(report);
   const withOracle = report.results.some((r) => r.oracleAgreement !== undefined);
   const withAnn = report.results.some((r) => r.annRecall !== undefined);
   const headers = [
@@ -438,7 +473,12 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
     );
   }
   const json = args.options.has("json");
-  const recallKs = intListOption(args, "recall-k", [10, 20, 50, 100, 200]);
+  const stage1Only = args.options.has("stage1-only");
+  const recallKs = intListOption(
+    args,
+    "recall-k",
+    stage1Only ? [...DEFAULT_STAGE1_ONLY_RECALL_KS] : [...DEFAULT_EVAL_RECALL_KS],
+  );
   const topK = intOption(args, "top-k", 10);
   const maxQueries = args.options.has("max-queries") ? intOption(args, "max-queries", 1) : undefined;
   const oracleMaxCorpus = args.options.has("oracle-max-corpus") ? intOption(args, "oracle-max-corpus", 1) : 0;
@@ -481,6 +521,7 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
       exactStage1: built.exactStage1,
       latencyQueries,
       keeps: choice.thenModel !== undefined ? (choice.keeps ?? [10, 20, 50]) : undefined,
+      stage1Only,
       onProgress: () => progress.tick(),
     });
   } catch (error) {

@@ -109,7 +109,7 @@ ${MODEL_HELP}`,
   },
   eval: {
     summary: "sweep recallK on a BEIR collection: nDCG, MRR, stage-1 recall, latency, and the recallK to use",
-    usage: `two-stage eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out <prefix>] [--oracle-max-corpus N]
+    usage: `two-stage eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out <prefix>] [--oracle-max-corpus N] [--stage1-only] [--fp32]
 
   --dataset <dir>            a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv (or qrels.tsv)
   --recall-k <list>          comma-separated recallK values to sweep (default 10,20,50,100,200)
@@ -118,6 +118,11 @@ ${MODEL_HELP}`,
   --latency-queries <n>      time real reranks at each recallK on the first n queries (default 20; 0: none)
   --run-out <prefix>         write TREC run files <prefix>.stage1.run and <prefix>.stage2.recall<K>.run
   --oracle-max-corpus <n>    also compare with reranking the whole corpus, for corpora of at most n documents
+  --stage1-only              evaluate stage 1 alone, no reranker loaded: nDCG@top-k and MRR@top-k of stage 1, and
+                             per recallK its Recall@recallK and the judged documents ranked beyond it (default
+                             --recall-k 10,20,50,100,200,500,1000)
+  --fp32                     load the embedding model's onnx/model.onnx (fp32) instead of onnx/model_quantized.onnx
+                             (int8, the default); the reranker is unaffected
 
 ${STORE_HELP}
                                eval loads the dataset into a new table and drops it at the end
@@ -140,7 +145,7 @@ ${MODEL_HELP}`,
       "table",
       "ef-search",
     ],
-    flags: [...MODEL_FLAGS, "hnsw"],
+    flags: [...MODEL_FLAGS, "hnsw", "stage1-only", "fp32"],
     run: withStore(evalCommand, evalStoreCommand, ["table", "hnsw", "ef-search"]),
   },
   demo: {

@@ -41,6 +41,13 @@ export interface ModelChoice {
   keeps?: number[];
   /** `--rerank-budget-ms`: stage 2's latency budget. */
   rerankBudgetMs?: number;
+  /**
+   * `--fp32` (eval): the embedding model loads `onnx/model.onnx` (fp32) instead of `onnx/model_quantized.onnx` (int8).
+   * The reranker is unaffected. Undefined: int8, the default.
+   */
+  fp32?: boolean;
+  /** `--stage1-only` (eval): no reranker is loaded or called. */
+  stage1Only?: boolean;
 }
 
 /** Where the lexical test models live: a folder of the default model directory, one subfolder per corpus hash. */
@@ -73,6 +80,8 @@ export function modelChoice(args: ParsedArgs, fallback: Partial<ModelChoice> = {
     offline: args.options.has("offline") || fallback.offline === true,
     lexical: fallback.lexical === true,
     stage1: stage1 === undefined ? undefined : checkStage1Kind(stage1, "--stage1"),
+    ...(args.options.has("fp32") ? { fp32: true } : {}),
+    ...(args.options.has("stage1-only") ? { stage1Only: true } : {}),
     ...cascadeChoice(args),
   };
 }
@@ -113,7 +122,11 @@ export function instantiate(choice: ModelChoice): {
         })
       : first;
   return {
-    embeddings: new TransformersEmbeddings({ model: choice.embeddingModel, offline: choice.offline }),
+    embeddings: new TransformersEmbeddings({
+      model: choice.embeddingModel,
+      offline: choice.offline,
+      quantized: choice.fp32 !== true,
+    }),
     reranker,
   };
 }
@@ -206,12 +219,13 @@ export async function prepareModels(
       run: () => models.embeddings.embedQuery("probe"),
     });
   }
-  probes.push({
-    role: "reranker",
-    flag: "--reranker-model",
-    names: chosen.thenModel === undefined ? [chosen.rerankerModel] : [chosen.rerankerModel, chosen.thenModel],
-    run: () => models.reranker.compressDocuments([new Document({ pageContent: "probe" })], "probe"),
-  });
+  if (!chosen.stage1Only)
+    probes.push({
+      role: "reranker",
+      flag: "--reranker-model",
+      names: chosen.thenModel === undefined ? [chosen.rerankerModel] : [chosen.rerankerModel, chosen.thenModel],
+      run: () => models.reranker.compressDocuments([new Document({ pageContent: "probe" })], "probe"),
+    });
   let failure: { probe: (typeof probes)[number]; error: unknown } | undefined;
   for (const probe of probes) {
     try {
@@ -241,10 +255,12 @@ export function describeModels(choice: ModelChoice): string {
   const tag = " [LEXICAL TEST MODEL: word-overlap stand-in, not real model quality]";
   // Where each model is read from (a local folder, e.g. ./Xenova/... or the model directory, or the hub).
   const at = (name: string) => (choice.lexical ? "" : ` (${modelLocation(name)})`);
+  const precision = choice.fp32 ? " fp32" : "";
   const stage1 =
     choice.stage1 === "bm25"
       ? "stage 1: BM25 (no model)"
-      : `stage 1: ${choice.stage1 === "hybrid" ? "hybrid of BM25 and " : ""}embeddings ${choice.embeddingModel}${at(choice.embeddingModel)}${choice.lexical ? tag : ""}`;
+      : `stage 1: ${choice.stage1 === "hybrid" ? "hybrid of BM25 and " : ""}embeddings ${choice.embeddingModel}${precision}${at(choice.embeddingModel)}${choice.lexical ? tag : ""}`;
+  if (choice.stage1Only) return `${stage1}; no reranker (--stage1-only)${choice.lexical ? tag : ""}`;
   const cascade =
     choice.thenModel !== undefined
       ? ` → keep ${choice.keeps?.join("/") ?? DEFAULT_CASCADE_KEEP} → ${choice.thenModel}${at(choice.thenModel)}`

@@ -116,9 +116,13 @@ export function loadBeirDataset(dir: string): BeirDataset {
   };
 }
 
-/** The text a document is indexed and reranked by: title and text. */
+/**
+ * The text a document is indexed, embedded and reranked by: `title + " " + text`, trimmed (the text alone when the
+ * document has no title). This is the rule of BEIR's dense models (`sentence_bert.py`, `sep = " "`), MTEB's
+ * retrieval evaluator (`corpus_to_texts` with `sep = " "`) and Anserini's BEIR "flat" indexes (title and text as
+ * one field), so figures compare with their published ones. One rule for every path (eval, BM25, the CLI's JSONL
+ * input): a title repeated at the start of the text stays repeated, as in those evaluations.
+ */
 export function documentText(doc: BeirDocument): string {
-  if (!doc.title) return doc.text;
-  if (doc.text.startsWith(doc.title)) return doc.text;
-  return `${doc.title}. ${doc.text}`;
+  return doc.title ? `${doc.title} ${doc.text}`.trim() : doc.text.trim();
 }

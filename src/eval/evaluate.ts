@@ -59,6 +59,14 @@ export interface EvaluateParams {
    * @default "docId"
    */
   idField?: string;
+  /**
+   * Evaluate stage 1 alone: the reranker is neither called nor loaded, and each recallK's ranking is stage 1's own
+   * order, so `ndcg` and `mrr` are stage 1's (at topK) and stage-2 latency is 0. Use it to measure a stage 1 against
+   * its published figures and to choose recallK by Recall@recallK and `judgedBeyond` before paying for a reranker.
+   * Not with `keeps` or `oracleMaxCorpus` (both need the reranker).
+   * @default false
+   */
+  stage1Only?: boolean;
   /** Called after each query. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -127,6 +135,8 @@ export interface EvaluationReport {
   topK: number;
   /** nDCG@topK of stage 1 alone (no reranking), for reference. */
   stage1Ndcg: number;
+  /** True when only stage 1 was evaluated (`stage1Only`): every ranking is stage 1's, no reranker ran. */
+  stage1Only: boolean;
   results: RecallKResult[];
   /** Where judged relevant documents land in stage 1: bucket label → count. */
   rankHistogram: { bucket: string; count: number }[];
@@ -188,6 +198,7 @@ interface Settings {
   latencyQueries: number;
   exactStage1?: RecallSource;
   keeps?: number[];
+  stage1Only: boolean;
   /** Whether some stage-1 candidate so far carried `metadata[idField]` (until one does, each query checks). */
   idSeen: boolean;
 }
@@ -213,6 +224,7 @@ export async function evaluate(
     latencyQueries: params.latencyQueries ?? 20,
     exactStage1: params.exactStage1,
     keeps: params.keeps ? [...new Set(params.keeps)].sort((a, b) => a - b) : undefined,
+    stage1Only: params.stage1Only ?? false,
     idSeen: false,
   };
   if (settings.recallKs.length === 0) {
@@ -239,15 +251,22 @@ export async function evaluate(
       },
     );
   }
-  const reranker = retriever.compressor;
-  if (!isRankingCompressor(reranker)) {
+  if (settings.stage1Only && (settings.keeps !== undefined || (params.oracleMaxCorpus ?? 0) > 0)) {
+    throw new InvalidArgumentError(
+      `stage1Only evaluates stage 1 without the reranker, but ${settings.keeps !== undefined ? "keeps" : "oracleMaxCorpus"} ` +
+        "needs the reranker. Drop one of them.",
+      { argument: "stage1Only" },
+    );
+  }
+  const reranker = settings.stage1Only ? undefined : retriever.compressor;
+  if (reranker !== undefined && !isRankingCompressor(reranker)) {
     throw new InvalidArgumentError(
       "evaluate() needs a reranker that scores every candidate (a CrossEncoderCompressor) as stage 2.",
       { argument: "retriever.compressor" },
     );
   }
   if (settings.keeps !== undefined) {
-    if (!isCascadeCompressor(reranker)) {
+    if (reranker === undefined || !isCascadeCompressor(reranker)) {
       throw new InvalidArgumentError(
         "keeps sweeps the first stage of a cascade: make the retriever's compressor a CascadeCompressor.",
         { argument: "keeps" },
@@ -316,10 +335,13 @@ function checkIdField(docs: Document[], idField: string, queryId: string, settin
   );
 }
 
-/** Runs stage 1 at every recallK (timed), scores the candidates once, and ranks each recallK's candidates. */
+/**
+ * Runs stage 1 at every recallK (timed), scores the candidates once, and ranks each recallK's candidates. Without a
+ * reranker (`stage1Only`), each recallK's ranking is stage 1's order and score.
+ */
 async function observeQuery(
   retriever: TwoStageRetriever,
-  reranker: RankingCompressor,
+  reranker: RankingCompressor | undefined,
   queryId: string,
   text: string,
   judgments: Judgments,
@@ -338,17 +360,18 @@ async function observeQuery(
   if (!settings.idSeen) checkIdField(candidatesAt.get(recallKs[recallKs.length - 1])!.docs, idField, queryId, settings);
   // Scores are per (query, text): score every distinct text once, then rank each recallK's list with them. A
   // cascade's cut depends on the list, so it ranks each list itself, from one memo of per-stage scores.
-  const cascade = isCascadeCompressor(reranker) ? reranker : undefined;
+  const cascade = reranker !== undefined && isCascadeCompressor(reranker) ? reranker : undefined;
   const memo = cascade?.scoreMemo();
   const scoreOf = new Map<string, number>();
   const unscored = (docs: Document[]) => docs.filter((doc) => !scoreOf.has(doc.pageContent));
-  for (const { docs } of cascade ? [] : candidatesAt.values()) {
+  const plain = cascade ? undefined : reranker;
+  for (const { docs } of plain ? candidatesAt.values() : []) {
     const missing = unscored(docs);
     if (missing.length === 0) continue;
-    const scores = await reranker.scoreDocuments(missing, text);
+    const scores = await plain!.scoreDocuments(missing, text);
     missing.forEach((doc, i) => scoreOf.set(doc.pageContent, scores[i]));
   }
-  const oracleTop = corpus ? await topScores(reranker, corpus, text, topK) : undefined;
+  const oracleTop = corpus && reranker ? await topScores(reranker, corpus, text, topK) : undefined;
   const exact = settings.exactStage1
     ? (await settings.exactStage1.recall(text, recallKs[recallKs.length - 1], retriever.filter)).map((c) =>
         idOf(c.document as Document),
@@ -357,18 +380,20 @@ async function observeQuery(
   const perK = new Map<number, AtRecallK>();
   for (const k of recallKs) {
     const { docs, recallMs } = candidatesAt.get(k)!;
-    const ranking = cascade
-      ? await cascade.rankCascade(docs, text, { memo, topN: topK })
-      : reranker.rankScored(
-          docs,
-          docs.map((doc) => scoreOf.get(doc.pageContent)!),
-        );
+    const ranking = !reranker
+      ? { order: docs.map((_, i) => i), scores: docs.map((doc) => doc.metadata.recallScore as number) }
+      : cascade
+        ? await cascade.rankCascade(docs, text, { memo, topN: topK })
+        : reranker.rankScored(
+            docs,
+            docs.map((doc) => scoreOf.get(doc.pageContent)!),
+          );
     const entry: AtRecallK = {
       stage1: docs.map(idOf),
       ranking: ranking.order.map((i) => ({ docId: idOf(docs[i]), score: ranking.scores[i] })),
       recallMs,
     };
-    if (timeStage2 && docs.length > 0) {
+    if (reranker && timeStage2 && docs.length > 0) {
       const t1 = performance.now();
       await reranker.rankCandidates(docs, text);
       entry.rerankMs = performance.now() - t1;
@@ -512,6 +537,7 @@ function aggregate(
     keepSweep,
     queries: observations.length,
     topK,
+    stage1Only: settings.stage1Only,
     stage1Ndcg: mean(
       observations.map((o) =>
         ndcgAt(
