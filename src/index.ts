@@ -38,6 +38,8 @@ export type { KnownEmbeddingId, TransformersEmbeddingsParams } from "./recall/tr
 
 // Stage 2
 export { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
+export type { ScoreCache } from "./rerank/score_cache.js";
+export { ScoreCacheFile } from "./rerank/score_cache_file.js";
 export type {
   CrossEncoderCompressorParams,
   KnownCrossEncoderId,

@@ -19,6 +19,7 @@ import { MANIFEST_FILE, readIndexManifest } from "../recall/index_manifest.js";
 import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "../recall/stage1_folder.js";
 import type { Stage1 } from "../recall/to_recall_source.js";
 import { CascadeCompressor } from "../rerank/cascade_compressor.js";
+import { ScoreCacheFile } from "../rerank/score_cache_file.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "../defaults.js";
 import {
   RETRIEVER_FIELD,
@@ -117,8 +118,9 @@ export async function buildCliStage1(
   docs: Document[],
   embeddings: TransformersEmbeddings,
   quiet = false,
+  fusion: { denseWeight?: number } = {},
 ): Promise<RecallSource> {
-  return stage1Source(await buildCliParts(kind, docs, embeddings, quiet));
+  return stage1Source(await buildCliParts(kind, docs, embeddings, quiet), fusion);
 }
 
 /** `--chunk-size` and `--chunk-overlap` of `index`, checked. */
@@ -452,12 +454,19 @@ export interface EvalStage1 {
 /** How `eval` builds stage 1: `kind` forces a stage-1 kind; `build` makes it over the dataset's documents. */
 export interface EvalStage1Builder {
   kind?: Stage1Kind;
-  build(kind: Stage1Kind, docs: Document[], embeddings: TransformersEmbeddings): Promise<EvalStage1>;
+  build(
+    kind: Stage1Kind,
+    docs: Document[],
+    embeddings: TransformersEmbeddings,
+    fusion: { denseWeight?: number },
+  ): Promise<EvalStage1>;
 }
 
 /** The default: FAISS, BM25 or both in memory, as `--stage1` says. */
 const IN_MEMORY_STAGE1: EvalStage1Builder = {
-  build: async (kind, docs, embeddings) => ({ source: await buildCliStage1(kind, docs, embeddings) }),
+  build: async (kind, docs, embeddings, fusion) => ({
+    source: await buildCliStage1(kind, docs, embeddings, false, fusion),
+  }),
 };
 
 /** `two-stage eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out prefix]` */
@@ -489,21 +498,27 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
   const indexable = dataset.corpus.filter((doc) => documentText(doc).trim() !== "");
   const emptyDocuments = dataset.corpus.length - indexable.length;
   const texts = indexable.map(documentText);
+  const scoreCachePath = stringOption(args, "score-cache");
+  const scoreCache = scoreCachePath ? await ScoreCacheFile.open(scoreCachePath) : undefined;
   const { choice, embeddings, reranker, fallbackReason } = await prepareModels(
     args,
     texts,
     stage1.kind ? { stage1: stage1.kind } : {},
+    { scoreCache },
   );
   if (!json) process.stderr.write(`${announceModels(choice, fallbackReason)}\n`);
   const docs = indexable.map(
     (doc, i) => new Document({ pageContent: texts[i], id: doc.id, metadata: { docId: doc.id } }),
   );
+  // Scores read from --score-cache would time cache reads: stage 2 is timed on a twin without the cache (it shares
+  // the loaded model sessions).
+  const timing = scoreCache && latencyQueries > 0 && !choice.stage1Only ? instantiate(choice).reranker : undefined;
   const indexStarted = performance.now();
   let built: EvalStage1 | undefined;
   let report: EvaluationReport;
   let indexMs: number;
   try {
-    built = await stage1.build(choice.stage1, docs, embeddings);
+    built = await stage1.build(choice.stage1, docs, embeddings, { denseWeight: choice.denseWeight });
     indexMs = performance.now() - indexStarted;
     const retriever = new TwoStageRetriever({
       stage1: built.source,
@@ -522,12 +537,15 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
       latencyQueries,
       keeps: choice.thenModel !== undefined ? (choice.keeps ?? [10, 20, 50]) : undefined,
       stage1Only,
+      timingCompressor: timing,
       onProgress: () => progress.tick(),
     });
   } catch (error) {
-    await Promise.all([built?.close?.(), embeddings.dispose(), reranker.dispose()]);
+    scoreCache?.flush();
+    await Promise.all([built?.close?.(), embeddings.dispose(), reranker.dispose(), timing?.dispose()]);
     throw error;
   }
+  scoreCache?.flush();
   await built.close?.();
   const runOut = stringOption(args, "run-out");
   const runFiles: string[] = [];
@@ -540,7 +558,7 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
       runFiles.push(file);
     }
   }
-  await Promise.all([embeddings.dispose(), reranker.dispose()]);
+  await Promise.all([embeddings.dispose(), reranker.dispose(), timing?.dispose()]);
   const { runs: _runs, ...serialisable } = report;
   const wall = performance.now() - started;
   print(
@@ -555,7 +573,17 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
       indexMs,
       totalMs: wall,
       runFiles,
+      ...(scoreCache
+        ? {
+            scoreCache: {
+              file: scoreCache.file,
+              loaded: scoreCache.loaded,
+              hits: scoreCache.hits,
+              size: scoreCache.size,
+            },
+          }
+        : {}),
     },
-    `${renderReport(report)}${emptyDocuments ? `\n${emptyDocuments} empty documents were left out of the index.` : ""}\nIndexing ${(indexMs / 1000).toFixed(1)} s; total ${(wall / 1000).toFixed(1)} s.${runFiles.length ? `\nRun files: ${runFiles.join(", ")}` : ""}`,
+    `${renderReport(report)}${emptyDocuments ? `\n${emptyDocuments} empty documents were left out of the index.` : ""}\nIndexing ${(indexMs / 1000).toFixed(1)} s; total ${(wall / 1000).toFixed(1)} s.${scoreCache ? `\nScore cache ${scoreCache.file}: ${scoreCache.hits} scores read back, ${scoreCache.size - scoreCache.loaded} new (${scoreCache.size} kept).` : ""}${runFiles.length ? `\nRun files: ${runFiles.join(", ")}` : ""}`,
   );
 }

@@ -123,6 +123,11 @@ ${MODEL_HELP}`,
                              --recall-k 10,20,50,100,200,500,1000)
   --fp32                     load the embedding model's onnx/model.onnx (fp32) instead of onnx/model_quantized.onnx
                              (int8, the default); the reranker is unaffected
+  --score-cache <file>       keep reranker scores in this file between runs: a later eval (another --recall-k, stage
+                             1 or cascade) scores only the (model, query, document) pairs not in it yet
+  --max-length <n>           the --reranker-model's maxLength in tokens, query and document together (default: the
+                             model's, 512 for MiniLM rerankers); a cascade's cheap first pass, e.g. --max-length 128
+  --dense-weight <w>         a hybrid's dense weight in RRF, BM25's being 1 (default 0.5)
 
 ${STORE_HELP}
                                eval loads the dataset into a new table and drops it at the end
@@ -141,6 +146,9 @@ ${MODEL_HELP}`,
       "latency-queries",
       "run-out",
       "oracle-max-corpus",
+      "score-cache",
+      "max-length",
+      "dense-weight",
       "store",
       "table",
       "ef-search",

@@ -13,6 +13,7 @@ import { CascadeCompressor, DEFAULT_CASCADE_KEEP } from "../rerank/cascade_compr
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../testing/index.js";
+import type { ScoreCache } from "../rerank/score_cache.js";
 import { type ParsedArgs, intListOption, optionalIntOption, stringOption } from "./args.js";
 
 /** The model flags every command takes. */
@@ -48,6 +49,10 @@ export interface ModelChoice {
   fp32?: boolean;
   /** `--stage1-only` (eval): no reranker is loaded or called. */
   stage1Only?: boolean;
+  /** `--max-length` (eval): the `--reranker-model`'s maxLength (query and document tokens together). */
+  maxLength?: number;
+  /** `--dense-weight` (eval): the dense source's weight in a hybrid's fusion (BM25's is 1). */
+  denseWeight?: number;
 }
 
 /** Where the lexical test models live: a folder of the default model directory, one subfolder per corpus hash. */
@@ -82,8 +87,23 @@ export function modelChoice(args: ParsedArgs, fallback: Partial<ModelChoice> = {
     stage1: stage1 === undefined ? undefined : checkStage1Kind(stage1, "--stage1"),
     ...(args.options.has("fp32") ? { fp32: true } : {}),
     ...(args.options.has("stage1-only") ? { stage1Only: true } : {}),
+    ...(args.options.has("max-length") ? { maxLength: optionalIntOption(args, "max-length") } : {}),
+    ...(args.options.has("dense-weight") ? { denseWeight: denseWeightOption(args) } : {}),
     ...cascadeChoice(args),
   };
+}
+
+/** `--dense-weight <w>`: a finite number above 0. */
+function denseWeightOption(args: ParsedArgs): number {
+  const raw = stringOption(args, "dense-weight") ?? "";
+  const weight = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(weight) || weight <= 0) {
+    throw new InvalidArgumentError(
+      `--dense-weight must be a number above 0 (BM25's weight is 1); got '${raw}'. E.g. --dense-weight 1 for a dense ` +
+        "model stronger than BM25.",
+    );
+  }
+  return weight;
 }
 
 /** `--then <model> [--keep N] [--rerank-budget-ms N]`: the cascade flags, checked together. */
@@ -104,18 +124,34 @@ function cascadeChoice(args: ParsedArgs): Pick<ModelChoice, "thenModel" | "keeps
  * scores every candidate and keeps the first `--keep` value (default 20), the `--then` model orders those; with
  * `--rerank-budget-ms`, stage 2 reads only what fits the budget.
  */
-export function instantiate(choice: ModelChoice): {
+export function instantiate(
+  choice: ModelChoice,
+  scoreCache?: ScoreCache,
+): {
   embeddings: TransformersEmbeddings;
   reranker: CrossEncoderCompressor | CascadeCompressor;
 } {
-  const first = new CrossEncoderCompressor({ model: choice.rerankerModel, offline: choice.offline });
+  const first = new CrossEncoderCompressor({
+    model: choice.rerankerModel,
+    offline: choice.offline,
+    maxLength: choice.maxLength,
+    scoreCache,
+  });
   const reranker =
     choice.thenModel !== undefined || choice.rerankBudgetMs !== undefined
       ? new CascadeCompressor({
           stages: [
             { reranker: first, keep: choice.keeps?.[0] ?? DEFAULT_CASCADE_KEEP },
             ...(choice.thenModel !== undefined
-              ? [{ reranker: new CrossEncoderCompressor({ model: choice.thenModel, offline: choice.offline }) }]
+              ? [
+                  {
+                    reranker: new CrossEncoderCompressor({
+                      model: choice.thenModel,
+                      offline: choice.offline,
+                      scoreCache,
+                    }),
+                  },
+                ]
               : []),
           ],
           rerankBudgetMs: choice.rerankBudgetMs,
@@ -189,6 +225,8 @@ export interface PrepareModelsOptions {
    * @default false
    */
   fallbackToLexical?: boolean;
+  /** Where the rerankers keep their scores (eval's `--score-cache`). */
+  scoreCache?: ScoreCache;
 }
 
 /**
@@ -206,10 +244,10 @@ export async function prepareModels(
   const chosen = modelChoice(args, manifest);
   if (args.options.has("lexical-models")) {
     const choice = { ...chosen, ...lexicalModelsFor(texts), lexical: true, stage1: chosen.stage1 ?? "dense" };
-    return { choice, ...instantiate(choice) };
+    return { choice, ...instantiate(choice, options.scoreCache) };
   }
   const stage1 = chosen.stage1 ?? "dense";
-  const models = instantiate(chosen);
+  const models = instantiate(chosen, options.scoreCache);
   const probes: { role: string; flag: string; names: string[]; run: () => Promise<unknown> }[] = [];
   if (stage1 !== "bm25") {
     probes.push({

@@ -23,6 +23,7 @@ import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import type { RerankedDocumentMetadata } from "../result_metadata.js";
 import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import { LruCache } from "./lru_cache.js";
+import type { ScoreCache } from "./score_cache.js";
 import { documentTokens, tokenizerFingerprint } from "./token_cache.js";
 
 export { headTokens } from "./token_cache.js";
@@ -148,6 +149,12 @@ export interface CrossEncoderCompressorParams extends ModelSourceParams {
    * @default 0
    */
   cacheSize?: number;
+  /**
+   * Where scores are kept instead of the `cacheSize` LRU: e.g. a {@link ScoreCacheFile}, which keeps them between
+   * runs. Keys name the model file, the settings that change a score, the query and the document text.
+   * @default undefined (the `cacheSize` LRU, when `cacheSize` > 0)
+   */
+  scoreCache?: ScoreCache;
 }
 
 /** One result of {@link CrossEncoderCompressor.rerank}. */
@@ -273,7 +280,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   private readonly source: ModelSourceParams;
   private readonly injected?: { tokenizer: CrossEncoderTokenizer; model: CrossEncoderSequenceModel };
   private loading?: Promise<LoadedCrossEncoder>;
-  private readonly cache?: LruCache<number>;
+  private readonly cache?: ScoreCache;
 
   constructor(params: CrossEncoderCompressorParams = {}) {
     super();
@@ -362,7 +369,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     if (params.tokenizer && params.sequenceModel) {
       this.injected = { tokenizer: params.tokenizer, model: params.sequenceModel };
     }
-    if (this.cacheSize > 0) this.cache = new LruCache<number>(this.cacheSize);
+    this.cache = params.scoreCache ?? (this.cacheSize > 0 ? new LruCache<number>(this.cacheSize) : undefined);
   }
 
   /** Loads the model once; concurrent first calls share the same load. */
@@ -442,7 +449,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   async dispose(): Promise<void> {
     const loading = this.loading;
     this.loading = undefined;
-    this.cache?.clear();
+    if (this.cache instanceof LruCache) this.cache.clear();
     if (!loading) return;
     const loaded = await loading.catch(() => undefined);
     await loaded?.model.dispose?.();
@@ -506,7 +513,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   /** The cache-key prefix shared by every document of one call: settings and the query's hash. */
   private cacheKeyPrefix(query: string, loaded: LoadedCrossEncoder): string {
     const activation = resolveActivation(this.activation, loaded.numLabels, this.model);
-    return `${this.model}|${this.quantized}|${this.maxLength ?? loaded.maxLength}|${this.longDocuments}:${this.maxPassages}|${activation}|${sha1(query)}`;
+    return `${this.model}@${loaded.fingerprint ?? ""}|${this.quantized}|${this.maxLength ?? loaded.maxLength}|${this.longDocuments}:${this.maxPassages}|${activation}|${sha1(query)}`;
   }
 
   /**

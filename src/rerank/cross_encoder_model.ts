@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import path from "node:path";
+
 import { AutoTokenizer, Tensor } from "@xenova/transformers";
 
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
@@ -39,6 +42,8 @@ export interface LoadedCrossEncoder {
   inputNames?: readonly string[];
   /** Rows of the token type embedding (`type_vocab_size`); 1 means every token is type 0 (XLM-R, RoBERTa). */
   typeVocabSize?: number;
+  /** Which model file was loaded (path, size, modification time), when it was loaded from a local folder. */
+  fingerprint?: string;
 }
 
 /** Reads the pair template (`[CLS] q [SEP] d [SEP]` for BERT) off the tokenizer by encoding empty texts. */
@@ -147,7 +152,20 @@ export async function loadCrossEncoder(
       { cause: error },
     );
   }
-  return fromParts(tokenizer, loaded);
+  return {
+    ...fromParts(tokenizer, loaded),
+    fingerprint: location.dir ? fileFingerprint(location.dir, quantized) : undefined,
+  };
+}
+
+function fileFingerprint(dir: string, quantized: boolean): string | undefined {
+  const file = path.join(dir, "onnx", quantized ? "model_quantized.onnx" : "model.onnx");
+  try {
+    const stat = fs.statSync(file);
+    return `${file}:${stat.size}:${Math.round(stat.mtimeMs)}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Derives what the reranker needs from a ready tokenizer and model (loaded here or injected by the caller). */
