@@ -6,8 +6,8 @@ import { FaissStore } from "@langchain/community/vectorstores/faiss";
 import { Document } from "@langchain/core/documents";
 
 import { FaissVectorStore, IndexError, InvalidArgumentError } from "../src/index.js";
-import { readDocstore } from "../src/recall/docstore_file.js";
-import { readFlatIndex, writeFlatIndex } from "../src/recall/flat_index_file.js";
+import { readDocstore } from "../src/recall/faiss/docstore_file.js";
+import { readFlatIndex, writeFlatIndex } from "../src/recall/faiss/flat_index_file.js";
 import { NO_EMBEDDINGS, dataFolder, reseal, vectorStore } from "./support/vector_stores.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-safety-"));

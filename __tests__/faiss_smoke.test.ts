@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { loadFaiss } from "../src/recall/faiss_native.js";
+import { loadFaiss } from "../src/recall/faiss/faiss_native.js";
 import { randomUnitVectors } from "./support/random.js";
 
 const DIM = 384;

@@ -20,7 +20,7 @@ import {
   IndexError,
   TwoStageRetriever,
 } from "../src/index.js";
-import { stagingFolder } from "../src/recall/atomic_directory.js";
+import { stagingFolder } from "../src/recall/index_folder/atomic_directory.js";
 import { openStoreServer } from "../src/cli/store_option.js";
 import { bundleChild } from "./support/child_bundle.js";
 import { TEST_CORPUS } from "./support/corpus.js";

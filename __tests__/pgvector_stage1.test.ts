@@ -17,10 +17,14 @@ import {
   loadBeirDataset,
 } from "../src/index.js";
 import { randomUnitVectors } from "../src/testing/index.js";
-import { pgvectorFilter } from "../src/recall/pgvector_convention.js";
-import { bulkInsertPgvector } from "../src/recall/pgvector_bulk_insert.js";
-import { createHnswIndex } from "../src/recall/pgvector_hnsw.js";
-import { type PgvectorStoreHandle, connectPgvectorStore, versionAtLeast } from "../src/recall/pgvector_store.js";
+import { pgvectorFilter } from "../src/recall/pgvector/pgvector_convention.js";
+import { bulkInsertPgvector } from "../src/recall/pgvector/pgvector_bulk_insert.js";
+import { createHnswIndex } from "../src/recall/pgvector/pgvector_hnsw.js";
+import {
+  type PgvectorStoreHandle,
+  connectPgvectorStore,
+  versionAtLeast,
+} from "../src/recall/pgvector/pgvector_store.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { writeTestDataset } from "./support/dataset.js";
 import { buildTestModels } from "./support/models.js";

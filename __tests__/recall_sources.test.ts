@@ -2,8 +2,8 @@ import { FaissStore } from "@langchain/community/vectorstores/faiss";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { MemoryVectorStore } from "@langchain/classic/vectorstores/memory";
 
-import { connectPgvectorStore, type PgvectorStoreHandle } from "../src/recall/pgvector_store.js";
-import { createHnswIndex } from "../src/recall/pgvector_hnsw.js";
+import { connectPgvectorStore, type PgvectorStoreHandle } from "../src/recall/pgvector/pgvector_store.js";
+import { createHnswIndex } from "../src/recall/pgvector/pgvector_hnsw.js";
 import {
   Bm25Index,
   FaissVectorStore,

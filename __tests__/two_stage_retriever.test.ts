@@ -16,8 +16,8 @@ import {
   TransformersEmbeddings,
   TwoStageRetriever,
 } from "../src/index.js";
-import { directoryOps } from "../src/recall/atomic_directory.js";
-import { type PgvectorStoreHandle, connectPgvectorStore } from "../src/recall/pgvector_store.js";
+import { directoryOps } from "../src/recall/index_folder/atomic_directory.js";
+import { type PgvectorStoreHandle, connectPgvectorStore } from "../src/recall/pgvector/pgvector_store.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { buildTestModels } from "./support/models.js";
 import { type TestPostgres, startPostgres } from "./support/postgres.js";

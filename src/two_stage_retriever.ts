@@ -8,7 +8,11 @@ import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 import { startRun } from "./callbacks.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { DisposedError, InvalidArgumentError } from "./errors.js";
-import { RETRIEVAL_METADATA_KEYS, type RetrievedDocumentMetadata, shadowMetadata } from "./result_metadata.js";
+import {
+  RETRIEVAL_METADATA_KEYS,
+  type RetrievedDocumentMetadata,
+  shadowMetadata,
+} from "./documents/result_metadata.js";
 import { checkDocumentList, checkQuery, describeValue, durationMs, positiveInteger } from "./validation.js";
 import {
   type BuildStage1Params,
@@ -20,7 +24,7 @@ import {
 import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "./recall/stage1_folder.js";
 import { type RecallFilter, type RecallSource, isRecallSource } from "./recall/recall_source.js";
 import { type Stage1, toRecallSource } from "./recall/to_recall_source.js";
-import { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
+import { TransformersEmbeddings } from "./models/transformers_embeddings.js";
 import {
   type CandidateRanking,
   type DroppedReason,
@@ -29,7 +33,7 @@ import {
 } from "./rerank/candidate_ranking.js";
 import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 import { type Stage2, toStage2 } from "./rerank/stage2.js";
-import { documentsFromTexts } from "./documents_from_texts.js";
+import { documentsFromTexts } from "./documents/documents_from_texts.js";
 import {
   RETRIEVER_FIELD,
   type RetrieverOverrides,

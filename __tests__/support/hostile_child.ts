@@ -4,8 +4,8 @@
 //   hold <dir>           takes <dir>'s writer lock, prints "held", and waits to be killed
 import { Document } from "@langchain/core/documents";
 
-import { FaissVectorStore } from "../../src/recall/faiss_vector_store.js";
-import { lockFolder } from "../../src/recall/folder_lock.js";
+import { FaissVectorStore } from "../../src/recall/faiss/faiss_vector_store.js";
+import { lockFolder } from "../../src/recall/index_folder/folder_lock.js";
 import { randomUnitVectors } from "./random.js";
 import { NO_EMBEDDINGS } from "./vector_stores.js";
 

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 
 import { InvalidArgumentError } from "../errors.js";
-import { FaissVectorStore } from "../recall/faiss_vector_store.js";
-import { bulkInsertPgvector } from "../recall/pgvector_bulk_insert.js";
-import { createHnswIndex } from "../recall/pgvector_hnsw.js";
-import { type PgvectorStoreHandle, connectPgvectorStore } from "../recall/pgvector_store.js";
+import { FaissVectorStore } from "../recall/faiss/faiss_vector_store.js";
+import { bulkInsertPgvector } from "../recall/pgvector/pgvector_bulk_insert.js";
+import { createHnswIndex } from "../recall/pgvector/pgvector_hnsw.js";
+import { type PgvectorStoreHandle, connectPgvectorStore } from "../recall/pgvector/pgvector_store.js";
 import { embeddingsManifest } from "../recall/stage1_folder.js";
-import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
+import { TransformersEmbeddings } from "../models/transformers_embeddings.js";
 import { VectorStoreSource } from "../recall/vector_store_source.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { TwoStageRetriever } from "../two_stage_retriever.js";

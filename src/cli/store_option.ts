@@ -3,10 +3,10 @@ import path from "node:path";
 
 import type { EmbeddingProfileFacts } from "../models/embedding_profiles.js";
 import { InvalidArgumentError } from "../errors.js";
-import { checkIdentifier } from "../recall/pgvector_store.js";
+import { checkIdentifier } from "../recall/pgvector/pgvector_store.js";
 import { type ParsedArgs, optionalIntOption, stringOption } from "./args.js";
 import { importOptional } from "../optional_import.js";
-import { type FolderLock, LOCK_FILE, lockFolder } from "../recall/folder_lock.js";
+import { type FolderLock, LOCK_FILE, lockFolder } from "../recall/index_folder/folder_lock.js";
 
 /** How long a command waits for a PGlite data directory another two-stage process holds. */
 const PGLITE_LOCK_WAIT_MS = 60_000;

@@ -5,7 +5,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 
 import { InvalidArgumentError } from "../errors.js";
 import { Bm25Index, type Bm25IndexParams } from "./bm25/bm25_index.js";
-import { FaissVectorStore, type FaissVectorStoreParams } from "./faiss_vector_store.js";
+import { FaissVectorStore, type FaissVectorStoreParams } from "./faiss/faiss_vector_store.js";
 import { HybridSource, type HybridSourceParams } from "./hybrid_source.js";
 import type { RecallSource } from "./recall_source.js";
 import { VectorStoreSource } from "./vector_store_source.js";

@@ -3,7 +3,7 @@ import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
 import { InvalidArgumentError } from "../errors.js";
 import { filteredSearch, matchesFilter } from "./filtered_search.js";
-import { pgvectorConvention } from "./pgvector_convention.js";
+import { pgvectorConvention } from "./pgvector/pgvector_convention.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "./recall_source.js";
 
 /**

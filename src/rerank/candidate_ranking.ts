@@ -1,6 +1,10 @@
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 
-import { type BudgetedRerankedDocumentMetadata, RERANK_METADATA_KEYS, shadowMetadata } from "../result_metadata.js";
+import {
+  type BudgetedRerankedDocumentMetadata,
+  RERANK_METADATA_KEYS,
+  shadowMetadata,
+} from "../documents/result_metadata.js";
 
 /**
  * Why stage 2 left a candidate out: a duplicate of an earlier one, scored below `scoreThreshold`, not returned by a

@@ -17,10 +17,10 @@ import {
   fromParts,
   loadCrossEncoder,
   resolveActivation,
-} from "./cross_encoder_model.js";
+} from "../models/cross_encoder_model.js";
 import { startRun } from "../callbacks.js";
 import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
-import type { RerankedDocumentMetadata } from "../result_metadata.js";
+import type { RerankedDocumentMetadata } from "../documents/result_metadata.js";
 import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import { LruCache } from "./lru_cache.js";
 import { documentTokens, tokenizerFingerprint } from "./token_cache.js";

@@ -7,13 +7,13 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 
 import { IndexError, InvalidArgumentError } from "../../errors.js";
 import { checkJsonValue, checkQuery, describeValue } from "../../validation.js";
-import { writeError, writeFileChecked } from "../checked_write.js";
-import { type IndexPart, partFolder, saveIndexFolder, verifyPartChecksums } from "../index_manifest.js";
+import { writeError, writeFileChecked } from "../index_folder/checked_write.js";
+import { type IndexPart, partFolder, saveIndexFolder, verifyPartChecksums } from "../index_folder/index_manifest.js";
 import { matchesFilter } from "../filtered_search.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "../recall_source.js";
 import { EnglishAnalyzer, type TextAnalyzer } from "./english_analyzer.js";
 import { quantizedLength } from "./small_float.js";
-import { documentsFromTexts } from "../../documents_from_texts.js";
+import { documentsFromTexts } from "../../documents/documents_from_texts.js";
 
 /** Options of {@link Bm25Index}. */
 export interface Bm25IndexParams {

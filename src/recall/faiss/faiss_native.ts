@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import type * as FaissNode from "faiss-node";
 
-import { ModelLoadError } from "../errors.js";
+import { ModelLoadError } from "../../errors.js";
 
 /** The faiss-node module (`IndexFlatIP`, `IndexFlatL2`, `Index`, `MetricType`). */
 export type FaissModule = typeof FaissNode;

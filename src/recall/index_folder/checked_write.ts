@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 
-import { IndexError } from "../errors.js";
+import { IndexError } from "../../errors.js";
 
 /** Codes of a write that ran out of room: a full disk, a quota, a file-size limit (`ulimit -f`). */
 const NO_ROOM = new Set(["ENOSPC", "EDQUOT", "EFBIG"]);

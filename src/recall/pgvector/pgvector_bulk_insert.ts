@@ -1,8 +1,8 @@
 import type { PGVectorStore } from "@langchain/community/vectorstores/pgvector";
 import type { DocumentInterface } from "@langchain/core/documents";
 
-import { InvalidArgumentError } from "../errors.js";
-import { positiveInteger } from "../validation.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { positiveInteger } from "../../validation.js";
 import { checkIdentifier } from "./pgvector_store.js";
 
 /** Options of {@link bulkInsertPgvector}. */

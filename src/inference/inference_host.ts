@@ -5,7 +5,7 @@ import { SHARE_ENV, Worker } from "node:worker_threads";
 import { env } from "@xenova/transformers";
 
 import { ModelLoadError, TwoStageError } from "../errors.js";
-import { IDLE_SESSIONS, type Lease, SharedSessions, modelFilesKey } from "../shared_sessions.js";
+import { IDLE_SESSIONS, type Lease, SharedSessions, modelFilesKey } from "./shared_sessions.js";
 import type { HostRequest, WireError, WireTensor, WorkerReply } from "./inference_protocol.js";
 
 /** The worker's script, beside this module in the sources and in both builds. */
@@ -227,7 +227,7 @@ export async function inferenceHost(nice: number): Promise<InferenceHost> {
   } catch (error) {
     throw new ModelLoadError(
       `The inference worker's script ${script} is missing (a bundle that did not copy it?). Ship ` +
-        "two-stage-retriever's dist/rerank/inference_thread.mjs beside its other files (mark the package external in " +
+        "two-stage-retriever's dist/inference/inference_thread.mjs beside its other files (mark the package external in " +
         "the bundler), or pass inferenceWorker: false to run rerankers on the calling thread.",
       { cause: error },
     );

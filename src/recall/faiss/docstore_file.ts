@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 
-import { IndexError } from "../errors.js";
-import { step } from "./atomic_directory.js";
-import { namingFile } from "./checked_write.js";
+import { IndexError } from "../../errors.js";
+import { step } from "../index_folder/atomic_directory.js";
+import { namingFile } from "../index_folder/checked_write.js";
 
 /** The document store file of the FaissStore layout: `[[id, document][], {label: id}]`. */
 export const DOCSTORE_FILE = "docstore.json";

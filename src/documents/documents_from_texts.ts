@@ -1,6 +1,6 @@
 import { Document } from "@langchain/core/documents";
 
-import { checkTextsAndMetadatas } from "./validation.js";
+import { checkTextsAndMetadatas } from "../validation.js";
 
 /**
  * Documents from texts and metadata (one object per text, or one for all), as LangChain's `fromTexts` factories

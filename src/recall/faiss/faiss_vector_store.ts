@@ -7,17 +7,17 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { VectorStore } from "@langchain/core/vectorstores";
 import type { IndexFlatIP } from "faiss-node";
 
-import { documentsFromTexts } from "../documents_from_texts.js";
-import { DisposedError, IndexError, InvalidArgumentError } from "../errors.js";
-import { checkJsonValue, describeValue, positiveInteger, requiredPositiveInteger } from "../validation.js";
-import { recoverLegacySiblings, step } from "./atomic_directory.js";
-import { writeFileChecked } from "./checked_write.js";
+import { documentsFromTexts } from "../../documents/documents_from_texts.js";
+import { DisposedError, IndexError, InvalidArgumentError } from "../../errors.js";
+import { checkJsonValue, describeValue, positiveInteger, requiredPositiveInteger } from "../../validation.js";
+import { recoverLegacySiblings, step } from "../index_folder/atomic_directory.js";
+import { writeFileChecked } from "../index_folder/checked_write.js";
 import { DOCSTORE_FILE, readDocstore, writeDocstore } from "./docstore_file.js";
 import { loadFaiss } from "./faiss_native.js";
-import { filteredSearch } from "./filtered_search.js";
-import { type IndexPart, MANIFEST_FILE, readIndexManifest, saveIndexFolder } from "./index_manifest.js";
+import { filteredSearch } from "../filtered_search.js";
+import { type IndexPart, MANIFEST_FILE, readIndexManifest, saveIndexFolder } from "../index_folder/index_manifest.js";
 import { flatIndexBytes, readFlatIndex, scanFlatIndex } from "./flat_index_file.js";
-import type { RecallFilter } from "./recall_source.js";
+import type { RecallFilter } from "../recall_source.js";
 
 /** A metadata filter: a predicate over documents, or metadata fields that must equal the given values. */
 export type FaissFilter = RecallFilter;

@@ -4,12 +4,12 @@ import type { FeatureExtractionPipeline, Tensor } from "@xenova/transformers";
 import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { checkModelName, describeValue, positiveInteger } from "../validation.js";
-import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
-import { type EmbeddingProfile, type KnownEmbeddingId, resolveEmbeddingProfile } from "../models/embedding_profiles.js";
-import type { Lease } from "../shared_sessions.js";
-import { acquireFeatureExtraction } from "./feature_extraction_sessions.js";
+import { type ModelSourceParams, resolveModelSource } from "./model_source.js";
+import { type EmbeddingProfile, type KnownEmbeddingId, resolveEmbeddingProfile } from "./embedding_profiles.js";
+import type { Lease } from "../inference/shared_sessions.js";
+import { acquireFeatureExtraction } from "../inference/feature_extraction_sessions.js";
 
-export type { KnownEmbeddingId } from "../models/embedding_profiles.js";
+export type { KnownEmbeddingId } from "./embedding_profiles.js";
 
 /** Options of {@link TransformersEmbeddings}. */
 export interface TransformersEmbeddingsParams extends EmbeddingsParams, ModelSourceParams {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-import { IndexError, InvalidArgumentError } from "../errors.js";
+import { IndexError, InvalidArgumentError } from "../../errors.js";
 import { LOCK_FILE } from "./folder_lock.js";
 
 /**

@@ -1,6 +1,6 @@
 import { type FeatureExtractionPipeline, env, pipeline } from "@xenova/transformers";
 
-import { IDLE_SESSIONS, type Lease, SharedSessions, modelFilesKey } from "../shared_sessions.js";
+import { IDLE_SESSIONS, type Lease, SharedSessions, modelFilesKey } from "./shared_sessions.js";
 
 /**
  * The feature-extraction pipelines of `TransformersEmbeddings`, one per model (its ONNX file, config and tokenizer

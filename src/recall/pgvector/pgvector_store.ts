@@ -2,9 +2,9 @@ import type { DistanceStrategy, PGVectorStore } from "@langchain/community/vecto
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { Client, ClientBase, PoolConfig } from "pg";
 
-import { InvalidArgumentError, TwoStageError } from "../errors.js";
-import { positiveInteger } from "../validation.js";
-import { importOptional } from "../optional_import.js";
+import { InvalidArgumentError, TwoStageError } from "../../errors.js";
+import { positiveInteger } from "../../validation.js";
+import { importOptional } from "../../optional_import.js";
 
 /** Options of {@link connectPgvectorStore}. */
 export interface PgvectorStoreParams {

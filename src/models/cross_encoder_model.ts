@@ -1,11 +1,11 @@
 import { AutoTokenizer, Tensor } from "@xenova/transformers";
 
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
-import { type ModelConfigLimits, positionLimit } from "../models/model_config.js";
-import { type ModelSourceParams, resolveModelSource } from "../models/model_source.js";
-import type { PairTemplate } from "./pair_batcher.js";
-import { loadCallerSequenceModel } from "./caller_sequence_model.js";
-import { loadWorkerSequenceModel } from "./worker_sequence_model.js";
+import { type ModelConfigLimits, positionLimit } from "./model_config.js";
+import { type ModelSourceParams, resolveModelSource } from "./model_source.js";
+import type { PairTemplate } from "../rerank/pair_batcher.js";
+import { loadCallerSequenceModel } from "../inference/caller_sequence_model.js";
+import { loadWorkerSequenceModel } from "../inference/worker_sequence_model.js";
 
 /** How logits become relevance scores. */
 export type CrossEncoderActivation = "sigmoid" | "softmax" | "none";

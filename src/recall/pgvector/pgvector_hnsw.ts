@@ -1,7 +1,7 @@
 import type { PGVectorStore } from "@langchain/community/vectorstores/pgvector";
 
-import { InvalidArgumentError } from "../errors.js";
-import { positiveInteger } from "../validation.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { positiveInteger } from "../../validation.js";
 import { checkIdentifier } from "./pgvector_store.js";
 
 /** Options of {@link createHnswIndex}. */

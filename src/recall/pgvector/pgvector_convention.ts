@@ -1,8 +1,8 @@
 import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
-import { InvalidArgumentError } from "../errors.js";
-import { describeValue } from "../validation.js";
-import type { StoreConvention, StoreScore } from "./vector_store_source.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { describeValue } from "../../validation.js";
+import type { StoreConvention, StoreScore } from "../vector_store_source.js";
 
 /** The facts of a `PGVectorStore` that decide what its score means (both are public fields of the store). */
 interface PgvectorSettings {

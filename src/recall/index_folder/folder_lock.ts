@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 
-import { IndexError } from "../errors.js";
+import { IndexError } from "../../errors.js";
 
 /** The lock file this package keeps inside a folder it writes (an index folder, a PGlite data directory). */
 export const LOCK_FILE = ".two-stage.lock";

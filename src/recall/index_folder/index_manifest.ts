@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-import { IndexError, InvalidArgumentError } from "../errors.js";
+import { IndexError, InvalidArgumentError } from "../../errors.js";
 import {
   abandonStaging,
   checkSaveTarget,

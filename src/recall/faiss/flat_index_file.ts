@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 
-import { IndexError, InvalidArgumentError } from "../errors.js";
-import { describeValue } from "../validation.js";
-import { writeError, writeFileChecked } from "./checked_write.js";
+import { IndexError, InvalidArgumentError } from "../../errors.js";
+import { describeValue } from "../../validation.js";
+import { writeError, writeFileChecked } from "../index_folder/checked_write.js";
 
 /**
  * The faiss file format of flat indexes (`IndexFlatIP` "IxFI", `IndexFlatL2` "IxF2"), little-endian:
