@@ -2,7 +2,7 @@ import { AutoModelForSequenceClassification, env } from "@xenova/transformers";
 
 import { TwoStageError } from "../errors.js";
 import { IDLE_SESSIONS, SharedSessions, modelFilesKey } from "./shared_sessions.js";
-import type { CrossEncoderSequenceModel } from "../models/cross_encoder_model.js";
+import type { CrossEncoderSequenceModel } from "./sequence_model.js";
 
 /**
  * The sequence-classification models loaded on the caller's thread (`inferenceWorker: false`), one per model file:

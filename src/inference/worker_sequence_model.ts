@@ -1,7 +1,7 @@
 import { env } from "@xenova/transformers";
 
 import { ModelLoadError, TwoStageError } from "../errors.js";
-import type { CrossEncoderSequenceModel } from "../models/cross_encoder_model.js";
+import type { CrossEncoderSequenceModel } from "./sequence_model.js";
 import { type InferenceHost, inferenceHost } from "./inference_host.js";
 import type { WireTensor } from "./inference_protocol.js";
 

@@ -1,30 +1,15 @@
-import { AutoTokenizer, Tensor } from "@xenova/transformers";
+import { AutoTokenizer } from "@xenova/transformers";
 
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
-import { type ModelConfigLimits, positionLimit } from "./model_config.js";
+import { positionLimit } from "./model_config.js";
 import { type ModelSourceParams, resolveModelSource } from "./model_source.js";
-import type { PairTemplate } from "../rerank/pair_batcher.js";
 import { loadCallerSequenceModel } from "../inference/caller_sequence_model.js";
 import { loadWorkerSequenceModel } from "../inference/worker_sequence_model.js";
+import type { CrossEncoderSequenceModel } from "../inference/sequence_model.js";
+import type { CrossEncoderActivation, CrossEncoderTokenizer, PairTemplate } from "./types.js";
 
-/** How logits become relevance scores. */
-export type CrossEncoderActivation = "sigmoid" | "softmax" | "none";
-
-/** The parts of a transformers.js tokenizer the reranker uses. */
-export interface CrossEncoderTokenizer {
-  encode(text: string, textPair?: string | null, options?: { add_special_tokens?: boolean }): number[];
-  model_max_length?: number;
-  pad_token_id?: number;
-}
-
-/** The parts of a transformers.js sequence-classification model the reranker uses. */
-export interface CrossEncoderSequenceModel {
-  (inputs: Record<string, Tensor>): Promise<{ logits: Pick<Tensor, "data" | "dims"> }>;
-  config?: { id2label?: Record<string, string>; num_labels?: number } & ModelConfigLimits;
-  /** The ONNX Runtime session: its `inputNames` are the inputs the graph declares. */
-  session?: { inputNames?: readonly string[] };
-  dispose?: () => Promise<unknown> | undefined;
-}
+export type { CrossEncoderSequenceModel } from "../inference/sequence_model.js";
+export type { CrossEncoderActivation, CrossEncoderTokenizer } from "./types.js";
 
 /** A loaded cross-encoder: tokenizer, model and what was derived from them. */
 export interface LoadedCrossEncoder {

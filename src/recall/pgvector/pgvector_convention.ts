@@ -2,7 +2,7 @@ import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
 import { InvalidArgumentError } from "../../errors.js";
 import { describeValue } from "../../validation.js";
-import type { StoreConvention, StoreScore } from "../vector_store_source.js";
+import type { StoreConvention, StoreScore } from "../store_convention.js";
 
 /** The facts of a `PGVectorStore` that decide what its score means (both are public fields of the store). */
 interface PgvectorSettings {
