@@ -34,6 +34,7 @@ import {
 import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 import { type Stage2, toStage2 } from "./rerank/stage2.js";
 import { documentsFromTexts } from "./documents/documents_from_texts.js";
+import { copyDocument } from "./documents/copy_document.js";
 import {
   RETRIEVER_FIELD,
   type RetrieverOverrides,
@@ -406,18 +407,13 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     checkQuery(query);
     positiveInteger("recallK", recallK);
     const found = await this.source.recall(query, recallK, this.filter);
-    return found.slice(0, recallK).map(
-      ({ document, score, details }, i) =>
-        new Document({
-          pageContent: document.pageContent,
-          id: document.id,
-          metadata: {
-            ...shadowMetadata(document.metadata, [...RETRIEVAL_METADATA_KEYS, ...Object.keys(details ?? {})]),
-            ...details,
-            recallRank: i + 1,
-            recallScore: score,
-          },
-        }),
+    return found.slice(0, recallK).map(({ document, score, details }, i) =>
+      copyDocument(document, {
+        ...shadowMetadata(document.metadata, [...RETRIEVAL_METADATA_KEYS, ...Object.keys(details ?? {})]),
+        ...details,
+        recallRank: i + 1,
+        recallScore: score,
+      }),
     );
   }
 
@@ -509,17 +505,12 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         outcome = await Promise.race([rerank, timeout]);
       }
       ranking = outcome.ranking;
-      documents = outcome.documents.map(
-        (doc) =>
-          new Document<RetrievedDocumentMetadata>({
-            pageContent: doc.pageContent,
-            id: doc.id,
-            // A budgeted stage 2 marks the candidates it did not read.
-            metadata: {
-              ...(doc.metadata as RetrievedDocumentMetadata),
-              reranked: ranking?.reranked?.[(doc.metadata.recallRank as number) - 1] !== false,
-            },
-          }),
+      documents = outcome.documents.map((doc) =>
+        // A budgeted stage 2 marks the candidates it did not read.
+        copyDocument<RetrievedDocumentMetadata>(doc, {
+          ...(doc.metadata as RetrievedDocumentMetadata),
+          reranked: ranking?.reranked?.[(doc.metadata.recallRank as number) - 1] !== false,
+        }),
       );
     } catch (error) {
       if (error instanceof RerankTimeout) {
@@ -556,13 +547,12 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
 
   /** Stage-1 order, cut to topK, marked as not reranked (timeouts and the `fallback` policy). */
   private fallback(candidates: Document[], reason: string): Document<RetrievedDocumentMetadata>[] {
-    return candidates.slice(0, this.topK).map(
-      (doc) =>
-        new Document<RetrievedDocumentMetadata>({
-          pageContent: doc.pageContent,
-          id: doc.id,
-          metadata: { ...(doc.metadata as RetrievedDocumentMetadata), reranked: false, rerankFallback: reason },
-        }),
+    return candidates.slice(0, this.topK).map((doc) =>
+      copyDocument<RetrievedDocumentMetadata>(doc, {
+        ...(doc.metadata as RetrievedDocumentMetadata),
+        reranked: false,
+        rerankFallback: reason,
+      }),
     );
   }
 }

@@ -6,6 +6,7 @@ import { filteredSearch, matchesFilter } from "./filtered_search.js";
 import { pgvectorConvention } from "./pgvector/pgvector_convention.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "./recall_source.js";
 import type { StoreConvention, StoreConventionEntry, StoreScore } from "./store_convention.js";
+import { copyDocument } from "../documents/copy_document.js";
 
 export type { StoreConvention, StoreConventionEntry, StoreFilter, StoreScore } from "./store_convention.js";
 
@@ -126,7 +127,7 @@ export class VectorStoreSource implements RecallSource {
       pairs = await this.store.similaritySearchWithScore(query, cap(k), this.storeFilter(filter));
     }
     return pairs.slice(0, k).map(([doc, value]) => ({
-      document: new Document({ pageContent: doc.pageContent, id: doc.id, metadata: { ...doc.metadata } }),
+      document: copyDocument(doc),
       score: toCosine(value, score),
     }));
   }

@@ -21,7 +21,8 @@ import {
 import { startRun } from "../callbacks.js";
 import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import type { RerankedDocumentMetadata } from "../documents/result_metadata.js";
-import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
+import { type CandidateRanking, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
+import { documentKey, duplicateKeys } from "../documents/document_key.js";
 import { LruCache } from "./lru_cache.js";
 import { documentTokens, tokenizerFingerprint } from "./token_cache.js";
 
@@ -138,7 +139,8 @@ export interface CrossEncoderCompressorParams extends ModelSourceParams {
    */
   scoreThreshold?: number;
   /**
-   * Score identical documents once and return them once: same `pageContent`, or equal `metadata.id`.
+   * Return identical documents once: the same document (`doc.id`, else `metadata.id`, else `metadata.docId`; see
+   * `documentKey`) or the same `pageContent`.
    * @default true
    */
   dedupe?: boolean;
@@ -635,24 +637,23 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   }
 
   /**
-   * Relevance of each document, in input order; documents with the same dedupe key (when `dedupe`) or the same
-   * text are scored once.
+   * Relevance of each document, in input order; each distinct text is scored once, and a repeat of one document
+   * ({@link documentKey}, when `dedupe`) carries the score of its first copy.
    */
   async scoreDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]> {
     checkDocuments(documents);
     if (documents.length === 0) return [];
-    const keys = documents.map((doc) => (this.dedupe ? dedupeKey(doc) : `text:${doc.pageContent}`));
+    // A repeat of a document (same key, when dedupe) carries the score of its first copy; each text is scored once.
     const first = new Map<string, number>();
-    keys.forEach((key, i) => {
+    const source = documents.map((doc, i) => {
+      const key = this.dedupe ? documentKey(doc) : `${i}`;
       if (!first.has(key)) first.set(key, i);
+      return first.get(key)!;
     });
-    const unique = [...first.values()];
-    const scores = await this.score(
-      query,
-      unique.map((i) => documents[i].pageContent),
-    );
-    const byKey = new Map(unique.map((i, k) => [keys[i], scores[k]]));
-    return keys.map((key) => byKey.get(key)!);
+    const texts = [...new Set(source.map((i) => documents[i].pageContent))];
+    const scores = await this.score(query, texts);
+    const byText = new Map(texts.map((text, k) => [text, scores[k]]));
+    return source.map((i) => byText.get(documents[i].pageContent)!);
   }
 
   /**
@@ -661,7 +662,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
    * and `evaluate`.
    */
   rankScored(documents: readonly DocumentInterface[], scores: readonly number[]): CandidateRanking {
-    return rankScoredCandidates(scores, this.dedupe ? documents.map(dedupeKey) : undefined, this.scoreThreshold);
+    return rankScoredCandidates(scores, this.dedupe ? documents.map(duplicateKeys) : undefined, this.scoreThreshold);
   }
 
   /**

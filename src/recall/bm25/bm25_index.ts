@@ -14,6 +14,7 @@ import type { RecallCandidate, RecallFilter, RecallSource } from "../recall_sour
 import { EnglishAnalyzer, type TextAnalyzer } from "./english_analyzer.js";
 import { quantizedLength } from "./small_float.js";
 import { documentsFromTexts } from "../../documents/documents_from_texts.js";
+import { copyDocument, copyMetadata } from "../../documents/copy_document.js";
 
 /** Options of {@link Bm25Index}. */
 export interface Bm25IndexParams {
@@ -290,7 +291,7 @@ export class Bm25Index implements RecallSource {
       throw error;
     }
     documents.forEach((doc, i) => {
-      this.documents.push({ id: newIds[i], pageContent: doc.pageContent, metadata: { ...(doc.metadata ?? {}) } });
+      this.documents.push({ id: newIds[i], pageContent: doc.pageContent, metadata: copyMetadata(doc.metadata) });
       this.idToNumber.set(newIds[i], first + i);
     });
     const grownLengths = new Uint32Array(this.documents.length);
@@ -366,7 +367,7 @@ export class Bm25Index implements RecallSource {
 
   private toDocument(d: number): Document {
     const stored = this.documents[d];
-    return new Document({ pageContent: stored.pageContent, metadata: { ...stored.metadata }, id: stored.id });
+    return copyDocument(stored);
   }
 
   /**

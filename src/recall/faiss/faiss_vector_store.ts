@@ -18,6 +18,7 @@ import { filteredSearch } from "../filtered_search.js";
 import { type IndexPart, MANIFEST_FILE, readIndexManifest, saveIndexFolder } from "../index_folder/index_manifest.js";
 import { flatIndexBytes, readFlatIndex, scanFlatIndex } from "./flat_index_file.js";
 import type { RecallFilter } from "../recall_source.js";
+import { copyDocument, copyMetadata } from "../../documents/copy_document.js";
 
 /** A metadata filter: a predicate over documents, or metadata fields that must equal the given values. */
 export type FaissFilter = RecallFilter;
@@ -344,7 +345,7 @@ export class FaissVectorStore extends VectorStore {
     }
     this.appendNative(vectors, dim);
     documents.forEach((doc, i) => {
-      this.docs.set(newIds[i], { pageContent: doc.pageContent, metadata: { ...doc.metadata }, id: newIds[i] });
+      this.docs.set(newIds[i], { pageContent: doc.pageContent, metadata: copyMetadata(doc.metadata), id: newIds[i] });
     });
     this.labels = this.labels.concat(newIds);
     this.dimension = dim;
@@ -366,7 +367,7 @@ export class FaissVectorStore extends VectorStore {
     const stored = this.docs.get(id);
     if (!stored)
       throw new IndexError(`The index refers to document '${id}', which the docstore lacks. Rebuild the index.`);
-    return new Document({ pageContent: stored.pageContent, metadata: { ...stored.metadata }, id });
+    return copyDocument({ pageContent: stored.pageContent, metadata: stored.metadata, id });
   }
 
   /**
