@@ -1,5 +1,5 @@
 // Saves version `version` of a test index into `dir`, killing itself with SIGKILL at save step `killAt` (0: never;
-// then it prints the steps it went through as JSON). Used by crash_safety.test.ts.
+// then it prints the steps it went through as JSON). Used by crash_safety.int.test.ts.
 import { directoryOps } from "../../src/recall/index_folder/atomic_directory.js";
 import { crashTestStore } from "./crash_store.js";
 

@@ -7,7 +7,7 @@ import { LOCK_FILE } from "./folder_lock.js";
 
 /**
  * File-system calls and a step hook used by {@link publishVersion}. Tests swap `rename` to simulate a failing
- * rename, and set `step` to kill the process at a chosen point of a save (see `__tests__/crash_safety.test.ts`).
+ * rename, and set `step` to kill the process at a chosen point of a save (see `__tests__/crash_safety.int.test.ts`).
  */
 export const directoryOps: { rename: (from: string, to: string) => void; step?: (name: string) => void } = {
   rename: (from: string, to: string): void => fs.renameSync(from, to),
