@@ -18,7 +18,7 @@ import {
   loadCrossEncoder,
   resolveActivation,
 } from "../models/cross_encoder_model.js";
-import { startRun } from "../callbacks.js";
+import { withRun } from "../callbacks.js";
 import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import type { RerankedDocumentMetadata } from "../documents/result_metadata.js";
 import { type CandidateRanking, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
@@ -678,25 +678,19 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     checkQuery(query);
     checkDocuments(documents);
     if (documents.length === 0) return { scores: [], dropped: [], order: [] };
-    const run = await startRun(callbacks, "CrossEncoderCompressor", {
-      query,
-      inputCount: documents.length,
-      model: this.model,
-    });
-    const started = performance.now();
-    try {
-      const ranking = this.rankScored(documents, await this.scoreDocuments(documents, query));
-      await run?.handleChainEnd({
+    const { result } = await withRun(
+      callbacks,
+      "CrossEncoderCompressor",
+      { query, inputCount: documents.length, model: this.model },
+      async () => this.rankScored(documents, await this.scoreDocuments(documents, query)),
+      (ranking, ms) => ({
         inputCount: documents.length,
         keptCount: ranking.order.length,
         outputCount: Math.min(ranking.order.length, topN ?? ranking.order.length),
-        ms: performance.now() - started,
-      });
-      return ranking;
-    } catch (error) {
-      await run?.handleChainError(error);
-      throw error;
-    }
+        ms,
+      }),
+    );
+    return result;
   }
 
   /**
