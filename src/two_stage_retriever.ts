@@ -406,6 +406,11 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     this.checkNotDisposed();
     checkQuery(query);
     positiveInteger("recallK", recallK);
+    return this.recallChecked(query, recallK);
+  }
+
+  /** {@link recall} on checked arguments: the query is checked once, at the public method that received it. */
+  private async recallChecked(query: string, recallK: number): Promise<Document[]> {
     const found = await this.source.recall(query, recallK, this.filter);
     return found.slice(0, recallK).map(({ document, score, details }, i) =>
       copyDocument(document, {
@@ -471,7 +476,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
       child("recall"),
       "recall",
       { query, recallK: this.recallK },
-      () => this.recall(query),
+      () => this.recallChecked(query, this.recallK),
       (found, ms) => ({ candidates: found.length, ms }),
     );
     if (candidates.length === 0) {

@@ -3,7 +3,7 @@ import type { FeatureExtractionPipeline, Tensor } from "@xenova/transformers";
 
 import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
-import { checkModelName, describeValue, positiveInteger } from "../validation.js";
+import { checkModelName, checkTextList, describeValue, positiveInteger } from "../validation.js";
 import { type ModelSourceParams, resolveModelSource } from "./model_source.js";
 import { type EmbeddingProfile, type KnownEmbeddingId, resolveEmbeddingProfile } from "./embedding_profiles.js";
 import type { Lease } from "../inference/shared_sessions.js";
@@ -271,14 +271,7 @@ export class TransformersEmbeddings extends Embeddings {
    * backoff for minutes.
    */
   override async embedDocuments(texts: string[]): Promise<number[][]> {
-    if (!Array.isArray(texts)) {
-      throw new InvalidArgumentError(`texts must be an array of strings; got ${describeValue(texts)}.`);
-    }
-    texts.forEach((text, index) => {
-      if (typeof text !== "string") {
-        throw new InvalidArgumentError(`texts[${index}] is ${describeValue(text)}, not a string.`);
-      }
-    });
+    checkTextList(texts, "embedDocuments([text])");
     if (texts.length === 0) return [];
     const prefixed = this.documentPrefix ? texts.map((text) => this.documentPrefix + text) : texts;
     const extractor = await this.load();

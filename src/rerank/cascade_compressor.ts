@@ -4,14 +4,10 @@ import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_comp
 
 import { withRun } from "../callbacks.js";
 import { InvalidArgumentError } from "../errors.js";
-import { checkQuery, describeValue, durationMs, positiveInteger } from "../validation.js";
+import { checkDocumentList, checkQuery, describeValue, durationMs, positiveInteger } from "../validation.js";
 import { type CandidateRanking, type DroppedReason, type StageRanking, rankedDocuments } from "./candidate_ranking.js";
 import { costEstimatorOf } from "./cost_estimator.js";
-import {
-  CrossEncoderCompressor,
-  type CrossEncoderCompressorParams,
-  checkDocuments,
-} from "./cross_encoder_compressor.js";
+import { CrossEncoderCompressor, type CrossEncoderCompressorParams } from "./cross_encoder_compressor.js";
 import type { RankingCompressor } from "./stage2.js";
 import { TokenCache, withTokenCache } from "./token_cache.js";
 
@@ -237,7 +233,7 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
     options: CascadeRankOptions = {},
   ): Promise<CandidateRanking> {
     checkQuery(query);
-    checkDocuments(documents);
+    checkDocumentList(documents);
     positiveInteger("topN", options.topN);
     positiveInteger("keep", options.keep);
     const count = documents.length;

@@ -5,7 +5,14 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
-import { checkModelName, checkQuery, describeValue, positiveInteger } from "../validation.js";
+import {
+  checkDocumentList,
+  checkModelName,
+  checkQuery,
+  checkTextList,
+  describeValue,
+  positiveInteger,
+} from "../validation.js";
 import type { ModelSourceParams } from "../models/model_source.js";
 import { type KnownCrossEncoderId, type RerankerProfile, knownRerankerProfile } from "../models/reranker_profiles.js";
 import {
@@ -522,19 +529,12 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
    */
   async score(query: string, texts: readonly string[]): Promise<number[]> {
     checkQuery(query);
-    if (!Array.isArray(texts)) {
-      throw new InvalidArgumentError(
-        `texts must be an array of strings; got ${describeValue(texts)}. Wrap a single text: score(query, [text]).`,
-        { argument: "texts" },
-      );
-    }
-    texts.forEach((text, index) => {
-      if (typeof text !== "string") {
-        throw new InvalidArgumentError(
-          `texts[${index}] is ${describeValue(text)}, not a string. Pass the document text.`,
-        );
-      }
-    });
+    checkTextList(texts, "score(query, [text])");
+    return this.scoreTexts(query, texts);
+  }
+
+  /** {@link score} on checked arguments (the query and texts are checked once, at the public method). */
+  private async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
     if (texts.length === 0) return [];
     const started = performance.now();
     const loaded = await this.load();
@@ -641,7 +641,13 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
    * ({@link documentKey}, when `dedupe`) carries the score of its first copy.
    */
   async scoreDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]> {
-    checkDocuments(documents);
+    checkDocumentList(documents);
+    if (documents.length === 0) return [];
+    checkQuery(query);
+    return this.scoreCheckedDocuments(documents, query);
+  }
+
+  private async scoreCheckedDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]> {
     if (documents.length === 0) return [];
     // A repeat of a document (same key, when dedupe) carries the score of its first copy; each text is scored once.
     const first = new Map<string, number>();
@@ -651,7 +657,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       return first.get(key)!;
     });
     const texts = [...new Set(source.map((i) => documents[i].pageContent))];
-    const scores = await this.score(query, texts);
+    const scores = await this.scoreTexts(query, texts);
     const byText = new Map(texts.map((text, k) => [text, scores[k]]));
     return source.map((i) => byText.get(documents[i].pageContent)!);
   }
@@ -676,13 +682,13 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     topN?: number,
   ): Promise<CandidateRanking> {
     checkQuery(query);
-    checkDocuments(documents);
+    checkDocumentList(documents);
     if (documents.length === 0) return { scores: [], dropped: [], order: [] };
     const { result } = await withRun(
       callbacks,
       "CrossEncoderCompressor",
       { query, inputCount: documents.length, model: this.model },
-      async () => this.rankScored(documents, await this.scoreDocuments(documents, query)),
+      async () => this.rankScored(documents, await this.scoreCheckedDocuments(documents, query)),
       (ranking, ms) => ({
         inputCount: documents.length,
         keptCount: ranking.order.length,
@@ -718,21 +724,4 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     // This reranker reads every candidate (no budget), so every document carries its relevanceScore.
     return rankedDocuments(documents, ranking, topN) as Document<RerankedDocumentMetadata>[];
   }
-}
-
-/** Throws unless `documents` is an array of objects with a string `pageContent`. */
-export function checkDocuments(documents: readonly DocumentInterface[]): void {
-  if (!Array.isArray(documents)) {
-    throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`, {
-      argument: "documents",
-    });
-  }
-  documents.forEach((doc, index) => {
-    if (typeof doc?.pageContent !== "string") {
-      throw new InvalidArgumentError(
-        `documents[${index}].pageContent is ${describeValue(doc?.pageContent)}, not a string. Each document needs its text in pageContent.`,
-        { argument: `documents[${index}].pageContent` },
-      );
-    }
-  });
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -6,7 +5,7 @@ import path from "node:path";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 
 import { IndexError, InvalidArgumentError } from "../../errors.js";
-import { checkJsonValue, checkQuery, describeValue } from "../../validation.js";
+import { batchIds, checkIndexDocuments, checkQuery, describeValue } from "../../validation.js";
 import { writeError, writeFileChecked } from "../index_folder/checked_write.js";
 import { type IndexPart, partFolder, saveIndexFolder, verifyPartChecksums } from "../index_folder/index_manifest.js";
 import { matchesFilter } from "../filtered_search.js";
@@ -214,43 +213,8 @@ export class Bm25Index implements RecallSource {
    * index (or twice in the batch) is refused before anything changes. Documents are copied, never mutated.
    */
   async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
-    if (!Array.isArray(documents)) {
-      throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`);
-    }
-    const ids = options?.ids;
-    if (ids !== undefined && (!Array.isArray(ids) || ids.length !== documents.length)) {
-      throw new InvalidArgumentError(
-        `Got ${Array.isArray(ids) ? ids.length : describeValue(ids)} ids for ${documents.length} documents; pass one id per document.`,
-      );
-    }
-    const newIds = documents.map((doc, i) => ids?.[i] ?? doc?.id ?? randomUUID());
-    const batch = new Set<string>();
-    newIds.forEach((id, i) => {
-      if (typeof id !== "string" || id === "") {
-        throw new InvalidArgumentError(`The id of document ${i} must be a non-empty string; got ${describeValue(id)}.`);
-      }
-      if (this.idToNumber.has(id) || batch.has(id)) {
-        throw new IndexError(
-          `Document id '${id}' is already in the index. Ids must be unique; pass another id or rebuild the index without the old document.`,
-        );
-      }
-      batch.add(id);
-    });
-    documents.forEach((doc, i) => {
-      if (typeof doc?.pageContent !== "string") {
-        throw new InvalidArgumentError(
-          `documents[${i}].pageContent must be a string; got ${describeValue(doc?.pageContent)}.`,
-        );
-      }
-      const metadata = doc.metadata as unknown;
-      if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
-        throw new InvalidArgumentError(
-          `documents[${i}].metadata is ${describeValue(metadata)}; pass a plain object (or omit it).`,
-        );
-      }
-      // The metadata rule of every stage 1 (FaissVectorStore applies it too): what is accepted survives save/load.
-      checkJsonValue(metadata ?? {}, `documents[${i}].metadata`);
-    });
+    checkIndexDocuments(documents);
+    const newIds = batchIds(documents, options?.ids, (id) => this.idToNumber.has(id), "index");
     if (documents.length === 0) return [];
 
     const first = this.documents.length;

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -9,7 +8,13 @@ import type { IndexFlatIP } from "faiss-node";
 
 import { documentsFromTexts } from "../../documents/documents_from_texts.js";
 import { DisposedError, IndexError, InvalidArgumentError } from "../../errors.js";
-import { checkJsonValue, describeValue, positiveInteger, requiredPositiveInteger } from "../../validation.js";
+import {
+  batchIds,
+  checkIndexDocuments,
+  describeValue,
+  positiveInteger,
+  requiredPositiveInteger,
+} from "../../validation.js";
 import { recoverLegacySiblings, step } from "../index_folder/atomic_directory.js";
 import { writeFileChecked } from "../index_folder/checked_write.js";
 import { DOCSTORE_FILE, readDocstore, writeDocstore } from "./docstore_file.js";
@@ -150,22 +155,6 @@ function parseExtraFiles(extraFiles: Record<string, string>): {
   return { callerManifest, extras };
 }
 
-function checkDocument(doc: unknown, at: string): asserts doc is DocumentInterface {
-  if (typeof doc !== "object" || doc === null) {
-    throw new InvalidArgumentError(`${at} is ${describeValue(doc)}, not a Document. Pass { pageContent, metadata }.`);
-  }
-  const { pageContent, metadata } = doc as DocumentInterface;
-  if (typeof pageContent !== "string") {
-    throw new InvalidArgumentError(
-      `${at}.pageContent is ${describeValue(pageContent)}, not a string. Each document needs its text in pageContent.`,
-    );
-  }
-  if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
-    throw new InvalidArgumentError(`${at}.metadata is ${describeValue(metadata)}; pass a plain object (or omit it).`);
-  }
-  checkJsonValue(metadata ?? {}, `${at}.metadata`);
-}
-
 /**
  * Stage 1 over FAISS: an exact inner-product index (`IndexFlatIP`) on L2-normalised vectors, so scores are cosine
  * similarities in [-1, 1], higher is better. Vectors are added in bulk (one native call per batch, written as a
@@ -255,10 +244,7 @@ export class FaissVectorStore extends VectorStore {
 
   /** Checks a batch of documents (text a string, metadata JSON-serialisable) before anything is embedded or added. */
   private checkDocuments(documents: unknown): asserts documents is DocumentInterface[] {
-    if (!Array.isArray(documents)) {
-      throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`);
-    }
-    documents.forEach((doc, i) => checkDocument(doc, `documents[${i}]`));
+    checkIndexDocuments(documents);
   }
 
   override async addVectors(
@@ -315,27 +301,8 @@ export class FaissVectorStore extends VectorStore {
         `Vectors have dimension ${dim}, but the index holds dimension ${this.dimension}. Use the same embedding model for every document.`,
       );
     }
-    if (ids !== undefined && (!Array.isArray(ids) || ids.length !== documents.length)) {
-      throw new InvalidArgumentError(
-        `ids must be an array with one id per document (${documents.length}); got ${Array.isArray(ids) ? `${ids.length} ids` : describeValue(ids)}.`,
-      );
-    }
+    const newIds = batchIds(documents, ids, (id) => this.docs.has(id), "store");
     if (documents.length === 0) return [];
-    const newIds = documents.map((doc, i) => ids?.[i] ?? doc.id ?? randomUUID());
-    const batch = new Set<string>();
-    newIds.forEach((id, i) => {
-      if (typeof id !== "string" || id === "") {
-        throw new InvalidArgumentError(
-          `The id of document ${i} is ${describeValue(id)}; ids must be non-empty strings.`,
-        );
-      }
-      if (this.docs.has(id) || batch.has(id)) {
-        throw new InvalidArgumentError(
-          `Document id '${id}' is already in the store. Ids must be unique; delete the old document first or pass another id.`,
-        );
-      }
-      batch.add(id);
-    });
     const vectors = flat.slice();
     const bad = normalizeRows(vectors, dim);
     if (bad >= 0) {
