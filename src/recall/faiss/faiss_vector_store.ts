@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import path from "node:path";
 
 import { Document, type DocumentInterface } from "@langchain/core/documents";
@@ -15,18 +14,29 @@ import {
   positiveInteger,
   requiredPositiveInteger,
 } from "../../validation.js";
-import { recoverLegacySiblings, step } from "../index_folder/atomic_directory.js";
-import { writeFileChecked } from "../index_folder/checked_write.js";
-import { DOCSTORE_FILE, readDocstore, writeDocstore } from "./docstore_file.js";
+import { recoverLegacySiblings } from "../index_folder/atomic_directory.js";
+import {
+  DOCSTORE_FILE,
+  FAISS_MARKERS,
+  INDEX_FILE,
+  MANIFEST_FILE,
+  type StoredDocument,
+  currentDataFolder,
+  faissPart,
+  parseExtraFiles,
+  readFaissFolder,
+} from "./faiss_folder.js";
 import { loadFaiss } from "./faiss_native.js";
 import { filteredSearch } from "../filtered_search.js";
-import { type IndexPart, MANIFEST_FILE, readIndexManifest, saveIndexFolder } from "../index_folder/index_manifest.js";
-import { flatIndexBytes, readFlatIndex, scanFlatIndex } from "./flat_index_file.js";
+import { type IndexPart, saveIndexFolder } from "../index_folder/index_manifest.js";
+import { flatIndexBytes, readFlatIndex } from "./flat_index_file.js";
 import type { RecallFilter } from "../recall_source.js";
 import { copyDocument, copyMetadata } from "../../documents/copy_document.js";
 
 /** A metadata filter: a predicate over documents, or metadata fields that must equal the given values. */
 export type FaissFilter = RecallFilter;
+
+export { FAISS_MARKERS } from "./faiss_folder.js";
 
 /** Options of {@link FaissVectorStore}. */
 export interface FaissVectorStoreParams {
@@ -54,24 +64,6 @@ export interface FaissLoadReport {
   renormalizedRows: number;
 }
 
-const INDEX_FILE = "faiss.index";
-const MANIFEST_VERSION = 1;
-/** Top-level files that make a folder a FAISS index that `save` may replace (FaissStore's layout). */
-export const FAISS_MARKERS = [INDEX_FILE, DOCSTORE_FILE] as const;
-
-type StoredDocument = { pageContent: string; metadata: Record<string, unknown>; id?: string };
-
-/** The store's part of the manifest. */
-interface IndexManifestEntry {
-  version: number;
-  kind: "faiss";
-  dim: number;
-  count: number;
-  metric: "ip";
-  data: string;
-  checksums: Record<string, string>;
-}
-
 /** L2-normalises rows in place; returns the first row that is all zeros or not finite, else -1. */
 function normalizeRows(vectors: Float32Array, dim: number): number {
   for (let row = 0; row < vectors.length / dim; row++) {
@@ -82,77 +74,6 @@ function normalizeRows(vectors: Float32Array, dim: number): number {
     for (let j = 0; j < dim; j++) vectors[row * dim + j] *= scale;
   }
   return -1;
-}
-
-/** The store's entry of a manifest, checked, or undefined for a manifest without one (0.1.0's CLI manifest). */
-function indexEntry(manifest: Record<string, unknown> | undefined, file: string): IndexManifestEntry | undefined {
-  const entry = manifest?.index as Partial<IndexManifestEntry> | undefined;
-  if (entry === undefined) return undefined;
-  const ok =
-    typeof entry === "object" &&
-    entry !== null &&
-    entry.kind === "faiss" &&
-    typeof entry.data === "string" &&
-    /^data-[\w-]+$/.test(entry.data) &&
-    Number.isInteger(entry.dim) &&
-    Number.isInteger(entry.count) &&
-    typeof entry.checksums === "object" &&
-    entry.checksums !== null;
-  if (!ok) throw new IndexError(`${file}: the "index" entry is malformed; the index folder is damaged. Rebuild it.`);
-  if ((entry.version ?? 0) > MANIFEST_VERSION) {
-    throw new IndexError(
-      `${file} was written by a newer two-stage-retriever (index format ${entry.version}; this one reads ${MANIFEST_VERSION}). Upgrade the package.`,
-    );
-  }
-  return entry as IndexManifestEntry;
-}
-
-/**
- * Splits `save`'s `extraFiles` into the caller's manifest fields (a `two-stage.json` entry, a JSON object) and the
- * other files (plain names, text content; never the store's own files, a path or a dot file).
- */
-function parseExtraFiles(extraFiles: Record<string, string>): {
-  callerManifest: Record<string, unknown>;
-  extras: [string, string][];
-} {
-  if (typeof extraFiles !== "object" || extraFiles === null) {
-    throw new InvalidArgumentError(
-      `extraFiles must be an object of file name → text; got ${describeValue(extraFiles)}.`,
-    );
-  }
-  let callerManifest: Record<string, unknown> = {};
-  const extras: [string, string][] = [];
-  for (const [name, content] of Object.entries(extraFiles)) {
-    const base = path.basename(name);
-    if (
-      typeof content !== "string" ||
-      base !== name ||
-      [INDEX_FILE, DOCSTORE_FILE].includes(base) ||
-      base.startsWith(".") ||
-      base.startsWith("data-")
-    ) {
-      throw new InvalidArgumentError(
-        `extraFiles['${name}'] must be a plain file name (not ${INDEX_FILE}, ${DOCSTORE_FILE}, a path or a dot file) with text content.`,
-      );
-    }
-    if (base === MANIFEST_FILE) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(content);
-      } catch {
-        parsed = undefined;
-      }
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        throw new InvalidArgumentError(
-          `extraFiles['${MANIFEST_FILE}'] must be a JSON object; its fields are merged into the manifest.`,
-        );
-      }
-      callerManifest = parsed as Record<string, unknown>;
-    } else {
-      extras.push([base, content]);
-    }
-  }
-  return { callerManifest, extras };
 }
 
 /**
@@ -440,22 +361,10 @@ export class FaissVectorStore extends VectorStore {
     if (!index || dim === undefined) {
       throw new IndexError("Nothing to save: the store is empty. Add documents first.");
     }
-    return {
-      entry: "index",
-      fields: { version: MANIFEST_VERSION, kind: "faiss", dim, count: this.labels.length, metric: "ip" },
-      write: (staging) => {
-        const checksums: Record<string, string> = {};
-        checksums[INDEX_FILE] = writeFileChecked(path.join(staging, INDEX_FILE), index.toBuffer());
-        step("index-written");
-        checksums[DOCSTORE_FILE] = writeDocstore(path.join(staging, DOCSTORE_FILE), this.docs, this.labels);
-        step("docstore-written");
-        for (const [name, content] of extras) {
-          checksums[name] = writeFileChecked(path.join(staging, name), content);
-          step(`extra-written:${name}`);
-        }
-        return checksums;
-      },
-    };
+    return faissPart(
+      { dim, count: this.labels.length, index: () => index.toBuffer(), docs: this.docs, labels: this.labels },
+      extras,
+    );
   }
 
   /**
@@ -481,21 +390,14 @@ export class FaissVectorStore extends VectorStore {
     await new Promise((resolve) => setImmediate(resolve));
     const target = path.resolve(directory);
     recoverLegacySiblings(target, MANIFEST_FILE);
-    const currentData = (): string | undefined => {
-      try {
-        return indexEntry(readIndexManifest(target), "")?.data;
-      } catch {
-        return undefined;
-      }
-    };
     for (let attempt = 0; ; attempt++) {
-      const data = currentData();
+      const data = currentDataFolder(target);
       try {
         return FaissVectorStore.loadOnce(directory, target, embeddings, params);
       } catch (error) {
         // A save in another process may have published a new version (and removed the one this attempt read)
         // meanwhile: read the new one.
-        if (attempt < 2 && currentData() !== data) continue;
+        if (attempt < 2 && currentDataFolder(target) !== data) continue;
         throw error;
       }
     }
@@ -507,113 +409,24 @@ export class FaissVectorStore extends VectorStore {
     embeddings: EmbeddingsInterface,
     params: FaissVectorStoreParams,
   ): FaissVectorStore {
-    const manifestFile = path.join(target, MANIFEST_FILE);
-    const entry = indexEntry(readIndexManifest(target), manifestFile);
-    const folder = entry ? path.join(target, entry.data) : target;
-    const indexFile = path.join(folder, INDEX_FILE);
-    const docstoreFile = path.join(folder, DOCSTORE_FILE);
-    for (const file of [indexFile, docstoreFile]) {
-      if (!fs.existsSync(file)) {
-        if (entry) {
-          throw new IndexError(
-            `${file} is missing although ${manifestFile} names it: the index folder is damaged. Restore it or rebuild the index.`,
-          );
-        }
-        throw new IndexError(
-          `${path.join(directory, path.basename(file))} is missing: '${directory}' is not a saved index (expected ${INDEX_FILE} and ${DOCSTORE_FILE}).`,
-        );
-      }
-    }
     const store = new FaissVectorStore(embeddings, params);
-    const verify = entry !== undefined && store.verifyChecksums;
-    const scan = scanFlatIndex(indexFile, { sha256: verify });
-    if (verify && scan.sha256 !== entry.checksums[INDEX_FILE]) {
-      throw new IndexError(
-        `${indexFile} does not match the checksum in ${manifestFile}: the file was changed or damaged after it was saved. Restore it from a backup or rebuild the index.`,
-      );
-    }
-    const raw = readDocstore(docstoreFile);
-    if (verify && raw.sha256 !== entry.checksums[DOCSTORE_FILE]) {
-      throw new IndexError(
-        `${docstoreFile} does not match the checksum in ${manifestFile}: the file was changed or damaged after it was saved. Restore it from a backup or rebuild the index.`,
-      );
-    }
-    if (entry && (entry.dim !== scan.dim || entry.count !== scan.ntotal)) {
-      throw new IndexError(
-        `${manifestFile} records ${entry.count} vectors of dimension ${entry.dim}, but ${indexFile} holds ${scan.ntotal} of dimension ${scan.dim}. Rebuild the index.`,
-      );
-    }
-    const { ntotal, dim } = scan;
-    raw.entries.forEach((item, position) => {
-      const where = `${docstoreFile}: entry ${position}`;
-      if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== "string") {
-        throw new IndexError(`${where} is not an [id, document] pair. The docstore is corrupt; rebuild the index.`);
-      }
-      const [id, doc] = item as [string, Partial<StoredDocument> | null];
-      if (typeof doc !== "object" || doc === null || typeof doc.pageContent !== "string") {
-        throw new IndexError(
-          `${where} ('${id}') has no pageContent string (got ${describeValue(doc?.pageContent)}). The docstore is corrupt; rebuild the index.`,
-        );
-      }
-      const metadata = doc.metadata ?? {};
-      if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
-        throw new IndexError(
-          `${where} ('${id}') has metadata ${describeValue(metadata)}, not an object. The docstore is corrupt.`,
-        );
-      }
-      if (store.docs.has(id)) {
-        throw new IndexError(
-          `${where}: document id '${id}' appears twice. The docstore is corrupt; rebuild the index.`,
-        );
-      }
-      store.docs.set(id, { pageContent: doc.pageContent, metadata: metadata as Record<string, unknown>, id });
-    });
-    const mappingKeys = Object.keys(raw.mapping);
-    if (mappingKeys.length !== ntotal) {
-      throw new IndexError(
-        `${directory}: the index holds ${ntotal} vectors but docstore.json maps ${mappingKeys.length}. The folder is inconsistent; rebuild it.`,
-      );
-    }
-    const used = new Set<string>();
-    store.labels = Array.from({ length: ntotal }, (_, label) => {
-      const id = raw.mapping[String(label)];
-      if (typeof id !== "string" || !store.docs.has(id)) {
-        throw new IndexError(
-          `${directory}: vector ${label} maps to ${describeValue(id)}, a document the docstore lacks. Rebuild the index.`,
-        );
-      }
-      if (used.has(id)) {
-        throw new IndexError(
-          `${directory}: vectors map to document '${id}' more than once (label ${label}); labels and ids must be one-to-one. Rebuild the index.`,
-        );
-      }
-      used.add(id);
-      return id;
-    });
-    if (store.docs.size !== ntotal) {
-      const orphan = [...store.docs.keys()].find((id) => !used.has(id));
-      throw new IndexError(
-        `${directory}: docstore.json holds ${store.docs.size} documents for ${ntotal} vectors; '${orphan}' has no vector. Rebuild the index.`,
-      );
-    }
-    if (scan.badRow >= 0) {
-      throw new IndexError(
-        `${indexFile}: vector ${scan.badRow} (document '${store.labels[scan.badRow]}') is all zeros or not finite; the file is damaged. Rebuild the index.`,
-      );
-    }
+    const folder = readFaissFolder(directory, target, store.verifyChecksums);
+    const { scan, indexFile } = folder;
+    for (const [id, doc] of folder.docs) store.docs.set(id, doc);
+    store.labels = folder.labels;
     let renormalizedRows = 0;
-    if (ntotal > 0) {
+    if (scan.ntotal > 0) {
       if (scan.metric === "ip" && scan.notUnit === 0) {
         store.index = loadFaiss().IndexFlatIP.read(indexFile) as IndexFlatIP;
       } else {
         const { vectors } = readFlatIndex(indexFile);
-        normalizeRows(vectors, dim);
-        store.appendNative(vectors, dim);
+        normalizeRows(vectors, scan.dim);
+        store.appendNative(vectors, scan.dim);
         renormalizedRows = scan.notUnit;
       }
     }
-    store.dimension = dim;
-    store.loadReport = { layout: entry ? "manifest" : "legacy", verified: verify, renormalizedRows };
+    store.dimension = scan.dim;
+    store.loadReport = { layout: folder.layout, verified: folder.verified, renormalizedRows };
     return store;
   }
 
