@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 
 import { TwoStageRetriever } from "../two_stage_retriever.js";
 import { parseArgs } from "./args.js";
-import { announceModels, buildCliStage1, renderExplanation } from "./commands.js";
+import { announceModels, buildCliStage1, renderExplanation } from "./eval_command.js";
 import { readInputDocuments } from "./input_documents.js";
 import { prepareModels } from "./models.js";
 

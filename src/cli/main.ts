@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RECALL_K, DEFAULT_RERANKER_MODEL, DEFAULT_TOP_K } from "../defaults.js";
 import { ModelLoadError, TwoStageError } from "../errors.js";
 import { type ParsedArgs, parseArgs } from "./args.js";
-import { evalCommand, indexCommand, queryCommand } from "./commands.js";
+import { evalCommand, indexCommand, queryCommand } from "./eval_command.js";
 import { demoCommand } from "./demo.js";
 import { doctorCommand } from "./doctor.js";
 import { MODEL_FLAG_OPTIONS, MODEL_VALUED_OPTIONS } from "./models.js";

@@ -19,7 +19,7 @@ import {
   explanationJson,
   print,
   renderExplanation,
-} from "./commands.js";
+} from "./eval_command.js";
 import { describeSkippedInputs, readInputs } from "./input_documents.js";
 import { type ModelChoice, describeModels, modelChoice, prepareModels } from "./models.js";
 import {
