@@ -11,15 +11,10 @@ import { VectorStoreSource } from "../recall/vector_store_source.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type ParsedArgs, optionalIntOption, stringOption } from "./args.js";
-import {
-  announceModels,
-  chunkOptions,
-  embedVectors,
-  evalCommand,
-  explanationJson,
-  print,
-  renderExplanation,
-} from "./eval_command.js";
+import { embedVectors } from "./cli_stage1.js";
+import { evalCommand } from "./eval_command.js";
+import { chunkOptions } from "./index_command.js";
+import { announceModels, explanationJson, print, renderExplanation } from "./output.js";
 import { describeSkippedInputs, readInputs } from "./input_documents.js";
 import { type ModelChoice, describeModels, modelChoice, prepareModels } from "./models.js";
 import {
