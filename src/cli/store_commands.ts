@@ -22,15 +22,12 @@ import {
   STORE_MARKER,
   countStoreRows,
   dropOwnStoreTable,
-  swapStoreTable,
-  efSearchOption,
   inspectStoreTable,
-  openStoreServer,
-  parseStoreOption,
-  storeTableOption,
   storedDocIds,
+  swapStoreTable,
   writeStoreManifest,
-} from "./store_option.js";
+} from "../recall/pgvector/pgvector_table.js";
+import { efSearchOption, openStoreServer, parseStoreOption, storeTableOption } from "./store_option.js";
 
 /** The HNSW settings `--hnsw` builds with (the issue's acceptance settings; pgvector's defaults). */
 const HNSW = { m: 16, efConstruction: 64 } as const;

@@ -69,10 +69,7 @@ export interface Stage1Parts {
 }
 
 /** Wraps built parts in the source of a kind (hybrid: dense and BM25 fused, the dense source named "dense"). */
-export function stage1Source(
-  parts: Stage1Parts,
-  params: BuildStage1Params = {},
-): RecallSource {
+export function stage1Source(parts: Stage1Parts, params: BuildStage1Params = {}): RecallSource {
   const dense = parts.store ? new VectorStoreSource(parts.store, { name: "dense" }) : undefined;
   if (dense && parts.bm25) {
     return new HybridSource({
