@@ -3,7 +3,7 @@ import fs from "node:fs";
 
 import { IndexError } from "../../errors.js";
 import { step } from "../index_folder/atomic_directory.js";
-import { namingFile } from "../index_folder/checked_write.js";
+import { CheckedFileWriter } from "../index_folder/checked_write.js";
 
 /** The document store file of the FaissStore layout: `[[id, document][], {label: id}]`. */
 export const DOCSTORE_FILE = "docstore.json";
@@ -37,16 +37,14 @@ export function writeDocstore(
   docs: ReadonlyMap<string, DocstoreEntry>,
   labels: readonly string[],
 ): string {
-  const hash = createHash("sha256");
-  const fd = fs.openSync(file, "w");
+  const writer = new CheckedFileWriter(file);
   let pending: string[] = [];
   let pendingLength = 0;
   const flush = () => {
     const bytes = Buffer.from(pending.join(""), "utf8");
     pending = [];
     pendingLength = 0;
-    hash.update(bytes);
-    for (let offset = 0; offset < bytes.length;) offset += fs.writeSync(fd, bytes, offset);
+    writer.write(bytes); // a full disk names the docstore, not the folder
     step("docstore-chunk");
   };
   const put = (text: string) => {
@@ -77,13 +75,11 @@ export function writeDocstore(
     );
     put("\n}]\n");
     flush();
-    fs.fsyncSync(fd);
   } catch (error) {
-    throw namingFile(error, file); // a full disk names the docstore, not the folder
-  } finally {
-    fs.closeSync(fd);
+    writer.abandon();
+    throw error;
   }
-  return hash.digest("hex");
+  return writer.finish();
 }
 
 /** A docstore as read from disk: entries and the label → id mapping, not yet checked, with the file's sha256. */

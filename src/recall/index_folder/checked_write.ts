@@ -36,30 +36,60 @@ export function writeError(file: string, error: unknown, what: string): IndexErr
 const NOT_WRITABLE = new Set(["EACCES", "EPERM", "EROFS"]);
 
 /**
- * Writes `chunks` to `file` with Node's own file calls — every short write continued, every failure (ENOSPC,
- * EFBIG, EIO) an exception naming the file, never a half-written file taken as whole — then fsyncs it. Returns
- * the sha256 (hex) of what was written. A failure carries the file in its `path`. (faiss's own writer aborts the whole process on a short write; this one
- * throws.)
+ * A file written with Node's own file calls — every short write continued, every failure (ENOSPC, EFBIG, EIO) an
+ * exception naming the file, never a half-written file taken as whole — and fsynced by {@link finish}, which
+ * returns the sha256 (hex) of what was written. A failure carries the file in its `path`. The one writer of every
+ * index file (faiss's own writer aborts the whole process on a short write; this one throws).
  */
+export class CheckedFileWriter {
+  private readonly hash = createHash("sha256");
+  private readonly fd: number;
+  private closed = false;
+
+  constructor(readonly file: string) {
+    this.fd = fs.openSync(file, "w");
+  }
+
+  /** Appends bytes; on failure the file is closed and the error names it. */
+  write(bytes: Uint8Array): void {
+    try {
+      this.hash.update(bytes);
+      for (let offset = 0; offset < bytes.byteLength;) {
+        offset += fs.writeSync(this.fd, bytes, offset, bytes.byteLength - offset);
+      }
+    } catch (error) {
+      this.abandon();
+      throw namingFile(error, this.file);
+    }
+  }
+
+  /** Fsyncs and closes the file; returns the sha256 (hex) of everything written. */
+  finish(): string {
+    try {
+      fs.fsyncSync(this.fd);
+    } catch (error) {
+      throw namingFile(error, this.file);
+    } finally {
+      this.abandon();
+    }
+    return this.hash.digest("hex");
+  }
+
+  /** Closes the file without finishing it (after a failure of the caller's own). */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+}
+
+/** Writes `chunks` to `file` through a {@link CheckedFileWriter}; returns the sha256 (hex) of what was written. */
 export function writeFileChecked(file: string, chunks: string | Uint8Array | readonly Uint8Array[]): string {
   const parts =
     typeof chunks === "string" ? [Buffer.from(chunks, "utf8")] : chunks instanceof Uint8Array ? [chunks] : chunks;
-  const hash = createHash("sha256");
-  const fd = fs.openSync(file, "w");
-  try {
-    for (const part of parts) {
-      hash.update(part);
-      for (let offset = 0; offset < part.byteLength;) {
-        offset += fs.writeSync(fd, part, offset, part.byteLength - offset);
-      }
-    }
-    fs.fsyncSync(fd);
-  } catch (error) {
-    throw namingFile(error, file);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest("hex");
+  const writer = new CheckedFileWriter(file);
+  for (const part of parts) writer.write(part);
+  return writer.finish();
 }
 
 /** Sets `path` on an error of an fd-based call (they name no file), so {@link writeError} can say which file. */
