@@ -31,11 +31,7 @@ import type { RerankedDocumentMetadata } from "../documents/result_metadata.js";
 import { type CandidateRanking, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import { documentKey, duplicateKeys } from "../documents/document_key.js";
 import { LruCache } from "./lru_cache.js";
-import {
-  type CrossEncoderCompressorParams,
-  checkCrossEncoderSettings,
-  checkPairRoom,
-} from "./cross_encoder_params.js";
+import { type CrossEncoderCompressorParams, checkCrossEncoderSettings, checkPairRoom } from "./cross_encoder_params.js";
 import { documentTokens, tokenizerFingerprint } from "./token_cache.js";
 
 export { headTokens } from "./token_cache.js";
