@@ -127,25 +127,8 @@ export function readBm25Files(directory: string): Bm25Data {
       throw corrupt(name, "not valid JSON", error);
     }
   };
-  const manifest = parseJson(BM25_FILES.manifest) as Partial<Manifest> | null;
-  const count = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
-  if (
-    typeof manifest !== "object" ||
-    manifest === null ||
-    manifest.format !== BM25_FORMAT ||
-    manifest.version !== BM25_VERSION ||
-    typeof manifest.analyzer !== "string" ||
-    typeof manifest.k1 !== "number" ||
-    typeof manifest.b !== "number" ||
-    typeof manifest.luceneLengthQuantization !== "boolean" ||
-    !count(manifest.documents) ||
-    !count(manifest.terms) ||
-    !count(manifest.postings) ||
-    (manifest.tfBytes !== 2 && manifest.tfBytes !== 4)
-  ) {
-    throw corrupt(BM25_FILES.manifest, `not a ${BM25_FORMAT} version ${BM25_VERSION} manifest`);
-  }
-  const { documents: n, terms: vocab, postings: total, tfBytes } = manifest as Manifest;
+  const manifest = checkManifest(parseJson(BM25_FILES.manifest), (what) => corrupt(BM25_FILES.manifest, what));
+  const { documents: n, terms: vocab, postings: total, tfBytes } = manifest;
 
   const buffer = fs.readFileSync(file(BM25_FILES.postings));
   const expected = MAGIC.length + 4 * (vocab + 1) + 4 * total + 4 * n + tfBytes * total;
@@ -185,34 +168,10 @@ export function readBm25Files(directory: string): Bm25Data {
     seenTerms.add(term);
   }
 
-  const lines = fs.readFileSync(file(BM25_FILES.docstore), "utf8").split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  if (lines.length !== n) {
-    throw corrupt(BM25_FILES.docstore, `expected ${n} documents (one JSON object a line); got ${lines.length} lines`);
-  }
-  const ids = new Set<string>();
-  const documents = lines.map((line, d): StoredDocument => {
-    let doc: Partial<StoredDocument> | null;
-    try {
-      doc = JSON.parse(line) as Partial<StoredDocument> | null;
-    } catch (error) {
-      throw corrupt(BM25_FILES.docstore, `line ${d + 1} is not valid JSON`, error);
-    }
-    if (
-      typeof doc !== "object" ||
-      doc === null ||
-      typeof doc.id !== "string" ||
-      typeof doc.pageContent !== "string" ||
-      typeof doc.metadata !== "object" ||
-      doc.metadata === null ||
-      ids.has(doc.id)
-    ) {
-      throw corrupt(BM25_FILES.docstore, `line ${d + 1} is not a {id, pageContent, metadata} document with a new id`);
-    }
-    ids.add(doc.id);
-    return { id: doc.id, pageContent: doc.pageContent, metadata: doc.metadata };
-  });
-  const { analyzer, k1, b, luceneLengthQuantization } = manifest as Manifest;
+  const documents = parseDocstore(fs.readFileSync(file(BM25_FILES.docstore), "utf8"), n, (what, cause) =>
+    corrupt(BM25_FILES.docstore, what, cause),
+  );
+  const { analyzer, k1, b, luceneLengthQuantization } = manifest;
   return {
     settings: { analyzer, k1, b, luceneLengthQuantization },
     terms: terms as string[],
@@ -256,4 +215,62 @@ function checkPostings(
       throw corrupt(`document ${d} has length ${lengths[d]} but its postings sum to ${sums[d]}`);
     }
   }
+}
+
+/** The manifest's fields, checked: the format and version, and counts that are whole numbers. */
+function checkManifest(value: unknown, corrupt: (what: string) => IndexError): Manifest {
+  const manifest = value as Partial<Manifest> | null;
+  const count = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
+  if (
+    typeof manifest !== "object" ||
+    manifest === null ||
+    manifest.format !== BM25_FORMAT ||
+    manifest.version !== BM25_VERSION ||
+    typeof manifest.analyzer !== "string" ||
+    typeof manifest.k1 !== "number" ||
+    typeof manifest.b !== "number" ||
+    typeof manifest.luceneLengthQuantization !== "boolean" ||
+    !count(manifest.documents) ||
+    !count(manifest.terms) ||
+    !count(manifest.postings) ||
+    (manifest.tfBytes !== 2 && manifest.tfBytes !== 4)
+  ) {
+    throw corrupt(`not a ${BM25_FORMAT} version ${BM25_VERSION} manifest`);
+  }
+  return manifest as Manifest;
+}
+
+/** The documents of `bm25.docstore.jsonl`: `n` JSON lines, each a document with a string id not seen before. */
+function parseDocstore(
+  text: string,
+  n: number,
+  corrupt: (what: string, cause?: unknown) => IndexError,
+): StoredDocument[] {
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  if (lines.length !== n) {
+    throw corrupt(`expected ${n} documents (one JSON object a line); got ${lines.length} lines`);
+  }
+  const ids = new Set<string>();
+  return lines.map((line, d): StoredDocument => {
+    let doc: Partial<StoredDocument> | null;
+    try {
+      doc = JSON.parse(line) as Partial<StoredDocument> | null;
+    } catch (error) {
+      throw corrupt(`line ${d + 1} is not valid JSON`, error);
+    }
+    if (
+      typeof doc !== "object" ||
+      doc === null ||
+      typeof doc.id !== "string" ||
+      typeof doc.pageContent !== "string" ||
+      typeof doc.metadata !== "object" ||
+      doc.metadata === null ||
+      ids.has(doc.id)
+    ) {
+      throw corrupt(`line ${d + 1} is not a {id, pageContent, metadata} document with a new id`);
+    }
+    ids.add(doc.id);
+    return { id: doc.id, pageContent: doc.pageContent, metadata: doc.metadata };
+  });
 }

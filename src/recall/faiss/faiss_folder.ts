@@ -186,7 +186,6 @@ export function readFaissFolder(directory: string, target: string, verifyChecksu
     }
   }
   const verify = entry !== undefined && verifyChecksums;
-  const docs = new Map<string, StoredDocument>();
   const scan = scanFlatIndex(indexFile, { sha256: verify });
   if (verify && scan.sha256 !== entry.checksums[INDEX_FILE]) {
     throw new IndexError(
@@ -205,7 +204,27 @@ export function readFaissFolder(directory: string, target: string, verifyChecksu
     );
   }
   const { ntotal } = scan;
-  raw.entries.forEach((item, position) => {
+  const docs = checkedDocuments(raw.entries, docstoreFile);
+  const labels = checkedLabels(raw.mapping, ntotal, docs, directory);
+  if (scan.badRow >= 0) {
+    throw new IndexError(
+      `${indexFile}: vector ${scan.badRow} (document '${labels[scan.badRow]}') is all zeros or not finite; the file is damaged. Rebuild the index.`,
+    );
+  }
+  return {
+    indexFile,
+    scan,
+    docs,
+    labels,
+    layout: entry ? "manifest" : "legacy",
+    verified: verify,
+  };
+}
+
+/** The docstore's entries as documents by id: each an `[id, { pageContent, metadata }]` pair, no id twice. */
+function checkedDocuments(entries: readonly unknown[], docstoreFile: string): Map<string, StoredDocument> {
+  const docs = new Map<string, StoredDocument>();
+  entries.forEach((item, position) => {
     const where = `${docstoreFile}: entry ${position}`;
     if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== "string") {
       throw new IndexError(`${where} is not an [id, document] pair. The docstore is corrupt; rebuild the index.`);
@@ -227,7 +246,17 @@ export function readFaissFolder(directory: string, target: string, verifyChecksu
     }
     docs.set(id, { pageContent: doc.pageContent, metadata: metadata as Record<string, unknown>, id });
   });
-  const mappingKeys = Object.keys(raw.mapping);
+  return docs;
+}
+
+/** The document id of each vector, from the docstore's label mapping: labels and ids one-to-one. */
+function checkedLabels(
+  mapping: Record<string, unknown>,
+  ntotal: number,
+  docs: ReadonlyMap<string, StoredDocument>,
+  directory: string,
+): string[] {
+  const mappingKeys = Object.keys(mapping);
   if (mappingKeys.length !== ntotal) {
     throw new IndexError(
       `${directory}: the index holds ${ntotal} vectors but docstore.json maps ${mappingKeys.length}. The folder is inconsistent; rebuild it.`,
@@ -235,7 +264,7 @@ export function readFaissFolder(directory: string, target: string, verifyChecksu
   }
   const used = new Set<string>();
   const labels = Array.from({ length: ntotal }, (_, label) => {
-    const id = raw.mapping[String(label)];
+    const id = mapping[String(label)];
     if (typeof id !== "string" || !docs.has(id)) {
       throw new IndexError(
         `${directory}: vector ${label} maps to ${describeValue(id)}, a document the docstore lacks. Rebuild the index.`,
@@ -255,17 +284,5 @@ export function readFaissFolder(directory: string, target: string, verifyChecksu
       `${directory}: docstore.json holds ${docs.size} documents for ${ntotal} vectors; '${orphan}' has no vector. Rebuild the index.`,
     );
   }
-  if (scan.badRow >= 0) {
-    throw new IndexError(
-      `${indexFile}: vector ${scan.badRow} (document '${labels[scan.badRow]}') is all zeros or not finite; the file is damaged. Rebuild the index.`,
-    );
-  }
-  return {
-    indexFile,
-    scan,
-    docs,
-    labels,
-    layout: entry ? "manifest" : "legacy",
-    verified: verify,
-  };
+  return labels;
 }
