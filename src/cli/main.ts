@@ -14,7 +14,9 @@ import { demoCommand } from "./demo.js";
 import { doctorCommand } from "./doctor.js";
 import { MODEL_FLAG_OPTIONS, MODEL_VALUED_OPTIONS } from "./models.js";
 import { modelsCommand } from "./models_command.js";
-import { evalStoreCommand, indexStoreCommand, queryStoreCommand } from "./index_store_command.js";
+import { evalStoreCommand } from "./eval_store_command.js";
+import { indexStoreCommand } from "./index_store_command.js";
+import { queryStoreCommand } from "./query_store_command.js";
 import { checkStoreOnlyOptions } from "./store_option.js";
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

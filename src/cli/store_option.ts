@@ -197,3 +197,23 @@ export async function openStoreServer(
       })()),
   };
 }
+
+/** The HNSW settings `--hnsw` builds with (the issue's acceptance settings; pgvector's defaults). */
+export const HNSW = { m: 16, efConstruction: 64 } as const;
+
+/** Refuses `--stage1 bm25|hybrid` with `--store`: Postgres holds a dense stage 1 here. */
+export function checkDense(args: ParsedArgs): void {
+  const kind = stringOption(args, "stage1");
+  if (kind !== undefined && kind !== "dense") {
+    throw new InvalidArgumentError(
+      `--stage1 ${kind} cannot run on --store: the Postgres table holds a dense (pgvector) stage 1. Drop --stage1, ` +
+        `or index ${kind} into a folder with --out <dir>.`,
+      { argument: "--stage1" },
+    );
+  }
+}
+
+/** The store argument (main.ts routes here only when `--store` is given). */
+export function storeArgument(args: ParsedArgs): string {
+  return stringOption(args, "store") ?? "";
+}
