@@ -14,15 +14,7 @@ import {
   inspectStoreTable,
   writeStoreManifest,
 } from "../recall/pgvector/pgvector_table.js";
-import {
-  HNSW,
-  checkDense,
-  efSearchOption,
-  openStoreServer,
-  parseStoreOption,
-  storeArgument,
-  storeTableOption,
-} from "./store_option.js";
+import { HNSW, checkDense, efSearchOption, openStoreServer, storeTarget } from "./store_option.js";
 
 /**
  * `two-stage eval --dataset <dir> --store <postgres://…|pglite:dir> [--hnsw] [--ef-search 40] [--table name]`: loads
@@ -30,8 +22,7 @@ import {
  * searches an HNSW index and an exact FAISS search over the same vectors measures its `annRecall`.
  */
 export async function evalStoreCommand(args: ParsedArgs): Promise<void> {
-  const target = parseStoreOption(storeArgument(args));
-  const table = storeTableOption(args, `two_stage_eval_${process.pid}_${Date.now().toString(36)}`);
+  const { target, table } = storeTarget(args, `two_stage_eval_${process.pid}_${Date.now().toString(36)}`);
   const efSearch = efSearchOption(args);
   const hnsw = args.options.has("hnsw");
   checkDense(args);

@@ -41,19 +41,27 @@ export function chunkOptions(args: ParsedArgs): { chunkSize: number; chunkOverla
   }
   return { chunkSize, chunkOverlap };
 }
+/** The options every `index` run takes (into a folder or a table): output, update mode and chunking, checked. */
+export function indexRunOptions(
+  args: ParsedArgs,
+  holder: "index" | "table",
+): { json: boolean; append: boolean; rebuild: boolean; chunkSize: number; chunkOverlap: number } {
+  const json = args.options.has("json");
+  const append = args.options.has("append");
+  const rebuild = args.options.has("rebuild");
+  if (append && rebuild) {
+    throw new InvalidArgumentError(`Pass --append (add to the ${holder}) or --rebuild (replace it), not both.`);
+  }
+  return { json, append, rebuild, ...chunkOptions(args) };
+}
+
 /** `two-stage index <inputs…> --out <dir> [--append | --rebuild] [--stage1 dense|bm25|hybrid]` */
 export async function indexCommand(args: ParsedArgs): Promise<void> {
   const out = stringOption(args, "out");
   if (!out) throw new InvalidArgumentError("index needs --out <dir>: where to write the index.");
   if (args.positionals.length === 0)
     throw new InvalidArgumentError("index needs input files or folders (.txt, .md, .jsonl).");
-  const json = args.options.has("json");
-  const append = args.options.has("append");
-  const rebuild = args.options.has("rebuild");
-  if (append && rebuild) {
-    throw new InvalidArgumentError("Pass --append (add to the index) or --rebuild (replace it), not both.");
-  }
-  const { chunkSize, chunkOverlap } = chunkOptions(args);
+  const { json, append, rebuild, chunkSize, chunkOverlap } = indexRunOptions(args, "index");
   // Refuse a target that is not ours before any work (save checks again).
   checkSaveTarget(out, { markerSets: [["faiss.index", "docstore.json"], [MANIFEST_FILE]], kind: "index" });
   // One writer for the whole command: another index run on this folder between our load and our save would be lost.

@@ -8,7 +8,7 @@ import { embeddingsManifest } from "../recall/stage1_folder.js";
 import { TransformersEmbeddings } from "../models/transformers_embeddings.js";
 import { type ParsedArgs, stringOption } from "./args.js";
 import { embedVectors } from "./cli_stage1.js";
-import { chunkOptions } from "./index_command.js";
+import { indexRunOptions } from "./index_command.js";
 import { announceModels, print } from "./output.js";
 import { describeSkippedInputs, readInputs } from "./input_documents.js";
 import { type ModelChoice, describeModels, modelChoice, prepareModels } from "./models.js";
@@ -22,14 +22,7 @@ import {
   swapStoreTable,
   writeStoreManifest,
 } from "../recall/pgvector/pgvector_table.js";
-import {
-  HNSW,
-  checkDense,
-  openStoreServer,
-  parseStoreOption,
-  storeArgument,
-  storeTableOption,
-} from "./store_option.js";
+import { HNSW, checkDense, openStoreServer, storeTarget } from "./store_option.js";
 
 /**
  * `two-stage index <inputs…> --store <postgres://…|pglite:dir> [--table two_stage_docs] [--append | --rebuild] [--hnsw]`:
@@ -37,8 +30,7 @@ import {
  * table's comment. `--rebuild` drops only a table this package created.
  */
 export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
-  const target = parseStoreOption(storeArgument(args));
-  const table = storeTableOption(args);
+  const { target, table } = storeTarget(args);
   if (args.options.has("out")) {
     throw new InvalidArgumentError("Pass --out <dir> (a folder) or --store <url> (a Postgres table), not both.", {
       argument: "--out",
@@ -47,13 +39,7 @@ export async function indexStoreCommand(args: ParsedArgs): Promise<void> {
   if (args.positionals.length === 0)
     throw new InvalidArgumentError("index needs input files or folders (.txt, .md, .jsonl).");
   checkDense(args);
-  const json = args.options.has("json");
-  const append = args.options.has("append");
-  const rebuild = args.options.has("rebuild");
-  if (append && rebuild) {
-    throw new InvalidArgumentError("Pass --append (add to the table) or --rebuild (replace it), not both.");
-  }
-  const { chunkSize, chunkOverlap } = chunkOptions(args);
+  const { json, append, rebuild, chunkSize, chunkOverlap } = indexRunOptions(args, "table");
   const started = performance.now();
   const server = await openStoreServer(target, "index");
   let embeddings: TransformersEmbeddings | undefined;

@@ -7,22 +7,14 @@ import { type ParsedArgs, optionalIntOption, stringOption } from "./args.js";
 import { explanationJson, print, renderExplanation } from "./output.js";
 import { type ModelChoice, describeModels, modelChoice } from "./models.js";
 import { inspectStoreTable } from "../recall/pgvector/pgvector_table.js";
-import {
-  checkDense,
-  efSearchOption,
-  openStoreServer,
-  parseStoreOption,
-  storeArgument,
-  storeTableOption,
-} from "./store_option.js";
+import { checkDense, efSearchOption, openStoreServer, storeTarget } from "./store_option.js";
 
 /**
  * `two-stage query --store <postgres://…|pglite:dir> [--table two_stage_docs] [--ef-search 40] "question"`: the
  * retriever over the table's PGVectorStore, with the models its manifest records (flags override).
  */
 export async function queryStoreCommand(args: ParsedArgs): Promise<void> {
-  const target = parseStoreOption(storeArgument(args));
-  const table = storeTableOption(args);
+  const { target, table } = storeTarget(args);
   const efSearch = efSearchOption(args);
   const question = args.positionals.join(" ").trim();
   if (!question) {

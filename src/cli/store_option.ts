@@ -217,3 +217,11 @@ export function checkDense(args: ParsedArgs): void {
 export function storeArgument(args: ParsedArgs): string {
   return stringOption(args, "store") ?? "";
 }
+
+/** Where a `--store` command works: the parsed `--store` target and the `--table` (else `fallbackTable`). */
+export function storeTarget(
+  args: ParsedArgs,
+  fallbackTable: string = DEFAULT_STORE_TABLE,
+): { target: StoreTarget; table: string } {
+  return { target: parseStoreOption(storeArgument(args)), table: storeTableOption(args, fallbackTable) };
+}
