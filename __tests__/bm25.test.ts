@@ -346,7 +346,7 @@ describe("Bm25Index filters and ids", () => {
     const before = index.search("tide", 10);
     await expect(
       index.addDocuments([new Document({ pageContent: "tide five" }), new Document({ pageContent: "x", id: "x2" })]),
-    ).rejects.toThrow(IndexError);
+    ).rejects.toThrow(InvalidArgumentError); // a taken id is a bad argument, as in FaissVectorStore (IndexError before 0.3)
     await expect(
       index.addDocuments([new Document({ pageContent: "a", id: "d" }), new Document({ pageContent: "b", id: "d" })]),
     ).rejects.toThrow(/Document id 'd' is already in the index/);

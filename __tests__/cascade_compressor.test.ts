@@ -14,7 +14,7 @@ import {
 } from "../src/index.js";
 import { resolveModelSource } from "../src/models/model_source.js";
 import type { RecallSource } from "../src/recall/recall_source.js";
-import type { CrossEncoderTokenizer } from "../src/rerank/cross_encoder_model.js";
+import type { CrossEncoderTokenizer } from "../src/models/cross_encoder_model.js";
 import { encodeText, tokenizerFingerprint } from "../src/rerank/token_cache.js";
 import { buildLexicalCrossEncoder } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";

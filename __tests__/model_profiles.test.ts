@@ -24,8 +24,8 @@ import {
 import { positionLimit } from "../src/models/model_config.js";
 import type { KnownEmbeddingId } from "../src/index.js";
 import { resolveModelSource } from "../src/models/model_source.js";
-import type { CrossEncoderSequenceModel, CrossEncoderTokenizer } from "../src/rerank/cross_encoder_model.js";
-import { fromParts } from "../src/rerank/cross_encoder_model.js";
+import type { CrossEncoderSequenceModel, CrossEncoderTokenizer } from "../src/models/cross_encoder_model.js";
+import { fromParts } from "../src/models/cross_encoder_model.js";
 import { modelInputs } from "../src/rerank/model_inputs.js";
 import { padBatch } from "../src/rerank/pair_batcher.js";
 import { BERT_PRESETS, type BuiltModel, buildBertModel, readOnnxInitializers } from "../src/testing/index.js";

@@ -6,10 +6,10 @@ import { Tensor } from "@xenova/transformers";
 
 import { CrossEncoderCompressor, TransformersEmbeddings } from "../src/index.js";
 import { resolveModelSource } from "../src/models/model_source.js";
-import { featureExtractionCounts } from "../src/recall/feature_extraction_sessions.js";
-import { callerSessionCounts, loadCallerSequenceModel } from "../src/rerank/caller_sequence_model.js";
-import { inferenceHost } from "../src/rerank/inference_host.js";
-import { IDLE_SESSIONS, SharedSessions } from "../src/shared_sessions.js";
+import { featureExtractionCounts } from "../src/inference/feature_extraction_sessions.js";
+import { callerSessionCounts, loadCallerSequenceModel } from "../src/inference/caller_sequence_model.js";
+import { inferenceHost } from "../src/inference/inference_host.js";
+import { IDLE_SESSIONS, SharedSessions } from "../src/inference/shared_sessions.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 

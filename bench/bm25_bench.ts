@@ -15,7 +15,7 @@ import { FakeEmbeddings } from "@langchain/core/utils/testing";
 
 import { documentText, loadBeirDataset } from "../src/eval/beir_dataset.js";
 import { Bm25Index } from "../src/recall/bm25/bm25_index.js";
-import { FaissVectorStore } from "../src/recall/faiss_vector_store.js";
+import { FaissVectorStore } from "../src/recall/faiss/faiss_vector_store.js";
 import { randomUnitVectors } from "../src/testing/random_vectors.js";
 import { DATASETS, machineLine, median } from "./support.js";
 

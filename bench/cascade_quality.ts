@@ -9,8 +9,8 @@ import { env } from "@xenova/transformers";
 
 import { loadBeirDataset, documentText } from "../src/eval/beir_dataset.js";
 import { evaluate } from "../src/eval/evaluate.js";
-import { FaissVectorStore } from "../src/recall/faiss_vector_store.js";
-import { TransformersEmbeddings } from "../src/recall/transformers_embeddings.js";
+import { FaissVectorStore } from "../src/recall/faiss/faiss_vector_store.js";
+import { TransformersEmbeddings } from "../src/models/transformers_embeddings.js";
 import { CascadeCompressor } from "../src/rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../src/rerank/cross_encoder_compressor.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../src/testing/index.js";

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { scanFlatIndex, writeFlatIndex } from "../src/recall/flat_index_file.js";
+import { scanFlatIndex, writeFlatIndex } from "../src/recall/faiss/flat_index_file.js";
 import { randomUnitVectors } from "../src/testing/random_vectors.js";
 
 const COUNT = Number(process.env.CHECKSUM_BENCH_N ?? 1_000_000);

@@ -11,11 +11,11 @@ import { Document } from "@langchain/core/documents";
 import pg from "pg";
 
 import { documentText, loadBeirDataset } from "../src/eval/beir_dataset.js";
-import { FaissVectorStore } from "../src/recall/faiss_vector_store.js";
-import { bulkInsertPgvector } from "../src/recall/pgvector_bulk_insert.js";
-import { createHnswIndex } from "../src/recall/pgvector_hnsw.js";
-import { type PgvectorStoreHandle, connectPgvectorStore } from "../src/recall/pgvector_store.js";
-import { TransformersEmbeddings } from "../src/recall/transformers_embeddings.js";
+import { FaissVectorStore } from "../src/recall/faiss/faiss_vector_store.js";
+import { bulkInsertPgvector } from "../src/recall/pgvector/pgvector_bulk_insert.js";
+import { createHnswIndex } from "../src/recall/pgvector/pgvector_hnsw.js";
+import { type PgvectorStoreHandle, connectPgvectorStore } from "../src/recall/pgvector/pgvector_store.js";
+import { TransformersEmbeddings } from "../src/models/transformers_embeddings.js";
 import { VectorStoreSource } from "../src/recall/vector_store_source.js";
 import { buildLexicalBiEncoder } from "../src/testing/index.js";
 import { startPostgres } from "../__tests__/support/postgres.js";

@@ -7,7 +7,7 @@ import { FaissStore } from "@langchain/community/vectorstores/faiss";
 import { Document } from "@langchain/core/documents";
 import { FakeEmbeddings } from "@langchain/core/utils/testing";
 
-import { FaissVectorStore } from "../src/recall/faiss_vector_store.js";
+import { FaissVectorStore } from "../src/recall/faiss/faiss_vector_store.js";
 import { randomUnitVectors } from "../src/testing/random_vectors.js";
 import { machineLine, median } from "./support.js";
 

@@ -18,7 +18,7 @@ import { resolveModelSource } from "../src/models/model_source.js";
 import { CascadeCompressor } from "../src/rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../src/rerank/cross_encoder_compressor.js";
 import { encodeText } from "../src/rerank/token_cache.js";
-import type { CrossEncoderSequenceModel, CrossEncoderTokenizer } from "../src/rerank/cross_encoder_model.js";
+import type { CrossEncoderSequenceModel, CrossEncoderTokenizer } from "../src/models/cross_encoder_model.js";
 import { type PaddedBatch, padBatch } from "../src/rerank/pair_batcher.js";
 import { quantile } from "../src/eval/metrics.js";
 import {

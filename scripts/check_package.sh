@@ -32,7 +32,7 @@ cd "$root"
 tarball="$scratch/$(npm pack --silent --pack-destination "$scratch" | tail -n 1)"
 contents=$(tar -tzf "$tarball")
 grep -qx "package/dist/index.cjs" <<<"$contents" || die "the tarball has no CommonJS build"
-grep -qx "package/dist/rerank/inference_thread.mjs" <<<"$contents" || die "the tarball lacks the inference worker's script"
+grep -qx "package/dist/inference/inference_thread.mjs" <<<"$contents" || die "the tarball lacks the inference worker's script"
 grep -qx "package/examples/quickstart.ts" <<<"$contents" || die "the tarball lacks the examples the README names"
 app="$scratch/app"
 mkdir "$app"

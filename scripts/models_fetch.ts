@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { CrossEncoderCompressor, TransformersEmbeddings, defaultModelDirectory, importModel } from "../src/index.js";
-import { sha256File } from "../src/recall/index_manifest.js";
+import { sha256File } from "../src/recall/index_folder/index_manifest.js";
 
 /** One artifact: how to get it, its pinned sha256, the pinned files inside, and the model id it is imported as. */
 interface Artifact {

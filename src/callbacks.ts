@@ -20,3 +20,35 @@ export async function startRun(
     name,
   );
 }
+
+/** What {@link withRun} hands back: the body's result and the run's milliseconds. */
+export interface RunOutcome<T> {
+  result: T;
+  ms: number;
+}
+
+/**
+ * Runs `body` as a named child run: starts it with `inputs`, ends it with `outputs(result, ms)`, or reports the
+ * error and rethrows it. The one start/end/error pattern of every stage (recall, rerank, each reranker and cascade
+ * stage); `body` gets the run to hand its own children (`run?.getChild()`).
+ */
+export async function withRun<T>(
+  callbacks: Callbacks | undefined,
+  name: string,
+  inputs: Record<string, unknown>,
+  body: (run: CallbackManagerForChainRun | undefined) => Promise<T>,
+  outputs: (result: T, ms: number) => Record<string, unknown>,
+): Promise<RunOutcome<T>> {
+  const started = performance.now();
+  const run = await startRun(callbacks, name, inputs);
+  let result: T;
+  try {
+    result = await body(run);
+  } catch (error) {
+    await run?.handleChainError(error);
+    throw error;
+  }
+  const ms = performance.now() - started;
+  await run?.handleChainEnd(outputs(result, ms));
+  return { result, ms };
+}

@@ -29,12 +29,12 @@ export type {
 } from "./recall/vector_store_source.js";
 export { RetrieverSource } from "./recall/retriever_source.js";
 export type { RetrieverSourceParams } from "./recall/retriever_source.js";
-export { FaissVectorStore } from "./recall/faiss_vector_store.js";
-export type { FaissFilter, FaissVectorStoreParams } from "./recall/faiss_vector_store.js";
-export { loadFaiss } from "./recall/faiss_native.js";
-export type { FaissModule } from "./recall/faiss_native.js";
-export { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
-export type { KnownEmbeddingId, TransformersEmbeddingsParams } from "./recall/transformers_embeddings.js";
+export { FaissVectorStore } from "./recall/faiss/faiss_vector_store.js";
+export type { FaissFilter, FaissVectorStoreParams } from "./recall/faiss/faiss_vector_store.js";
+export { loadFaiss } from "./recall/faiss/faiss_native.js";
+export type { FaissModule } from "./recall/faiss/faiss_native.js";
+export { TransformersEmbeddings } from "./models/transformers_embeddings.js";
+export type { KnownEmbeddingId, TransformersEmbeddingsParams } from "./models/transformers_embeddings.js";
 
 // Stage 2
 export { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
@@ -50,7 +50,7 @@ export type {
   CrossEncoderActivation,
   CrossEncoderSequenceModel,
   CrossEncoderTokenizer,
-} from "./rerank/cross_encoder_model.js";
+} from "./models/cross_encoder_model.js";
 export type { CandidateRanking, DroppedReason, StageRanking, StageResult } from "./rerank/candidate_ranking.js";
 export { CascadeCompressor, DEFAULT_CASCADE_KEEP } from "./rerank/cascade_compressor.js";
 export type {

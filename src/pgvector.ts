@@ -2,9 +2,9 @@
 // own because its types name `pg` and `@langchain/community`, which users of it install themselves (`npm install pg
 // @langchain/community`; not declared as peers: @langchain/community's own optional peers make npm refuse installs):
 // the main entry point must type-check without them.
-export { connectPgvectorStore } from "./recall/pgvector_store.js";
-export type { PgvectorStoreParams, PgvectorStoreHandle } from "./recall/pgvector_store.js";
-export { createHnswIndex } from "./recall/pgvector_hnsw.js";
-export type { HnswIndexParams } from "./recall/pgvector_hnsw.js";
-export { bulkInsertPgvector } from "./recall/pgvector_bulk_insert.js";
-export type { BulkInsertParams } from "./recall/pgvector_bulk_insert.js";
+export { connectPgvectorStore } from "./recall/pgvector/pgvector_store.js";
+export type { PgvectorStoreParams, PgvectorStoreHandle } from "./recall/pgvector/pgvector_store.js";
+export { createHnswIndex } from "./recall/pgvector/pgvector_hnsw.js";
+export type { HnswIndexParams } from "./recall/pgvector/pgvector_hnsw.js";
+export { bulkInsertPgvector } from "./recall/pgvector/pgvector_bulk_insert.js";
+export type { BulkInsertParams } from "./recall/pgvector/pgvector_bulk_insert.js";

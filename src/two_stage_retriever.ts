@@ -5,10 +5,14 @@ import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrieve
 import type { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
-import { startRun } from "./callbacks.js";
+import { withRun } from "./callbacks.js";
 import { DEFAULT_RECALL_K, DEFAULT_TOP_K } from "./defaults.js";
 import { DisposedError, InvalidArgumentError } from "./errors.js";
-import { RETRIEVAL_METADATA_KEYS, type RetrievedDocumentMetadata, shadowMetadata } from "./result_metadata.js";
+import {
+  RETRIEVAL_METADATA_KEYS,
+  type RetrievedDocumentMetadata,
+  shadowMetadata,
+} from "./documents/result_metadata.js";
 import { checkDocumentList, checkQuery, describeValue, durationMs, positiveInteger } from "./validation.js";
 import {
   type BuildStage1Params,
@@ -20,7 +24,7 @@ import {
 import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "./recall/stage1_folder.js";
 import { type RecallFilter, type RecallSource, isRecallSource } from "./recall/recall_source.js";
 import { type Stage1, toRecallSource } from "./recall/to_recall_source.js";
-import { TransformersEmbeddings } from "./recall/transformers_embeddings.js";
+import { TransformersEmbeddings } from "./models/transformers_embeddings.js";
 import {
   type CandidateRanking,
   type DroppedReason,
@@ -29,7 +33,8 @@ import {
 } from "./rerank/candidate_ranking.js";
 import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 import { type Stage2, toStage2 } from "./rerank/stage2.js";
-import { documentsFromTexts } from "./documents_from_texts.js";
+import { documentsFromTexts } from "./documents/documents_from_texts.js";
+import { copyDocument } from "./documents/copy_document.js";
 import {
   RETRIEVER_FIELD,
   type RetrieverOverrides,
@@ -401,19 +406,19 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     this.checkNotDisposed();
     checkQuery(query);
     positiveInteger("recallK", recallK);
+    return this.recallChecked(query, recallK);
+  }
+
+  /** {@link recall} on checked arguments: the query is checked once, at the public method that received it. */
+  private async recallChecked(query: string, recallK: number): Promise<Document[]> {
     const found = await this.source.recall(query, recallK, this.filter);
-    return found.slice(0, recallK).map(
-      ({ document, score, details }, i) =>
-        new Document({
-          pageContent: document.pageContent,
-          id: document.id,
-          metadata: {
-            ...shadowMetadata(document.metadata, [...RETRIEVAL_METADATA_KEYS, ...Object.keys(details ?? {})]),
-            ...details,
-            recallRank: i + 1,
-            recallScore: score,
-          },
-        }),
+    return found.slice(0, recallK).map(({ document, score, details }, i) =>
+      copyDocument(document, {
+        ...shadowMetadata(document.metadata, [...RETRIEVAL_METADATA_KEYS, ...Object.keys(details ?? {})]),
+        ...details,
+        recallRank: i + 1,
+        recallScore: score,
+      }),
     );
   }
 
@@ -467,33 +472,47 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     checkQuery(query);
     const child = (tag: string): Callbacks | undefined =>
       callbacks && "getChild" in callbacks ? callbacks.getChild(tag) : (callbacks as Callbacks | undefined);
-    const recallStarted = performance.now();
-    const recallRun = await startRun(child("recall"), "recall", { query, recallK: this.recallK });
-    let candidates: Document[];
-    try {
-      candidates = await this.recall(query);
-    } catch (error) {
-      await recallRun?.handleChainError(error);
-      throw error;
-    }
-    const recallMs = performance.now() - recallStarted;
-    await recallRun?.handleChainEnd({ candidates: candidates.length, ms: recallMs });
+    const { result: candidates, ms: recallMs } = await withRun(
+      child("recall"),
+      "recall",
+      { query, recallK: this.recallK },
+      () => this.recallChecked(query, this.recallK),
+      (found, ms) => ({ candidates: found.length, ms }),
+    );
     if (candidates.length === 0) {
       this.lastTimings = { recallMs, rerankMs: 0 };
       return { candidates, documents: [], timings: this.lastTimings };
     }
+    const {
+      result: { ranking, documents },
+      ms: rerankMs,
+    } = await withRun(
+      child("rerank"),
+      "rerank",
+      { query, candidates: candidates.length, topK: this.topK },
+      (run) => this.rerank(candidates, query, run?.getChild()),
+      (reranked, ms) => ({
+        returned: reranked.documents.length,
+        reranked: reranked.documents[0]?.metadata.reranked === true,
+        ms,
+      }),
+    );
+    this.lastTimings = { recallMs, rerankMs };
+    return { candidates, ranking, documents, timings: this.lastTimings };
+  }
 
-    const rerankStarted = performance.now();
-    const rerankRun = await startRun(child("rerank"), "rerank", {
-      query,
-      candidates: candidates.length,
-      topK: this.topK,
-    });
-    let ranking: CandidateRanking | undefined;
-    let documents: DocumentInterface<RetrievedDocumentMetadata>[];
+  /**
+   * Stage 2 with its policies: the compressor's ranking, or stage-1 order marked `reranked: false` when the rerank
+   * exceeds `rerankTimeoutMs` or fails under `onRerankError: "fallback"`.
+   */
+  private async rerank(
+    candidates: Document[],
+    query: string,
+    callbacks: Callbacks | undefined,
+  ): Promise<{ ranking?: CandidateRanking; documents: DocumentInterface<RetrievedDocumentMetadata>[] }> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const rerank = this.stage2.rank(candidates, query, this.topK, rerankRun?.getChild());
+      const rerank = this.stage2.rank(candidates, query, this.topK, callbacks);
       let outcome: Awaited<typeof rerank>;
       if (this.rerankTimeoutMs === undefined) {
         outcome = await rerank;
@@ -504,42 +523,27 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         rerank.catch(() => undefined); // a rerank that fails after the timeout must not go unhandled
         outcome = await Promise.race([rerank, timeout]);
       }
-      ranking = outcome.ranking;
-      documents = outcome.documents.map(
-        (doc) =>
-          new Document<RetrievedDocumentMetadata>({
-            pageContent: doc.pageContent,
-            id: doc.id,
-            // A budgeted stage 2 marks the candidates it did not read.
-            metadata: {
-              ...(doc.metadata as RetrievedDocumentMetadata),
-              reranked: ranking?.reranked?.[(doc.metadata.recallRank as number) - 1] !== false,
-            },
-          }),
+      const { ranking } = outcome;
+      const documents = outcome.documents.map((doc) =>
+        // A budgeted stage 2 marks the candidates it did not read.
+        copyDocument<RetrievedDocumentMetadata>(doc, {
+          ...(doc.metadata as RetrievedDocumentMetadata),
+          reranked: ranking.reranked?.[(doc.metadata.recallRank as number) - 1] !== false,
+        }),
       );
+      return { ranking, documents };
     } catch (error) {
       if (error instanceof RerankTimeout) {
-        documents = this.fallback(candidates, `rerank exceeded ${this.rerankTimeoutMs} ms`);
-      } else if (this.onRerankError === "fallback") {
-        documents = this.fallback(
-          candidates,
-          `rerank failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      } else {
-        await rerankRun?.handleChainError(error);
-        throw error;
+        return { documents: this.fallback(candidates, `rerank exceeded ${this.rerankTimeoutMs} ms`) };
       }
+      if (this.onRerankError === "fallback") {
+        const reason = `rerank failed: ${error instanceof Error ? error.message : String(error)}`;
+        return { documents: this.fallback(candidates, reason) };
+      }
+      throw error;
     } finally {
       if (timer) clearTimeout(timer);
     }
-    const rerankMs = performance.now() - rerankStarted;
-    await rerankRun?.handleChainEnd({
-      returned: documents.length,
-      reranked: documents[0]?.metadata.reranked === true,
-      ms: rerankMs,
-    });
-    this.lastTimings = { recallMs, rerankMs };
-    return { candidates, ranking, documents, timings: this.lastTimings };
   }
 
   private checkNotDisposed(): void {
@@ -552,13 +556,12 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
 
   /** Stage-1 order, cut to topK, marked as not reranked (timeouts and the `fallback` policy). */
   private fallback(candidates: Document[], reason: string): Document<RetrievedDocumentMetadata>[] {
-    return candidates.slice(0, this.topK).map(
-      (doc) =>
-        new Document<RetrievedDocumentMetadata>({
-          pageContent: doc.pageContent,
-          id: doc.id,
-          metadata: { ...(doc.metadata as RetrievedDocumentMetadata), reranked: false, rerankFallback: reason },
-        }),
+    return candidates.slice(0, this.topK).map((doc) =>
+      copyDocument<RetrievedDocumentMetadata>(doc, {
+        ...(doc.metadata as RetrievedDocumentMetadata),
+        reranked: false,
+        rerankFallback: reason,
+      }),
     );
   }
 }

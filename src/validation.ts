@@ -1,3 +1,7 @@
+import { randomUUID } from "node:crypto";
+
+import type { DocumentInterface } from "@langchain/core/documents";
+
 import { InvalidArgumentError } from "./errors.js";
 
 /** A short description of a value for error messages. */
@@ -153,11 +157,75 @@ export function checkDocumentList(documents: unknown, name = "documents"): void 
   });
 }
 
-/** Throws unless `texts` is an array of strings and `metadatas` an object or an array of objects (one per text). */
-export function checkTextsAndMetadatas(texts: unknown, metadatas: unknown): void {
+/**
+ * Throws unless `documents` can go into an index (every stage 1 that holds documents applies it): an array of
+ * Documents ({@link checkDocumentList}) whose metadata is a plain object that survives a JSON round trip
+ * ({@link checkJsonValue}), so what is accepted can always be saved and loaded.
+ */
+export function checkIndexDocuments(documents: unknown, name = "documents"): asserts documents is DocumentInterface[] {
+  checkDocumentList(documents, name);
+  (documents as DocumentInterface[]).forEach((doc, i) => {
+    const metadata = doc.metadata as unknown;
+    if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
+      throw new InvalidArgumentError(
+        `${name}[${i}].metadata is ${describeValue(metadata)}; pass a plain object (or omit it).`,
+        { argument: `${name}[${i}].metadata` },
+      );
+    }
+    checkJsonValue(metadata ?? {}, `${name}[${i}].metadata`);
+  });
+}
+
+/**
+ * The ids of a batch of documents: `ids[i]`, else the document's own `id`, else a random UUID. Refused with an
+ * {@link InvalidArgumentError} (argument `ids`) unless `ids` (when given) has one entry per document and every id is
+ * a non-empty string that is neither `taken` nor repeated in the batch. Every stage 1 that assigns ids applies it.
+ */
+export function batchIds(
+  documents: readonly DocumentInterface[],
+  ids: unknown,
+  taken: (id: string) => boolean,
+  holder: "index" | "store",
+): string[] {
+  if (ids !== undefined && (!Array.isArray(ids) || ids.length !== documents.length)) {
+    throw new InvalidArgumentError(
+      `ids must be an array with one id per document (${documents.length}); got ` +
+        `${Array.isArray(ids) ? `${ids.length} ids` : describeValue(ids)}.`,
+      { argument: "ids" },
+    );
+  }
+  const given = ids as readonly unknown[] | undefined;
+  const batch = new Set<string>();
+  return documents.map((doc, i) => {
+    const id: unknown = given?.[i] ?? doc.id ?? randomUUID();
+    if (typeof id !== "string" || id === "") {
+      throw new InvalidArgumentError(
+        `The id of document ${i} is ${describeValue(id)}; ids must be non-empty strings.`,
+        {
+          argument: "ids",
+        },
+      );
+    }
+    if (taken(id) || batch.has(id)) {
+      throw new InvalidArgumentError(
+        `Document id '${id}' is already in the ${holder}. Ids must be unique; pass another id, or delete the old ` +
+          "document first.",
+        { argument: "ids" },
+      );
+    }
+    batch.add(id);
+    return id;
+  });
+}
+
+/**
+ * Throws unless `texts` is an array of strings; the message names the first bad entry. `wrap` shows how to pass a
+ * single text (e.g. `score(query, [text])`).
+ */
+export function checkTextList(texts: unknown, wrap: string): asserts texts is string[] {
   if (!Array.isArray(texts)) {
     throw new InvalidArgumentError(
-      `texts must be an array of strings; got ${describeValue(texts)}. Wrap a single text: fromTexts(["…"], …).`,
+      `texts must be an array of strings; got ${describeValue(texts)}. Wrap a single text: ${wrap}.`,
       { argument: "texts" },
     );
   }
@@ -168,6 +236,11 @@ export function checkTextsAndMetadatas(texts: unknown, metadatas: unknown): void
       });
     }
   });
+}
+
+/** Throws unless `texts` is an array of strings and `metadatas` an object or an array of objects (one per text). */
+export function checkTextsAndMetadatas(texts: unknown, metadatas: unknown): void {
+  checkTextList(texts, 'fromTexts(["…"], …)');
   const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
   if (metadatas === undefined) return;
   if (Array.isArray(metadatas)) {

@@ -5,8 +5,8 @@ import path from "node:path";
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 
-import { FaissVectorStore } from "../../src/recall/faiss_vector_store.js";
-import { readFlatIndex, readFlatIndexHeader, writeFlatIndex } from "../../src/recall/flat_index_file.js";
+import { FaissVectorStore } from "../../src/recall/faiss/faiss_vector_store.js";
+import { readFlatIndex, readFlatIndexHeader, writeFlatIndex } from "../../src/recall/faiss/flat_index_file.js";
 
 /** One public call with a bad value, and the error `code` it must raise. */
 export interface BadCall {

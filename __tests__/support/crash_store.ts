@@ -1,7 +1,7 @@
 import { Document } from "@langchain/core/documents";
 
-import { docstoreTuning } from "../../src/recall/docstore_file.js";
-import { FaissVectorStore } from "../../src/recall/faiss_vector_store.js";
+import { docstoreTuning } from "../../src/recall/faiss/docstore_file.js";
+import { FaissVectorStore } from "../../src/recall/faiss/faiss_vector_store.js";
 import { randomUnitVectors } from "./random.js";
 import { NO_EMBEDDINGS } from "./vector_stores.js";
 

@@ -1,11 +1,11 @@
-// Child process of nothing_lost.test.ts, for the cases where an abort is possible or a second process is needed:
+// Child process of nothing_lost.int.test.ts, for the cases where an abort is possible or a second process is needed:
 //   save <dir> <count>   saves a FAISS store of <count> 64-dim vectors into <dir>; prints {"ok":true} or the error
 //   add <count>          builds a store of <count> vectors in memory (no file), prints {"ok":true,"size":n} or the error
 //   hold <dir>           takes <dir>'s writer lock, prints "held", and waits to be killed
 import { Document } from "@langchain/core/documents";
 
-import { FaissVectorStore } from "../../src/recall/faiss_vector_store.js";
-import { lockFolder } from "../../src/recall/folder_lock.js";
+import { FaissVectorStore } from "../../src/recall/faiss/faiss_vector_store.js";
+import { lockFolder } from "../../src/recall/index_folder/folder_lock.js";
 import { randomUnitVectors } from "./random.js";
 import { NO_EMBEDDINGS } from "./vector_stores.js";
 

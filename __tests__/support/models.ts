@@ -5,7 +5,7 @@ import path from "node:path";
 import { AutoModelForSequenceClassification, AutoTokenizer, type Tensor, env } from "@xenova/transformers";
 
 import { resolveModelSource } from "../../src/models/model_source.js";
-import type { CrossEncoderSequenceModel, CrossEncoderTokenizer } from "../../src/rerank/cross_encoder_model.js";
+import type { CrossEncoderSequenceModel, CrossEncoderTokenizer } from "../../src/models/cross_encoder_model.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../../src/testing/index.js";
 import { TEST_CORPUS } from "./corpus.js";
 

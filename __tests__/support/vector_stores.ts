@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 
-import { FaissVectorStore } from "../../src/recall/faiss_vector_store.js";
+import { FaissVectorStore } from "../../src/recall/faiss/faiss_vector_store.js";
 import { randomUnitVectors } from "./random.js";
 
 /** Embeddings that are never called: stores built from explicit vectors. */

@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 
 import { TwoStageRetriever } from "../two_stage_retriever.js";
 import { parseArgs } from "./args.js";
-import { announceModels, buildCliStage1, renderExplanation } from "./commands.js";
+import { buildCliStage1 } from "./cli_stage1.js";
+import { announceModels, renderExplanation } from "./output.js";
 import { readInputDocuments } from "./input_documents.js";
 import { prepareModels } from "./models.js";
 
@@ -28,7 +29,7 @@ export async function demoCommand(offline: boolean): Promise<void> {
     { fallbackToLexical: true },
   );
   process.stdout.write(`${announceModels(choice, fallbackReason)}\n`);
-  const source = await buildCliStage1(choice.stage1, docs, embeddings, true);
+  const { source } = await buildCliStage1(choice.stage1, docs, embeddings, true);
   process.stdout.write(
     `Indexed ${docs.length} documents from ${path.relative(process.cwd(), DEMO_DATA) || DEMO_DATA}.\n\n`,
   );

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 import { MODEL_DIRECTORY_ENV, defaultModelDirectory, listModelDirectory } from "../models/model_directory.js";
-import { loadFaiss } from "../recall/faiss_native.js";
+import { loadFaiss } from "../recall/faiss/faiss_native.js";
 import type { ParsedArgs } from "./args.js";
 import { renderTable } from "./table.js";
 

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from "../errors.js";
 import { describeValue } from "../validation.js";
 import { documentText } from "../eval/beir_dataset.js";
 import { BM25_FILES } from "../recall/bm25/bm25_index.js";
-import { MANIFEST_FILE } from "../recall/index_manifest.js";
+import { MANIFEST_FILE } from "../recall/index_folder/index_manifest.js";
 
 const TEXT_EXTENSIONS = new Set([".txt", ".md", ".markdown"]);
 

@@ -7,12 +7,16 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RECALL_K, DEFAULT_RERANKER_MODEL, DEFAULT_TOP_K } from "../defaults.js";
 import { ModelLoadError, TwoStageError } from "../errors.js";
 import { type ParsedArgs, parseArgs } from "./args.js";
-import { evalCommand, indexCommand, queryCommand } from "./commands.js";
+import { evalCommand } from "./eval_command.js";
+import { indexCommand } from "./index_command.js";
+import { queryCommand } from "./query_command.js";
 import { demoCommand } from "./demo.js";
 import { doctorCommand } from "./doctor.js";
 import { MODEL_FLAG_OPTIONS, MODEL_VALUED_OPTIONS } from "./models.js";
 import { modelsCommand } from "./models_command.js";
-import { evalStoreCommand, indexStoreCommand, queryStoreCommand } from "./store_commands.js";
+import { evalStoreCommand } from "./eval_store_command.js";
+import { indexStoreCommand } from "./index_store_command.js";
+import { queryStoreCommand } from "./query_store_command.js";
 import { checkStoreOnlyOptions } from "./store_option.js";
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -11,7 +11,7 @@ import { defaultModelDirectory } from "../models/model_directory.js";
 import { localModelDirectory } from "../models/model_source.js";
 import { CascadeCompressor, DEFAULT_CASCADE_KEEP } from "../rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
-import { TransformersEmbeddings } from "../recall/transformers_embeddings.js";
+import { TransformersEmbeddings } from "../models/transformers_embeddings.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../testing/index.js";
 import type { ScoreCache } from "../rerank/score_cache.js";
 import { type ParsedArgs, intListOption, optionalIntOption, stringOption } from "./args.js";

@@ -7,7 +7,17 @@ import { type RankingCompressor, isRankingCompressor } from "../rerank/stage2.js
 import type { RecallSource } from "../recall/recall_source.js";
 import type { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type BeirDataset, documentText } from "./beir_dataset.js";
-import { type Judgments, mean, mrrAt, ndcgAt, quantile, recallAt } from "./metrics.js";
+import type { Judgments } from "./metrics.js";
+import {
+  type AtKeep,
+  type AtRecallK,
+  type EvaluationReport,
+  type QueryObservation,
+  aggregate,
+  sameTopK,
+} from "./report.js";
+
+export type { EvaluationReport, KeepResult, KeepSweep, RecallKResult, RunEntry } from "./report.js";
 
 /** Options of {@link evaluate}. */
 export interface EvaluateParams {
@@ -76,126 +86,6 @@ export interface EvaluateParams {
   stage1Only?: boolean;
   /** Called after each query. */
   onProgress?: (done: number, total: number) => void;
-}
-
-/** One ranked document of a run. */
-export interface RunEntry {
-  docId: string;
-  score: number;
-}
-
-/** Quality and latency at one recallK. */
-export interface RecallKResult {
-  recallK: number;
-  ndcg: number;
-  mrr: number;
-  /** Recall@recallK of stage 1: the ceiling no reranker can exceed. */
-  recall: number;
-  /**
-   * Stage-1 "ANN recall" (with `exactStage1`): |stage-1 top-recallK ∩ exact top-recallK| / recallK, averaged over
-   * queries (divided by fewer when the exact search finds fewer). Below 1, the approximate index loses candidates
-   * exact search would have given stage 2: raise `ef_search`.
-   */
-  annRecall?: number;
-  /** Stage-1 latency at this recallK (embedding the query included), measured for every query. */
-  recallP50Ms: number;
-  recallP95Ms: number;
-  /** Stage-2 latency at this recallK, measured on the first `latencyQueries` queries. */
-  rerankP50Ms: number;
-  rerankP95Ms: number;
-  /**
-   * Share of queries whose two-stage top-K equals the top-K of reranking the whole corpus (when computed); documents
-   * with tied scores count as interchangeable.
-   */
-  oracleAgreement?: number;
-  /** Judged relevant documents stage 1 ranked below this recallK (lost to stage 2). */
-  judgedBeyond: number;
-}
-
-/** Quality and latency of one `keep` of a cascade's first stage (or of the last stage alone). */
-export interface KeepResult {
-  /** The first stage's keep; for the full rerank, the number of candidates (the largest recallK). */
-  keep: number;
-  ndcg: number;
-  mrr: number;
-  /** Share of queries whose top-K equals the full rerank's top-K (position by position, ties interchangeable). */
-  sameTopK: number;
-  /** Stage-2 latency, measured on the first `latencyQueries` queries. */
-  rerankP50Ms: number;
-  rerankP95Ms: number;
-}
-
-/** A cascade's keep sweep at one recallK. */
-export interface KeepSweep {
-  recallK: number;
-  /** The last stage alone reranking every candidate. */
-  full: KeepResult;
-  results: KeepResult[];
-  /** The smallest keep whose nDCG@topK is within 0.005 of the best row (the full rerank included); "full" if none. */
-  recommendation: { keep: number | "full"; ndcg: number; fullNdcg: number; latencyP50Ms: number };
-}
-
-/** The outcome of {@link evaluate}. */
-export interface EvaluationReport {
-  dataset: string;
-  queries: number;
-  topK: number;
-  /** nDCG@topK of stage 1 alone (no reranking), for reference. */
-  stage1Ndcg: number;
-  /** True when only stage 1 was evaluated (`stage1Only`): every ranking is stage 1's, no reranker ran. */
-  stage1Only: boolean;
-  results: RecallKResult[];
-  /** Where judged relevant documents land in stage 1: bucket label → count. */
-  rankHistogram: { bucket: string; count: number }[];
-  judgedTotal: number;
-  /** The smallest recallK whose nDCG@topK is within 0.005 of the best in the sweep. */
-  recommendation: { recallK: number; ndcg: number; bestNdcg: number; latencyP50Ms: number };
-  unknownDocumentJudgments: number;
-  /** With `keeps` and a cascade: the keep sweep at the largest recallK. */
-  keepSweep?: KeepSweep;
-  /** Stage-1 ranking (depth max recallK) and stage-2 rankings per recallK, by query id: for TREC run files. */
-  runs: { stage1: Map<string, RunEntry[]>; stage2: Map<number, Map<string, RunEntry[]>> };
-  wallMs: number;
-}
-
-const BUCKETS: [string, number, number][] = [
-  ["1-10", 1, 10],
-  ["11-20", 11, 20],
-  ["21-50", 21, 50],
-  ["51-100", 51, 100],
-  ["101-200", 101, 200],
-  ["201-500", 201, 500],
-  ["501-1000", 501, 1000],
-];
-
-/** What one query did at one recallK. */
-interface AtRecallK {
-  /** Stage-1 document ids, best first. */
-  stage1: string[];
-  /** Stage-2 ranking (kept candidates, best first). */
-  ranking: RunEntry[];
-  recallMs: number;
-  rerankMs?: number;
-  /** Two-stage top-K equals the whole-corpus rerank's top-K (when computed). */
-  oracleSame?: boolean;
-  /** Share of the exact top-recallK in stage 1's (when an exact stage 1 is given). */
-  annRecall?: number;
-}
-
-/** What one query did at one keep of a cascade (or with the last stage alone: key `full`). */
-interface AtKeep {
-  ranking: RunEntry[];
-  rerankMs?: number;
-}
-
-/** Everything measured for one query; {@link aggregate} turns a list of these into the report. */
-interface QueryObservation {
-  queryId: string;
-  judgments: Judgments;
-  /** Stage-1 ranking at the largest recallK. */
-  stage1: RunEntry[];
-  perK: Map<number, AtRecallK>;
-  perKeep?: Map<number | "full", AtKeep>;
 }
 
 interface Settings {
@@ -373,14 +263,8 @@ async function observeQuery(
   const cascade = reranker !== undefined && isCascadeCompressor(reranker) ? reranker : undefined;
   const memo = cascade?.scoreMemo();
   const scoreOf = new Map<string, number>();
-  const unscored = (docs: Document[]) => docs.filter((doc) => !scoreOf.has(doc.pageContent));
   const plain = cascade ? undefined : reranker;
-  for (const { docs } of plain ? candidatesAt.values() : []) {
-    const missing = unscored(docs);
-    if (missing.length === 0) continue;
-    const scores = await plain!.scoreDocuments(missing, text);
-    missing.forEach((doc, i) => scoreOf.set(doc.pageContent, scores[i]));
-  }
+  for (const { docs } of plain ? candidatesAt.values() : []) await scoreMissingTexts(plain!, docs, text, scoreOf);
   const oracleTop = corpus && reranker ? await topScores(reranker, corpus, text, topK) : undefined;
   const exact = settings.exactStage1
     ? (await settings.exactStage1.recall(text, recallKs[recallKs.length - 1], retriever.filter)).map((c) =>
@@ -416,8 +300,7 @@ async function observeQuery(
     }
     if (oracleTop) {
       // Equal up to ties: position by position, the same score as the whole-corpus rerank's top-K.
-      const ours = entry.ranking.slice(0, topK).map((e) => e.score);
-      entry.oracleSame = ours.length === oracleTop.length && ours.every((s, i) => Math.abs(s - oracleTop[i]) <= 1e-6);
+      entry.oracleSame = sameTopK(entry.ranking, oracleTop, topK);
     }
     perK.set(k, entry);
   }
@@ -450,13 +333,7 @@ async function sweepKeeps(
   const lastIndex = cascade.stages.length - 1;
   const last = cascade.stages[lastIndex].reranker;
   const lastMemo = memo[lastIndex];
-  const missing = [
-    ...new Map(docs.filter((d) => !lastMemo.has(d.pageContent)).map((d) => [d.pageContent, d])).values(),
-  ];
-  if (missing.length > 0) {
-    const scores = await last.scoreDocuments(missing, text);
-    missing.forEach((doc, i) => lastMemo.set(doc.pageContent, scores[i]));
-  }
+  await scoreMissingTexts(last, docs, text, lastMemo);
   const fullScores = docs.map((doc) => lastMemo.get(doc.pageContent)!);
   const full = last.rankScored(docs, fullScores);
   const fullEntry: AtKeep = { ranking: full.order.map((i) => ({ docId: idOf(docs[i]), score: fullScores[i] })) };
@@ -482,149 +359,32 @@ async function sweepKeeps(
   return out;
 }
 
+/**
+ * Scores are per (query, text): scores, once each, the distinct texts of `docs` that `memo` lacks, into `memo`; every
+ * recallK's list (and every keep) is then ranked from the memo.
+ */
+async function scoreMissingTexts(
+  reranker: RankingCompressor,
+  docs: readonly Document[],
+  query: string,
+  memo: Map<string, number>,
+): Promise<void> {
+  const missing = [...new Map(docs.filter((d) => !memo.has(d.pageContent)).map((d) => [d.pageContent, d])).values()];
+  if (missing.length === 0) return;
+  const scores = await reranker.scoreDocuments(missing, query);
+  missing.forEach((doc, i) => memo.set(doc.pageContent, scores[i]));
+}
+
 /** The top-K scores of reranking the whole corpus. */
 async function topScores(
   reranker: RankingCompressor,
   corpus: Document[],
   query: string,
   topK: number,
-): Promise<number[]> {
+): Promise<{ score: number }[]> {
   const scores = await reranker.scoreDocuments(corpus, query);
   return reranker
     .rankScored(corpus, scores)
     .order.slice(0, topK)
-    .map((i) => scores[i]);
-}
-
-/** Metrics, latency quantiles, the stage-1 rank histogram and the recommendation, from the observations. */
-function aggregate(
-  observations: QueryObservation[],
-  settings: Settings,
-): Omit<EvaluationReport, "dataset" | "unknownDocumentJudgments" | "wallMs"> {
-  const { recallKs, topK } = settings;
-  const histogram = new Map<string, number>([
-    ...BUCKETS.map(([label]): [string, number] => [label, 0]),
-    ["not retrieved", 0],
-  ]);
-  let judgedTotal = 0;
-  for (const { judgments, stage1 } of observations) {
-    const ranks = new Map(stage1.map((entry, i) => [entry.docId, i + 1]));
-    for (const [docId] of judgments) {
-      judgedTotal += 1;
-      const rank = ranks.get(docId) ?? 0;
-      const bucket = BUCKETS.find(([, lo, hi]) => rank >= lo && rank <= hi)?.[0] ?? "not retrieved";
-      histogram.set(bucket, (histogram.get(bucket) ?? 0) + 1);
-    }
-  }
-  const results: RecallKResult[] = recallKs.map((k) => {
-    const at = observations.map((o) => ({ judgments: o.judgments, ...o.perK.get(k)! }));
-    const rankings = at.map((a) => a.ranking.map((e) => e.docId));
-    const recallMs = at.map((a) => a.recallMs);
-    const rerankMs = at.flatMap((a) => (a.rerankMs === undefined ? [] : [a.rerankMs]));
-    const oracle = at.flatMap((a) => (a.oracleSame === undefined ? [] : [a.oracleSame ? 1 : 0]));
-    const ann = at.flatMap((a) => (a.annRecall === undefined ? [] : [a.annRecall]));
-    return {
-      recallK: k,
-      ndcg: mean(at.map((a, i) => ndcgAt(rankings[i], a.judgments, topK))),
-      mrr: mean(at.map((a, i) => mrrAt(rankings[i], a.judgments, topK))),
-      recall: mean(at.map((a) => recallAt(a.stage1, a.judgments, k))),
-      annRecall: ann.length > 0 ? mean(ann) : undefined,
-      recallP50Ms: quantile(recallMs, 0.5),
-      recallP95Ms: quantile(recallMs, 0.95),
-      rerankP50Ms: quantile(rerankMs, 0.5),
-      rerankP95Ms: quantile(rerankMs, 0.95),
-      oracleAgreement: oracle.length > 0 ? mean(oracle) : undefined,
-      judgedBeyond: at.reduce((sum, a) => {
-        const seen = new Set(a.stage1);
-        return sum + [...a.judgments.keys()].filter((id) => !seen.has(id)).length;
-      }, 0),
-    };
-  });
-  const bestNdcg = Math.max(...results.map((r) => r.ndcg));
-  const chosen = results.find((r) => r.ndcg >= bestNdcg - 0.005)!;
-  const keepSweep =
-    settings.keeps && observations.some((o) => o.perKeep) ? aggregateKeeps(observations, settings) : undefined;
-  return {
-    keepSweep,
-    queries: observations.length,
-    topK,
-    stage1Only: settings.stage1Only,
-    stage1Ndcg: mean(
-      observations.map((o) =>
-        ndcgAt(
-          o.stage1.map((e) => e.docId),
-          o.judgments,
-          topK,
-        ),
-      ),
-    ),
-    results,
-    rankHistogram: [...histogram.entries()]
-      .map(([bucket, count]) => ({ bucket, count }))
-      .filter((b) => b.count > 0 || b.bucket === "not retrieved"),
-    judgedTotal,
-    recommendation: {
-      recallK: chosen.recallK,
-      ndcg: chosen.ndcg,
-      bestNdcg,
-      latencyP50Ms: chosen.recallP50Ms + chosen.rerankP50Ms,
-    },
-    runs: {
-      stage1: new Map(observations.map((o) => [o.queryId, o.stage1])),
-      stage2: new Map(recallKs.map((k) => [k, new Map(observations.map((o) => [o.queryId, o.perK.get(k)!.ranking]))])),
-    },
-  };
-}
-
-/** The keep sweep's rows: each keep and the full rerank, with agreement and the recommendation. */
-function aggregateKeeps(observations: QueryObservation[], settings: Settings): KeepSweep {
-  const { topK } = settings;
-  const withKeeps = observations.filter((o) => o.perKeep);
-  const row = (key: number | "full"): KeepResult => {
-    const at = withKeeps.map((o) => ({
-      judgments: o.judgments,
-      entry: o.perKeep!.get(key)!,
-      full: o.perKeep!.get("full")!,
-    }));
-    const rerankMs = at.flatMap((a) => (a.entry.rerankMs === undefined ? [] : [a.entry.rerankMs]));
-    const meanOf = (metric: (ranking: string[], judgments: Judgments, k: number) => number) =>
-      mean(
-        at.map((a) =>
-          metric(
-            a.entry.ranking.map((e) => e.docId),
-            a.judgments,
-            topK,
-          ),
-        ),
-      );
-    return {
-      keep: key === "full" ? Math.max(...settings.recallKs) : key,
-      ndcg: meanOf(ndcgAt),
-      mrr: meanOf(mrrAt),
-      sameTopK: mean(
-        at.map((a) => {
-          const ours = a.entry.ranking.slice(0, topK).map((e) => e.score);
-          const theirs = a.full.ranking.slice(0, topK).map((e) => e.score);
-          return ours.length === theirs.length && ours.every((s, i) => Math.abs(s - theirs[i]) <= 1e-6) ? 1 : 0;
-        }),
-      ),
-      rerankP50Ms: quantile(rerankMs, 0.5),
-      rerankP95Ms: quantile(rerankMs, 0.95),
-    };
-  };
-  const full = row("full");
-  const results = settings.keeps!.map(row);
-  const best = Math.max(full.ndcg, ...results.map((r) => r.ndcg));
-  const chosen = results.find((r) => r.ndcg >= best - 0.005);
-  return {
-    recallK: Math.max(...settings.recallKs),
-    full,
-    results,
-    recommendation: {
-      keep: chosen?.keep ?? "full",
-      ndcg: (chosen ?? full).ndcg,
-      fullNdcg: full.ndcg,
-      latencyP50Ms: (chosen ?? full).rerankP50Ms,
-    },
-  };
+    .map((i) => ({ score: scores[i] }));
 }

@@ -1,9 +1,9 @@
 import { ModelLoadError } from "../errors.js";
 import { type ModelSourceParams, localModelDirectory } from "./model_source.js";
 import { readSentenceTransformersConfig } from "./sentence_transformers_config.js";
+import type { EmbeddingProfileFacts } from "./types.js";
 
-/** Token pooling of an embedding model: mean over attended tokens, or the first ([CLS] / `<s>`) token. */
-export type EmbeddingPooling = "mean" | "cls";
+export type { EmbeddingPooling, EmbeddingProfileFacts } from "./types.js";
 
 /** Embedding models with a built-in profile; any other hub id or local directory is accepted too. */
 export type KnownEmbeddingId =
@@ -18,19 +18,6 @@ export type KnownEmbeddingId =
   | "Xenova/gte-small"
   | "Xenova/gte-base"
   | "nomic-ai/nomic-embed-text-v1.5";
-
-/** How a model wants its texts embedded. */
-export interface EmbeddingProfileFacts {
-  pooling: EmbeddingPooling;
-  /** Prepended to every query (`embedQuery`). */
-  queryPrefix: string;
-  /** Prepended to every document (`embedDocuments`). */
-  documentPrefix: string;
-  /** L2-normalise the pooled vector (inner product = cosine). */
-  normalize: boolean;
-  /** Longest input in tokens (special tokens included); undefined: the tokenizer's `model_max_length`. */
-  maxLength?: number;
-}
 
 /** The profile a {@link TransformersEmbeddings} instance applies, and where each part came from. */
 export interface EmbeddingProfile extends EmbeddingProfileFacts {

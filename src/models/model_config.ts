@@ -1,10 +1,6 @@
-/** The fields of a transformers `config.json` that bound a model's input. */
-export interface ModelConfigLimits {
-  model_type?: string;
-  max_position_embeddings?: number;
-  pad_token_id?: number;
-  type_vocab_size?: number;
-}
+import type { ModelConfigLimits } from "../inference/sequence_model.js";
+
+export type { ModelConfigLimits } from "../inference/sequence_model.js";
 
 /**
  * Families whose position ids start after the padding index (`create_position_ids_from_input_ids` in transformers):

@@ -12,7 +12,16 @@ import {
 } from "./derived_model_files.js";
 import { knownEmbeddingProfile } from "./embedding_profiles.js";
 import { knownDefaultMember, knownModelId } from "./known_artifacts.js";
-import { type ArtifactKind, findCandidates, openArtifact, selectCandidate, stageCandidate } from "./model_artifact.js";
+import {
+  type ArtifactKind,
+  type ModelCandidate,
+  type OpenedArtifact,
+  type StagedFile,
+  findCandidates,
+  openArtifact,
+  selectCandidate,
+  stageCandidate,
+} from "./model_artifact.js";
 import { MODEL_MANIFEST_FILE, defaultModelDirectory, modelFolderFor } from "./model_directory.js";
 import {
   type ManifestFile,
@@ -23,7 +32,7 @@ import {
   writeModelManifest,
 } from "./model_manifest.js";
 import { type OnnxModelFacts, readOnnxModelFacts } from "./onnx_model_facts.js";
-import { knownRerankerProfile } from "./reranker_profiles.js";
+import { type RerankerProfile, knownRerankerProfile } from "./reranker_profiles.js";
 
 /** Options of {@link importModel}. */
 export interface ImportModelParams {
@@ -167,6 +176,183 @@ function filesOf(dir: string, prefix = ""): string[] {
 }
 
 /**
+ * The manifest of our earlier import in `target`, undefined when `target` is missing; anything else there (a file, a
+ * folder this package did not write) is refused.
+ */
+function ownExistingTarget(target: string): ModelManifest | undefined {
+  const existingStat = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (existingStat) {
+    if (!existingStat.isDirectory()) {
+      throw new InvalidArgumentError(
+        `Refusing to import into ${target}: it exists and is not a folder. Move it away or pass another --id.`,
+      );
+    }
+    const existing = readModelManifest(target);
+    if (!existing) {
+      throw new InvalidArgumentError(
+        `Refusing to import into ${target}: the folder exists and has no ${MODEL_MANIFEST_FILE}, so this package did ` +
+          "not create it, and it never overwrites what it did not create (--force does not change that). Move the " +
+          "folder away, or import under another --id.",
+      );
+    }
+    return existing;
+  }
+  return undefined;
+}
+
+/**
+ * The same artifact imported before, and its ONNX file still the one in the folder: nothing to do but verify (a file
+ * changed since is refused). Undefined when this artifact was not imported into `existing` before.
+ */
+async function unchangedImport(
+  target: string,
+  existing: ModelManifest,
+  {
+    id,
+    source,
+    artifact,
+    candidate,
+  }: { id: string; source: ImportedModel["source"]; artifact: OpenedArtifact; candidate: ModelCandidate },
+): Promise<ImportedModel | undefined> {
+  const same = existing.sources.find(
+    (s) =>
+      s.sha256 !== undefined &&
+      s.sha256 === artifact.sha256 &&
+      s.member === candidate.member &&
+      s.files.some((f) => f.startsWith("onnx/")),
+  );
+  if (same) {
+    const changed = await changedFiles(target, existing);
+    if (changed.length > 0) {
+      throw new ModelLoadError(
+        `${target} was imported from this artifact before, but ${changed.join(", ")} changed since (sha256 differs ` +
+          "from its manifest). Import again with --force to restore the files.",
+      );
+    }
+    const facts = readOnnxModelFacts(
+      path.join(target, "onnx", same.files.find((f) => f.startsWith("onnx/"))!.slice(5)),
+    );
+    return {
+      id,
+      dir: target,
+      status: "unchanged",
+      task: existing.task,
+      variants: same.files.filter((f) => f.startsWith("onnx/")).map((f) => f.slice(5)) as ImportedModel["variants"],
+      source,
+      derivedFiles: [],
+      facts,
+    };
+  }
+  return undefined;
+}
+
+/** Throws unless every pinned sha256 names a staged file and matches it (nothing is imported otherwise). */
+function checkPins(
+  staged: { onnx: StagedFile[]; others: StagedFile[] },
+  expectedSha256: Record<string, string> | undefined,
+  artifactPath: string,
+): void {
+  const stagedNames = new Set([...staged.onnx, ...staged.others].map((file) => file.from));
+  const unknownPins = Object.keys(expectedSha256 ?? {}).filter((name) => !stagedNames.has(name));
+  if (unknownPins.length > 0) {
+    throw new ModelLoadError(
+      `Pinned file${unknownPins.length > 1 ? "s" : ""} ${unknownPins.join(", ")} ${unknownPins.length > 1 ? "are" : "is"} not ` +
+        `among the model files imported from ${artifactPath} (${[...stagedNames].join(", ")}). Nothing was imported. ` +
+        "Fix the pin's path or the member.",
+    );
+  }
+  for (const file of [...staged.onnx, ...staged.others]) {
+    const pin = expectedSha256?.[file.from];
+    if (pin !== undefined && pin.toLowerCase() !== file.sha256) {
+      throw new ModelLoadError(
+        `${file.from} in ${artifactPath} has sha256 ${file.sha256}, not the pinned ${pin}: the artifact is not the ` +
+          "one expected. Nothing was imported. Download it again, or update the pin if the new file is trusted.",
+      );
+    }
+  }
+}
+
+/**
+ * Reads the staged graph(s) — architecture, head, vocabulary; the variant each file is — checks them against each
+ * other, the tokenizer and config.json, and moves each into `onnx/` under its variant's name.
+ */
+function analyseStaged(
+  staging: string,
+  staged: { onnx: (StagedFile & { target?: "model.onnx" | "model_quantized.onnx" })[] },
+  candidate: ModelCandidate,
+  artifactPath: string,
+  shown: (from: string) => string,
+) {
+  const analysed = staged.onnx.map((file) => {
+    const facts = readOnnxModelFacts(path.join(staging, file.to));
+    return { file, facts, target: file.target ?? (facts.quantized ? "model_quantized.onnx" : "model.onnx") };
+  });
+  const facts = analysed[0].facts;
+  const hasConfig = fs.existsSync(path.join(staging, "config.json"));
+  for (const { file, facts: each } of analysed) checkArchitecture(each, hasConfig, shown(file.from));
+  const targets = analysed.map((a) => a.target);
+  if (new Set(targets).size !== targets.length) {
+    throw new ModelLoadError(
+      `${artifactPath}${candidate.member ? ` (${candidate.member})` : ""} holds several ONNX files of one precision ` +
+        `(${staged.onnx.map((o) => o.from).join(", ")}); import them one at a time (a bare .onnx each).`,
+    );
+  }
+  const tokenizer = readTokenizerFacts(path.join(staging, "tokenizer.json"), shown(candidate.tokenizer));
+  for (const { facts: each } of analysed) checkVocabulary(each, tokenizer, shown(candidate.tokenizer));
+  if (hasConfig) {
+    const config = JSON.parse(fs.readFileSync(path.join(staging, "config.json"), "utf8")) as { vocab_size?: number };
+    if (facts.vocabSize !== undefined && config.vocab_size !== undefined && config.vocab_size !== facts.vocabSize) {
+      throw new ModelLoadError(
+        `config.json says vocab_size ${config.vocab_size} but the ONNX graph's word-embedding matrix has ` +
+          `${facts.vocabSize} rows: the files come from different models. Nothing was imported.`,
+      );
+    }
+  }
+  for (const a of analysed) {
+    fs.renameSync(path.join(staging, a.file.to), path.join(staging, "onnx", a.target));
+    a.file.to = `onnx/${a.target}`;
+  }
+
+  return { analysed, facts, hasConfig, tokenizer };
+}
+
+/** Writes what the artifact lacks (config.json, tokenizer_config.json, sentence-transformers files); their names. */
+function deriveMissingFiles(
+  staging: string,
+  facts: OnnxModelFacts,
+  tokenizer: TokenizerFacts,
+  hasConfig: boolean,
+  embeddingProfile: NonNullable<ReturnType<typeof knownEmbeddingProfile>>["profile"] | undefined,
+  rerankerProfile: RerankerProfile | undefined,
+): string[] {
+  const derivedFiles: string[] = [];
+  if (!hasConfig) {
+    writeDerivedConfig(staging, facts, tokenizer);
+    derivedFiles.push("config.json");
+  }
+  if (!fs.existsSync(path.join(staging, "tokenizer_config.json"))) {
+    const maxLength = rerankerProfile?.maxLength ?? facts.maxPositions ?? 512;
+    writeDerivedTokenizerConfig(staging, tokenizer, Math.min(maxLength, facts.maxPositions ?? maxLength));
+    derivedFiles.push("tokenizer_config.json");
+  }
+  const hasSentenceTransformers = [
+    "modules.json",
+    "sentence_bert_config.json",
+    "config_sentence_transformers.json",
+  ].some((f) => fs.existsSync(path.join(staging, f)));
+  if (embeddingProfile && !hasSentenceTransformers) {
+    // The profile's length, never past the position embeddings the graph has.
+    const maxLength =
+      embeddingProfile.maxLength !== undefined && facts.maxPositions !== undefined
+        ? Math.min(embeddingProfile.maxLength, facts.maxPositions)
+        : embeddingProfile.maxLength;
+    derivedFiles.push(...writeSentenceTransformersFiles(staging, { ...embeddingProfile, maxLength }, facts.hiddenSize));
+  }
+
+  return derivedFiles;
+}
+
+/**
  * Imports a model from an artifact into the default model directory (or `modelRoot`), as a transformers.js model
  * folder: `config.json`, `tokenizer.json`, `tokenizer_config.json`, `onnx/model.onnx` (fp32) or
  * `onnx/model_quantized.onnx` (int8, decided by the graph), and `two-stage-model.json` recording the source, its
@@ -215,77 +401,19 @@ export async function importModel(artifactPath: string, params: ImportModelParam
   const source = { artifact: artifact.path, kind: artifact.kind, sha256: artifact.sha256, member: candidate.member };
 
   // The target must be missing, or a folder this package wrote (its manifest is the proof).
-  const existingStat = fs.lstatSync(target, { throwIfNoEntry: false });
-  let existing: ModelManifest | undefined;
-  if (existingStat) {
-    if (!existingStat.isDirectory()) {
-      throw new InvalidArgumentError(
-        `Refusing to import into ${target}: it exists and is not a folder. Move it away or pass another --id.`,
-      );
-    }
-    existing = readModelManifest(target);
-    if (!existing) {
-      throw new InvalidArgumentError(
-        `Refusing to import into ${target}: the folder exists and has no ${MODEL_MANIFEST_FILE}, so this package did ` +
-          "not create it, and it never overwrites what it did not create (--force does not change that). Move the " +
-          "folder away, or import under another --id.",
-      );
-    }
-    // The same artifact imported before, and its ONNX file still the one in the folder: nothing to do but verify.
-    const same = existing.sources.find(
-      (s) =>
-        s.sha256 !== undefined &&
-        s.sha256 === artifact.sha256 &&
-        s.member === candidate.member &&
-        s.files.some((f) => f.startsWith("onnx/")),
-    );
-    if (same && !params.force) {
-      const changed = await changedFiles(target, existing);
-      if (changed.length > 0) {
-        throw new ModelLoadError(
-          `${target} was imported from this artifact before, but ${changed.join(", ")} changed since (sha256 differs ` +
-            "from its manifest). Import again with --force to restore the files.",
-        );
-      }
-      const facts = readOnnxModelFacts(
-        path.join(target, "onnx", same.files.find((f) => f.startsWith("onnx/"))!.slice(5)),
-      );
-      return {
-        id,
-        dir: target,
-        status: "unchanged",
-        task: existing.task,
-        variants: same.files.filter((f) => f.startsWith("onnx/")).map((f) => f.slice(5)) as ImportedModel["variants"],
-        source,
-        derivedFiles: [],
-        facts,
-      };
-    }
-  }
+  const existing = ownExistingTarget(target);
+  const unchanged =
+    existing && !params.force
+      ? await unchangedImport(target, existing, { id, source, artifact, candidate })
+      : undefined;
+  if (unchanged) return unchanged;
 
   const createdTop = fs.mkdirSync(path.dirname(target), { recursive: true });
   const staging = makeStaging(target, "import");
   let published = false;
   try {
     const staged = await stageCandidate(artifact, candidate, staging, maxBytes);
-    const stagedNames = new Set([...staged.onnx, ...staged.others].map((file) => file.from));
-    const unknownPins = Object.keys(params.expectedSha256 ?? {}).filter((name) => !stagedNames.has(name));
-    if (unknownPins.length > 0) {
-      throw new ModelLoadError(
-        `Pinned file${unknownPins.length > 1 ? "s" : ""} ${unknownPins.join(", ")} ${unknownPins.length > 1 ? "are" : "is"} not ` +
-          `among the model files imported from ${artifact.path} (${[...stagedNames].join(", ")}). Nothing was imported. ` +
-          "Fix the pin's path or the member.",
-      );
-    }
-    for (const file of [...staged.onnx, ...staged.others]) {
-      const pin = params.expectedSha256?.[file.from];
-      if (pin !== undefined && pin.toLowerCase() !== file.sha256) {
-        throw new ModelLoadError(
-          `${file.from} in ${artifact.path} has sha256 ${file.sha256}, not the pinned ${pin}: the artifact is not the ` +
-            "one expected. Nothing was imported. Download it again, or update the pin if the new file is trusted.",
-        );
-      }
-    }
+    checkPins(staged, params.expectedSha256, artifact.path);
     const shown = (from: string) =>
       artifact.kind === "archive"
         ? `${artifact.path}!${from}`
@@ -296,66 +424,14 @@ export async function importModel(artifactPath: string, params: ImportModelParam
           : path.join(artifact.path, from);
 
     // The graph(s): architecture, head, vocabulary; the variant each file is.
-    const analysed = staged.onnx.map((file) => {
-      const facts = readOnnxModelFacts(path.join(staging, file.to));
-      return { file, facts, target: file.target ?? (facts.quantized ? "model_quantized.onnx" : "model.onnx") };
-    });
-    const facts = analysed[0].facts;
-    const hasConfig = fs.existsSync(path.join(staging, "config.json"));
-    for (const { file, facts: each } of analysed) checkArchitecture(each, hasConfig, shown(file.from));
-    const targets = analysed.map((a) => a.target);
-    if (new Set(targets).size !== targets.length) {
-      throw new ModelLoadError(
-        `${artifact.path}${candidate.member ? ` (${candidate.member})` : ""} holds several ONNX files of one precision ` +
-          `(${staged.onnx.map((o) => o.from).join(", ")}); import them one at a time (a bare .onnx each).`,
-      );
-    }
-    const tokenizer = readTokenizerFacts(path.join(staging, "tokenizer.json"), shown(candidate.tokenizer));
-    for (const { facts: each } of analysed) checkVocabulary(each, tokenizer, shown(candidate.tokenizer));
-    if (hasConfig) {
-      const config = JSON.parse(fs.readFileSync(path.join(staging, "config.json"), "utf8")) as { vocab_size?: number };
-      if (facts.vocabSize !== undefined && config.vocab_size !== undefined && config.vocab_size !== facts.vocabSize) {
-        throw new ModelLoadError(
-          `config.json says vocab_size ${config.vocab_size} but the ONNX graph's word-embedding matrix has ` +
-            `${facts.vocabSize} rows: the files come from different models. Nothing was imported.`,
-        );
-      }
-    }
-    for (const a of analysed) {
-      fs.renameSync(path.join(staging, a.file.to), path.join(staging, "onnx", a.target));
-      a.file.to = `onnx/${a.target}`;
-    }
+    const { analysed, facts, hasConfig, tokenizer } = analyseStaged(staging, staged, candidate, artifact.path, shown);
 
     // What the artifact lacks.
     const task = facts.head.kind === "classifier" ? "text-classification" : "feature-extraction";
     const profileId = known?.id ?? id;
     const embeddingProfile = task === "feature-extraction" ? knownEmbeddingProfile(profileId)?.profile : undefined;
     const rerankerProfile = task === "text-classification" ? knownRerankerProfile(profileId) : undefined;
-    const derivedFiles: string[] = [];
-    if (!hasConfig) {
-      writeDerivedConfig(staging, facts, tokenizer);
-      derivedFiles.push("config.json");
-    }
-    if (!fs.existsSync(path.join(staging, "tokenizer_config.json"))) {
-      const maxLength = rerankerProfile?.maxLength ?? facts.maxPositions ?? 512;
-      writeDerivedTokenizerConfig(staging, tokenizer, Math.min(maxLength, facts.maxPositions ?? maxLength));
-      derivedFiles.push("tokenizer_config.json");
-    }
-    const hasSentenceTransformers = [
-      "modules.json",
-      "sentence_bert_config.json",
-      "config_sentence_transformers.json",
-    ].some((f) => fs.existsSync(path.join(staging, f)));
-    if (embeddingProfile && !hasSentenceTransformers) {
-      // The profile's length, never past the position embeddings the graph has.
-      const maxLength =
-        embeddingProfile.maxLength !== undefined && facts.maxPositions !== undefined
-          ? Math.min(embeddingProfile.maxLength, facts.maxPositions)
-          : embeddingProfile.maxLength;
-      derivedFiles.push(
-        ...writeSentenceTransformersFiles(staging, { ...embeddingProfile, maxLength }, facts.hiddenSize),
-      );
-    }
+    const derivedFiles = deriveMissingFiles(staging, facts, tokenizer, hasConfig, embeddingProfile, rerankerProfile);
 
     // Merge with our earlier import of the same model (e.g. the fp32 jar, then the int8 one).
     const files: Record<string, ManifestFile> = {};

@@ -1,4 +1,4 @@
-import type { CrossEncoderActivation } from "../rerank/cross_encoder_model.js";
+import type { CrossEncoderActivation } from "./types.js";
 
 /** Cross-encoders with a built-in profile; any other hub id or local directory is accepted too. */
 export type KnownCrossEncoderId =

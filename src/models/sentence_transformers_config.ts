@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { ModelLoadError } from "../errors.js";
-import type { EmbeddingProfileFacts } from "./embedding_profiles.js";
+import type { EmbeddingProfileFacts } from "./types.js";
 
 /** What a local model folder's sentence-transformers files say, and which files said it. */
 export interface SentenceTransformersFacts extends Partial<EmbeddingProfileFacts> {

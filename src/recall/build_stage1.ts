@@ -4,8 +4,9 @@ import type { DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 
 import { InvalidArgumentError } from "../errors.js";
+import { checkIndexDocuments } from "../validation.js";
 import { Bm25Index, type Bm25IndexParams } from "./bm25/bm25_index.js";
-import { FaissVectorStore, type FaissVectorStoreParams } from "./faiss_vector_store.js";
+import { FaissVectorStore, type FaissVectorStoreParams } from "./faiss/faiss_vector_store.js";
 import { HybridSource, type HybridSourceParams } from "./hybrid_source.js";
 import type { RecallSource } from "./recall_source.js";
 import { VectorStoreSource } from "./vector_store_source.js";
@@ -34,6 +35,12 @@ export interface BuildStage1Params extends FaissVectorStoreParams {
    * @default 0.5
    */
   denseWeight?: number;
+  /**
+   * Called as documents are embedded, with the count of each batch (64 documents); the CLI draws its progress bar
+   * from it. Without it the documents are embedded in one call.
+   * @default undefined
+   */
+  onEmbedded?: (count: number) => void;
 }
 
 /** What {@link buildStage1} built. */
@@ -55,11 +62,14 @@ export function checkStage1Kind(kind: unknown, argument = "stage1"): Stage1Kind 
   return kind as Stage1Kind;
 }
 
+/** The parts of a stage 1 this package builds and saves: a FAISS store, a BM25 index, or both (a hybrid). */
+export interface Stage1Parts {
+  store?: FaissVectorStore;
+  bm25?: Bm25Index;
+}
+
 /** Wraps built parts in the source of a kind (hybrid: dense and BM25 fused, the dense source named "dense"). */
-export function stage1Source(
-  parts: { store?: FaissVectorStore; bm25?: Bm25Index },
-  params: BuildStage1Params = {},
-): RecallSource {
+export function stage1Source(parts: Stage1Parts, params: BuildStage1Params = {}): RecallSource {
   const dense = parts.store ? new VectorStoreSource(parts.store, { name: "dense" }) : undefined;
   if (dense && parts.bm25) {
     return new HybridSource({
@@ -86,14 +96,45 @@ export async function buildStage1(
   ids: string[] = documents.map((doc) => doc.id ?? randomUUID()),
 ): Promise<BuiltStage1> {
   checkStage1Kind(kind);
-  const parts: { store?: FaissVectorStore; bm25?: Bm25Index } = {};
-  if (kind !== "dense") parts.bm25 = await Bm25Index.fromDocuments(documents, params.bm25, { ids });
+  const parts: Stage1Parts = {};
+  if (kind !== "dense") parts.bm25 = new Bm25Index(params.bm25);
   if (kind !== "bm25") {
     if (!params.embeddings) {
       throw new InvalidArgumentError(`A ${kind} stage 1 needs embeddings.`, { argument: "embeddings" });
     }
     parts.store = new FaissVectorStore(params.embeddings, { filterOverFetch: params.filterOverFetch });
-    await parts.store.addDocuments(documents, { ids });
   }
+  await addToStage1(parts, documents, ids, params.onEmbedded);
   return { ...parts, source: stage1Source(parts, params) };
+}
+
+/** The documents a progress-reporting build embeds per call. */
+const EMBED_BATCH = 64;
+
+/**
+ * Adds documents to every part with the same ids: the BM25 index, and the FAISS store (embedded with the store's
+ * embeddings; in batches of 64 reported to `onEmbedded` when given). `buildStage1` and the CLI's `index --append`
+ * both add through here.
+ */
+export async function addToStage1(
+  parts: Stage1Parts,
+  documents: DocumentInterface[],
+  ids: string[],
+  onEmbedded?: (count: number) => void,
+): Promise<void> {
+  await parts.bm25?.addDocuments(documents, { ids });
+  const store = parts.store;
+  if (!store) return;
+  if (!onEmbedded) {
+    await store.addDocuments(documents, { ids });
+    return;
+  }
+  checkIndexDocuments(documents);
+  const vectors: number[][] = [];
+  for (let start = 0; start < documents.length; start += EMBED_BATCH) {
+    const batch = documents.slice(start, start + EMBED_BATCH);
+    vectors.push(...(await store.embeddings.embedDocuments(batch.map((doc) => doc.pageContent))));
+    onEmbedded(batch.length);
+  }
+  await store.addVectors(vectors, documents, { ids });
 }

@@ -4,6 +4,7 @@ import type { DocumentInterface } from "@langchain/core/documents";
 
 import { InvalidArgumentError } from "../errors.js";
 import { describeValue, positiveInteger } from "../validation.js";
+import { documentKey } from "../documents/document_key.js";
 import { isRecallSource, type RecallCandidate, type RecallFilter, type RecallSource } from "./recall_source.js";
 
 /** One source of a {@link HybridSource}, with its name in details, its depth and its weight. */
@@ -50,20 +51,6 @@ interface ResolvedEntry {
   name: string;
   depth?: number;
   weight: number;
-}
-
-/**
- * The identity by which fused lists recognise one document: `doc.id`, else `metadata.id`, else `metadata.docId`,
- * else the page content. Give documents ids when two different documents may share a text.
- */
-export function documentKey(doc: DocumentInterface): string {
-  if (typeof doc.id === "string" && doc.id !== "") return `id:${doc.id}`;
-  const meta = doc.metadata ?? {};
-  for (const field of ["id", "docId"]) {
-    const value = meta[field];
-    if ((typeof value === "string" && value !== "") || typeof value === "number") return `id:${String(value)}`;
-  }
-  return `text:${doc.pageContent}`;
 }
 
 /** Whether a source refused the query because it has no embedding (a zero vector; see FaissVectorStore). */

@@ -1,8 +1,8 @@
-import { Document } from "@langchain/core/documents";
 import type { BaseRetrieverInterface } from "@langchain/core/retrievers";
 
 import { InvalidArgumentError } from "../errors.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "./recall_source.js";
+import { copyDocument } from "../documents/copy_document.js";
 
 /** Options of {@link RetrieverSource}. */
 export interface RetrieverSourceParams {
@@ -47,7 +47,7 @@ export class RetrieverSource implements RecallSource {
     }
     const docs = await this.retriever.invoke(query);
     return docs.slice(0, k).map((doc, i) => ({
-      document: new Document({ pageContent: doc.pageContent, id: doc.id, metadata: { ...doc.metadata } }),
+      document: copyDocument(doc),
       score: 1 / (i + 1),
     }));
   }

@@ -6,16 +6,12 @@ import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
 import { IndexError, InvalidArgumentError } from "../errors.js";
 import type { EmbeddingProfileFacts } from "../models/embedding_profiles.js";
 import { BM25_FILES, Bm25Index, type Bm25IndexParams } from "./bm25/bm25_index.js";
-import { type Stage1Kind, checkStage1Kind } from "./build_stage1.js";
-import { FAISS_MARKERS, FaissVectorStore, type FaissVectorStoreParams } from "./faiss_vector_store.js";
-import { MANIFEST_FILE, readIndexManifest, saveIndexFolder } from "./index_manifest.js";
-import { TransformersEmbeddings } from "./transformers_embeddings.js";
+import { type Stage1Kind, type Stage1Parts, checkStage1Kind } from "./build_stage1.js";
+import { FAISS_MARKERS, FaissVectorStore, type FaissVectorStoreParams } from "./faiss/faiss_vector_store.js";
+import { MANIFEST_FILE, readIndexManifest, saveIndexFolder } from "./index_folder/index_manifest.js";
+import { TransformersEmbeddings } from "../models/transformers_embeddings.js";
 
-/** The parts of a stage 1 this package saves into one index folder. */
-export interface Stage1Parts {
-  store?: FaissVectorStore;
-  bm25?: Bm25Index;
-}
+export type { Stage1Parts } from "./build_stage1.js";
 
 /** What an index folder's manifest says about its stage 1 (beside each part's own entry). */
 export interface Stage1Manifest {

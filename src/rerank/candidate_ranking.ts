@@ -1,6 +1,11 @@
-import { Document, type DocumentInterface } from "@langchain/core/documents";
+import type { Document, DocumentInterface } from "@langchain/core/documents";
 
-import { type BudgetedRerankedDocumentMetadata, RERANK_METADATA_KEYS, shadowMetadata } from "../result_metadata.js";
+import {
+  type BudgetedRerankedDocumentMetadata,
+  RERANK_METADATA_KEYS,
+  shadowMetadata,
+} from "../documents/result_metadata.js";
+import { copyDocument } from "../documents/copy_document.js";
 
 /**
  * Why stage 2 left a candidate out: a duplicate of an earlier one, scored below `scoreThreshold`, not returned by a
@@ -63,20 +68,15 @@ export function sortByScore(scores: readonly number[], indices?: readonly number
   return list.sort((a, b) => scores[b] - scores[a] || a - b);
 }
 
-/** Dedupe key of a document: `metadata.id` when it is a string or number, else the text. */
-export function dedupeKey(doc: DocumentInterface): string {
-  const id = (doc.metadata as Record<string, unknown> | undefined)?.id;
-  return typeof id === "string" || typeof id === "number" ? `id:${String(id)}` : `text:${doc.pageContent}`;
-}
-
 /**
- * Ranks scored candidates: later copies of a key are dropped as duplicates (when `keys` is given), scores below
+ * Ranks scored candidates: a candidate sharing any of its keys with an earlier one is dropped as a duplicate (when
+ * `keys` is given), scores below
  * `threshold` are dropped, the rest sorted best first. A pure function of its inputs, so a prefix of the
  * candidates ranks exactly as a retriever whose stage 1 returned only that prefix would.
  */
 export function rankScoredCandidates(
   scores: readonly number[],
-  keys: readonly string[] | undefined,
+  keys: readonly (string | readonly string[])[] | undefined,
   threshold: number | undefined,
   count = scores.length,
 ): CandidateRanking {
@@ -85,11 +85,12 @@ export function rankScoredCandidates(
   const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
     if (keys !== undefined) {
-      if (seen.has(keys[i])) {
+      const own = typeof keys[i] === "string" ? [keys[i] as string] : (keys[i] as readonly string[]);
+      if (own.some((key) => seen.has(key))) {
         dropped.push("duplicate");
         continue;
       }
-      seen.add(keys[i]);
+      for (const key of own) seen.add(key);
     }
     if (threshold !== undefined && !(scores[i] >= threshold)) {
       dropped.push("belowThreshold");
@@ -114,15 +115,11 @@ export function rankedDocuments<M extends Record<string, unknown>>(
   return ranking.order.slice(0, topN).map((index, rank) => {
     const stages = stageResults(ranking, index);
     const read = ranking.reranked?.[index] !== false;
-    return new Document<BudgetedRerankedDocumentMetadata>({
-      pageContent: candidates[index].pageContent,
-      id: candidates[index].id,
-      metadata: {
-        ...shadowMetadata(candidates[index].metadata, RERANK_METADATA_KEYS),
-        ...(read ? { relevanceScore: ranking.scores[index] } : { reranked: false }),
-        rerankRank: rank + 1,
-        ...(stages ? { rerankStages: stages } : {}),
-      },
+    return copyDocument<BudgetedRerankedDocumentMetadata>(candidates[index], {
+      ...shadowMetadata(candidates[index].metadata, RERANK_METADATA_KEYS),
+      ...(read ? { relevanceScore: ranking.scores[index] } : { reranked: false }),
+      rerankRank: rank + 1,
+      ...(stages ? { rerankStages: stages } : {}),
     });
   });
 }

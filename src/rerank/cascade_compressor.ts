@@ -2,16 +2,12 @@ import type { Callbacks } from "@langchain/core/callbacks/manager";
 import type { DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 
-import { startRun } from "../callbacks.js";
+import { withRun } from "../callbacks.js";
 import { InvalidArgumentError } from "../errors.js";
-import { checkQuery, describeValue, durationMs, positiveInteger } from "../validation.js";
+import { checkDocumentList, checkQuery, describeValue, durationMs, positiveInteger } from "../validation.js";
 import { type CandidateRanking, type DroppedReason, type StageRanking, rankedDocuments } from "./candidate_ranking.js";
 import { costEstimatorOf } from "./cost_estimator.js";
-import {
-  CrossEncoderCompressor,
-  type CrossEncoderCompressorParams,
-  checkDocuments,
-} from "./cross_encoder_compressor.js";
+import { CrossEncoderCompressor, type CrossEncoderCompressorParams } from "./cross_encoder_compressor.js";
 import type { RankingCompressor } from "./stage2.js";
 import { TokenCache, withTokenCache } from "./token_cache.js";
 
@@ -237,7 +233,7 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
     options: CascadeRankOptions = {},
   ): Promise<CandidateRanking> {
     checkQuery(query);
-    checkDocuments(documents);
+    checkDocumentList(documents);
     positiveInteger("topN", options.topN);
     positiveInteger("keep", options.keep);
     const count = documents.length;
@@ -252,27 +248,25 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
     const started = performance.now();
     const budgeted = memo === undefined && options.budget !== false && this.rerankBudgetMs !== undefined;
     const deadline = budgeted ? started + this.rerankBudgetMs! : undefined;
-    const run = await startRun(callbacks, "CascadeCompressor", {
-      query,
-      inputCount: count,
-      stages: this.stages.map((s) => s.name),
-      rerankBudgetMs: budgeted ? this.rerankBudgetMs : undefined,
-    });
-    try {
-      const ranking = await withTokenCache(new TokenCache(), () =>
-        this.runStages(documents, query, options, deadline, run?.getChild()),
-      );
-      await run?.handleChainEnd({
+    const { result } = await withRun(
+      callbacks,
+      "CascadeCompressor",
+      {
+        query,
+        inputCount: count,
+        stages: this.stages.map((s) => s.name),
+        rerankBudgetMs: budgeted ? this.rerankBudgetMs : undefined,
+      },
+      (run) =>
+        withTokenCache(new TokenCache(), () => this.runStages(documents, query, options, deadline, run?.getChild())),
+      (ranking, ms) => ({
         inputCount: count,
         keptCount: ranking.order.length,
         unread: ranking.reranked?.filter((read) => !read).length ?? 0,
-        ms: performance.now() - started,
-      });
-      return ranking;
-    } catch (error) {
-      await run?.handleChainError(error);
-      throw error;
-    }
+        ms,
+      }),
+    );
+    return result;
   }
 
   private async runStages(
@@ -293,51 +287,47 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
     for (const [k, stage] of this.stages.entries()) {
       const last = k === this.stages.length - 1;
       const keep = Math.max((k === 0 ? options.keep : undefined) ?? stage.keep, options.topN ?? 0);
-      const stageStarted = performance.now();
       const inputCount = input.length;
-      const stageRun = await startRun(callbacks, `cascade stage ${k + 1}`, {
-        model: stage.name,
-        inputCount: input.length,
-        keep: last ? undefined : keep,
-      });
-      let read: number[];
-      let order: number[];
-      try {
-        const docs = input.map((i) => documents[i]);
-        const reserveMs = last ? 0 : this.laterStagesMs(k, keep);
-        const { scores } = await this.scoreStage(stage.reranker, docs, query, options.memo?.[k], deadline, reserveMs);
-        read = input.slice(0, scores.length);
-        unread.push(input.slice(scores.length));
-        const ranking = stage.reranker.rankScored(
-          read.map((i) => documents[i]),
-          scores,
-        );
-        const stageScores = new Array<number>(count).fill(Number.NaN);
-        const ranks = new Array<number | undefined>(count).fill(undefined);
-        read.forEach((candidate, j) => {
-          stageScores[candidate] = scores[j];
-          if (ranking.dropped[j] !== undefined) dropped[candidate] = ranking.dropped[j];
-        });
-        order = ranking.order.map((j) => read[j]);
-        order.forEach((candidate, rank) => (ranks[candidate] = rank + 1));
-        stages.push({ model: stage.name, scores: stageScores, ranks });
-        if (last) {
-          finalOrder = order;
-          finalScores = stageScores;
-        } else {
-          for (const candidate of order.slice(keep)) dropped[candidate] = "cascadeCut";
-          input = order.slice(0, keep);
-        }
-      } catch (error) {
-        await stageRun?.handleChainError(error);
-        throw error;
-      }
-      await stageRun?.handleChainEnd({
-        inputCount,
-        readCount: read.length,
-        keptCount: last ? order.length : Math.min(keep, order.length),
-        ms: performance.now() - stageStarted,
-      });
+      const stageInput = { model: stage.name, inputCount, keep: last ? undefined : keep };
+      await withRun(
+        callbacks,
+        `cascade stage ${k + 1}`,
+        stageInput,
+        async () => {
+          const docs = input.map((i) => documents[i]);
+          const reserveMs = last ? 0 : this.laterStagesMs(k, keep);
+          const { scores } = await this.scoreStage(stage.reranker, docs, query, options.memo?.[k], deadline, reserveMs);
+          const read = input.slice(0, scores.length);
+          unread.push(input.slice(scores.length));
+          const ranking = stage.reranker.rankScored(
+            read.map((i) => documents[i]),
+            scores,
+          );
+          const stageScores = new Array<number>(count).fill(Number.NaN);
+          const ranks = new Array<number | undefined>(count).fill(undefined);
+          read.forEach((candidate, j) => {
+            stageScores[candidate] = scores[j];
+            if (ranking.dropped[j] !== undefined) dropped[candidate] = ranking.dropped[j];
+          });
+          const order = ranking.order.map((j) => read[j]);
+          order.forEach((candidate, rank) => (ranks[candidate] = rank + 1));
+          stages.push({ model: stage.name, scores: stageScores, ranks });
+          if (last) {
+            finalOrder = order;
+            finalScores = stageScores;
+          } else {
+            for (const candidate of order.slice(keep)) dropped[candidate] = "cascadeCut";
+            input = order.slice(0, keep);
+          }
+          return { read, order };
+        },
+        ({ read, order }, ms) => ({
+          inputCount,
+          readCount: read.length,
+          keptCount: last ? order.length : Math.min(keep, order.length),
+          ms,
+        }),
+      );
     }
     const leftUnread = unread.reverse().flat();
     const ranking: CandidateRanking = {

@@ -5,9 +5,16 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
-import { checkModelName, checkQuery, describeValue, positiveInteger } from "../validation.js";
+import {
+  checkDocumentList,
+  checkModelName,
+  checkQuery,
+  checkTextList,
+  describeValue,
+  positiveInteger,
+} from "../validation.js";
 import type { ModelSourceParams } from "../models/model_source.js";
-import { type KnownCrossEncoderId, type RerankerProfile, knownRerankerProfile } from "../models/reranker_profiles.js";
+import { type RerankerProfile, knownRerankerProfile } from "../models/reranker_profiles.js";
 import {
   type CrossEncoderActivation,
   type CrossEncoderSequenceModel,
@@ -17,13 +24,15 @@ import {
   fromParts,
   loadCrossEncoder,
   resolveActivation,
-} from "./cross_encoder_model.js";
-import { startRun } from "../callbacks.js";
+} from "../models/cross_encoder_model.js";
+import { withRun } from "../callbacks.js";
 import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
-import type { RerankedDocumentMetadata } from "../result_metadata.js";
-import { type CandidateRanking, dedupeKey, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
+import type { RerankedDocumentMetadata } from "../documents/result_metadata.js";
+import { type CandidateRanking, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
+import { documentKey, duplicateKeys } from "../documents/document_key.js";
 import { LruCache } from "./lru_cache.js";
 import type { ScoreCache } from "./score_cache.js";
+import { type CrossEncoderCompressorParams, checkCrossEncoderSettings, checkPairRoom } from "./cross_encoder_params.js";
 import { documentTokens, tokenizerFingerprint } from "./token_cache.js";
 
 export { headTokens } from "./token_cache.js";
@@ -39,123 +48,7 @@ import {
 } from "./pair_batcher.js";
 
 export type { KnownCrossEncoderId } from "../models/reranker_profiles.js";
-
-/** Options of {@link CrossEncoderCompressor}. */
-export interface CrossEncoderCompressorParams extends ModelSourceParams {
-  /**
-   * Hub id or local model directory (config.json, tokenizer.json, onnx/model_quantized.onnx).
-   * @default "Xenova/ms-marco-MiniLM-L-6-v2"
-   */
-  model?: KnownCrossEncoderId | (string & {});
-  /**
-   * Load `onnx/model_quantized.onnx` (int8) instead of `onnx/model.onnx`, as transformers.js does by default.
-   * @default true
-   */
-  quantized?: boolean;
-  /**
-   * Run the model in a worker thread: ONNX Runtime 1.14 computes each batch synchronously on the thread that calls
-   * it, so on the caller's thread every batch (up to about a second) would block its event loop. Tokenization stays
-   * on the caller's thread, in slices of a few milliseconds. Applies to models this reranker loads (`model`); an
-   * injected {@link sequenceModel} runs where it was loaded.
-   * @default true
-   */
-  inferenceWorker?: boolean;
-  /**
-   * With {@link inferenceWorker}, on Linux: how much lower the inference threads' CPU priority (nice) is than the
-   * process's. A lowered worker yields the cores to the thread running the event loop at once, and to every other
-   * process too: against two busy processes on 2 cores, 100 candidates took 3.7 s at nice 10 and 0.63 s at 0 (the
-   * TinyBERT-L2 shape). Worth it only where the event loop's latency matters more than the rerank's. 0 keeps the
-   * process's priority.
-   * @default 0
-   */
-  inferenceNice?: number;
-  /** A ready transformers.js tokenizer, with {@link sequenceModel}: nothing is loaded (share one model). */
-  tokenizer?: CrossEncoderTokenizer;
-  /** A ready transformers.js `AutoModelForSequenceClassification` model, with {@link tokenizer}. */
-  sequenceModel?: CrossEncoderSequenceModel;
-  /**
-   * How many documents `compressDocuments` returns.
-   * @default 3
-   */
-  topN?: number;
-  /**
-   * `sigmoid` for 1-logit heads, `softmax` (probability of label 1) for 2-label heads, `none` for raw logits
-   * (log-odds `l1 - l0` for 2 labels). A choice that does not fit the model's head is refused when it loads.
-   * @default the known model's profile (see `RERANKER_PROFILES`), else "sigmoid" for 1-logit heads, "softmax" for
-   * 2-label heads
-   */
-  activation?: CrossEncoderActivation;
-  /**
-   * Longest pair in tokens, special tokens included. The query is kept whole (up to {@link maxQueryLength}); the
-   * document is cut (or windowed, see {@link longDocuments}) to fit. It must leave at least 3 document tokens with the
-   * query at its limit: at least 11 with the default query limit and a `[CLS] q [SEP] d [SEP]` template.
-   * @default the model's maximum: tokenizer `model_max_length`, capped by the position embeddings (512 for MiniLM;
-   * `max_position_embeddings - pad_token_id - 1` for RoBERTa-family models: 514 → 512 for XLM-R) and by the known
-   * model's profile
-   */
-  maxLength?: number;
-  /**
-   * Longest query in tokens; longer queries are cut at their end.
-   * @default half of maxLength
-   */
-  maxQueryLength?: number;
-  /**
-   * Largest number of pairs in one model call. Quantized (int8) models score one pair per call by default: their
-   * dynamic quantization scales activations per batch, so in a padded batch a pair's logit moves with the other
-   * pairs in it (up to 1.08 logits on SciFact with ms-marco-MiniLM-L-12-v2 int8; 16 of 20 queries got another top
-   * 10). One pair per call gives every (query, document) one score, equal to onnxruntime-python's to 5e-7, at the same
-   * speed on a 2-core CPU (`npm run bench:int8-batching`). fp32 models are batched.
-   * @default 1 for quantized models (the default), 32 with `quantized: false`
-   */
-  batchSize?: number;
-  /**
-   * Largest padded batch, in tokens (rows × longest row): bounds activation memory per call. MiniLM-L6 needs about
-   * 2 KB of activations per token and layer plus 12 × length² attention scores per row, so the default (32 rows of
-   * 512 tokens) peaks near 200 MB.
-   * @default 16384
-   */
-  maxBatchTokens?: number;
-  /**
-   * `truncate`: score the start of each document. `maxPassage`: score overlapping windows of the document and keep
-   * the best (catches a relevant passage past the truncation point).
-   * @default "truncate"
-   */
-  longDocuments?: "truncate" | "maxPassage";
-  /**
-   * Most windows scored per document with `maxPassage`: the document is read (tokenized) only up to the end of the
-   * last one, so a huge document costs no more than this many windows. 8 windows of a 512-token model cover about
-   * 3,000 document tokens (12–15k characters of English).
-   * @default 8
-   */
-  maxPassages?: number;
-  /**
-   * Tokens shared by consecutive windows with `maxPassage`.
-   * @default a quarter of the window
-   */
-  passageOverlap?: number;
-  /**
-   * Drop documents scoring below this (after activation: a probability in [0, 1] unless activation is `none`).
-   * @default undefined (keep all)
-   */
-  scoreThreshold?: number;
-  /**
-   * Score identical documents once and return them once: same `pageContent`, or equal `metadata.id`.
-   * @default true
-   */
-  dedupe?: boolean;
-  /**
-   * Entries of an LRU score cache keyed by (model, quantized, maxLength, longDocuments, activation, query,
-   * document hash); 0 turns it off.
-   * @default 0
-   */
-  cacheSize?: number;
-  /**
-   * Where scores are kept instead of the `cacheSize` LRU: e.g. a {@link ScoreCacheFile}, which keeps them between
-   * runs. Keys name the model file, the settings that change a score, the query and the document text.
-   * @default undefined (the `cacheSize` LRU, when `cacheSize` > 0)
-   */
-  scoreCache?: ScoreCache;
-}
+export type { CrossEncoderCompressorParams } from "./cross_encoder_params.js";
 
 /** One result of {@link CrossEncoderCompressor.rerank}. */
 export interface RerankResult {
@@ -183,38 +76,6 @@ export interface RerankStats {
    */
   modelMs: number;
   totalMs: number;
-}
-
-/**
- * Fewest document tokens a pair must leave room for, with the query at its limit: below it, documents are cut to a
- * token or two and score alike.
- */
-const MIN_PASSAGE_TOKENS = 3;
-
-/** Special tokens of the smallest pair template, `[CLS] query [SEP] document [SEP]` (RoBERTa's has 4). */
-const MIN_SPECIAL_TOKENS = 3;
-
-/** Document tokens a pair of `maxLength` leaves with the query at its limit (as {@link CrossEncoderCompressor} cuts it). */
-function passageRoom(maxLength: number, specials: number, maxQueryLength: number | undefined): number {
-  const queryLimit = Math.max(1, Math.min(maxQueryLength ?? Math.floor(maxLength / 2), maxLength - specials - 1));
-  return maxLength - specials - queryLimit;
-}
-
-/** Throws unless a pair of `maxLength` leaves room for the special tokens, the query and a passage. */
-function checkPairRoom(maxLength: number, specials: number, maxQueryLength: number | undefined, model?: string): void {
-  if (passageRoom(maxLength, specials, maxQueryLength) >= MIN_PASSAGE_TOKENS) return;
-  let smallest = maxLength + 1;
-  while (passageRoom(smallest, specials, maxQueryLength) < MIN_PASSAGE_TOKENS) smallest++;
-  const query = maxQueryLength === undefined ? "half of it" : `maxQueryLength ${maxQueryLength}`;
-  const room = Math.max(0, passageRoom(maxLength, specials, maxQueryLength));
-  throw new InvalidArgumentError(
-    `maxLength ${maxLength} leaves ${room} document token${room === 1 ? "" : "s"}: a ` +
-      `pair holds ${specials} special tokens${model ? ` (${model})` : " ([CLS] query [SEP] document [SEP])"} and the ` +
-      `query (${query}), and below ${MIN_PASSAGE_TOKENS} document tokens every document scores about the same. ` +
-      `Use maxLength ${smallest} or more${maxQueryLength === undefined ? "" : ", or a smaller maxQueryLength"}, or omit ` +
-      "it for the model's maximum.",
-    { argument: "maxLength" },
-  );
 }
 
 function noClassificationHead(model: string, evidence: string): ModelLoadError {
@@ -304,65 +165,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     this.scoreThreshold = params.scoreThreshold;
     this.source = { localModelRoot: params.localModelRoot, offline: params.offline };
 
-    positiveInteger("topN", this.topN);
-    positiveInteger("batchSize", this.batchSize);
-    positiveInteger("maxBatchTokens", this.maxBatchTokens);
-    positiveInteger("maxLength", this.maxLength);
-    positiveInteger("maxQueryLength", this.maxQueryLength);
-    positiveInteger("maxPassages", this.maxPassages);
-    if (this.maxLength !== undefined) checkPairRoom(this.maxLength, MIN_SPECIAL_TOKENS, this.maxQueryLength);
-    if (this.passageOverlap !== undefined && (!Number.isInteger(this.passageOverlap) || this.passageOverlap < 0)) {
-      throw new InvalidArgumentError(`passageOverlap must be a non-negative integer; got ${this.passageOverlap}.`);
-    }
-    if (typeof this.inferenceWorker !== "boolean") {
-      throw new InvalidArgumentError(
-        `inferenceWorker must be true or false; got ${describeValue(this.inferenceWorker)}.`,
-        {
-          argument: "inferenceWorker",
-        },
-      );
-    }
-    if (!Number.isInteger(this.inferenceNice) || this.inferenceNice < 0 || this.inferenceNice > 19) {
-      throw new InvalidArgumentError(
-        `inferenceNice must be an integer from 0 (the process's priority) to 19 (the lowest); got ${describeValue(this.inferenceNice)}.`,
-        { argument: "inferenceNice" },
-      );
-    }
-    if (!Number.isInteger(this.cacheSize) || this.cacheSize < 0) {
-      throw new InvalidArgumentError(`cacheSize must be a non-negative integer (0 = off); got ${this.cacheSize}.`);
-    }
-    if (!["truncate", "maxPassage"].includes(this.longDocuments)) {
-      throw new InvalidArgumentError(
-        `Unknown longDocuments '${this.longDocuments}'. Expected one of: truncate, maxPassage.`,
-      );
-    }
-    if (this.activation !== undefined && !["sigmoid", "softmax", "none"].includes(this.activation)) {
-      throw new InvalidArgumentError(
-        `Unknown activation '${this.activation}'. Expected one of: sigmoid, softmax, none.`,
-      );
-    }
-    if (this.scoreThreshold !== undefined && typeof this.scoreThreshold !== "number") {
-      const asNumber = typeof this.scoreThreshold === "string" ? Number(this.scoreThreshold) : NaN;
-      throw new InvalidArgumentError(
-        `scoreThreshold must be a number; got ${describeValue(this.scoreThreshold)}.` +
-          (Number.isFinite(asNumber) && String(this.scoreThreshold).trim() !== ""
-            ? ` Pass ${asNumber}, not a string.`
-            : " Pass a probability in [0, 1], or omit it to keep every document."),
-        { argument: "scoreThreshold" },
-      );
-    }
-    if (this.scoreThreshold !== undefined) {
-      const probability = this.activation !== "none";
-      if (
-        !Number.isFinite(this.scoreThreshold) ||
-        (probability && (this.scoreThreshold < 0 || this.scoreThreshold > 1))
-      ) {
-        throw new InvalidArgumentError(
-          `scoreThreshold ${this.scoreThreshold} is outside ${probability ? "[0, 1], the range of sigmoid/softmax scores" : "the finite numbers"}. ` +
-            (probability ? "Pass a probability, or activation: 'none' to threshold raw logits." : ""),
-        );
-      }
-    }
+    checkCrossEncoderSettings(this);
     if ((params.tokenizer === undefined) !== (params.sequenceModel === undefined)) {
       throw new InvalidArgumentError("Pass both `tokenizer` and `sequenceModel` to inject a model, or neither.");
     }
@@ -527,19 +330,12 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
    */
   async score(query: string, texts: readonly string[]): Promise<number[]> {
     checkQuery(query);
-    if (!Array.isArray(texts)) {
-      throw new InvalidArgumentError(
-        `texts must be an array of strings; got ${describeValue(texts)}. Wrap a single text: score(query, [text]).`,
-        { argument: "texts" },
-      );
-    }
-    texts.forEach((text, index) => {
-      if (typeof text !== "string") {
-        throw new InvalidArgumentError(
-          `texts[${index}] is ${describeValue(text)}, not a string. Pass the document text.`,
-        );
-      }
-    });
+    checkTextList(texts, "score(query, [text])");
+    return this.scoreTexts(query, texts);
+  }
+
+  /** {@link score} on checked arguments (the query and texts are checked once, at the public method). */
+  private async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
     if (texts.length === 0) return [];
     const started = performance.now();
     const loaded = await this.load();
@@ -642,24 +438,29 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
   }
 
   /**
-   * Relevance of each document, in input order; documents with the same dedupe key (when `dedupe`) or the same
-   * text are scored once.
+   * Relevance of each document, in input order; each distinct text is scored once, and a repeat of one document
+   * ({@link documentKey}, when `dedupe`) carries the score of its first copy.
    */
   async scoreDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]> {
-    checkDocuments(documents);
+    checkDocumentList(documents);
     if (documents.length === 0) return [];
-    const keys = documents.map((doc) => (this.dedupe ? dedupeKey(doc) : `text:${doc.pageContent}`));
+    checkQuery(query);
+    return this.scoreCheckedDocuments(documents, query);
+  }
+
+  private async scoreCheckedDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]> {
+    if (documents.length === 0) return [];
+    // A repeat of a document (same key, when dedupe) carries the score of its first copy; each text is scored once.
     const first = new Map<string, number>();
-    keys.forEach((key, i) => {
+    const source = documents.map((doc, i) => {
+      const key = this.dedupe ? documentKey(doc) : `${i}`;
       if (!first.has(key)) first.set(key, i);
+      return first.get(key)!;
     });
-    const unique = [...first.values()];
-    const scores = await this.score(
-      query,
-      unique.map((i) => documents[i].pageContent),
-    );
-    const byKey = new Map(unique.map((i, k) => [keys[i], scores[k]]));
-    return keys.map((key) => byKey.get(key)!);
+    const texts = [...new Set(source.map((i) => documents[i].pageContent))];
+    const scores = await this.scoreTexts(query, texts);
+    const byText = new Map(texts.map((text, k) => [text, scores[k]]));
+    return source.map((i) => byText.get(documents[i].pageContent)!);
   }
 
   /**
@@ -668,7 +469,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
    * and `evaluate`.
    */
   rankScored(documents: readonly DocumentInterface[], scores: readonly number[]): CandidateRanking {
-    return rankScoredCandidates(scores, this.dedupe ? documents.map(dedupeKey) : undefined, this.scoreThreshold);
+    return rankScoredCandidates(scores, this.dedupe ? documents.map(duplicateKeys) : undefined, this.scoreThreshold);
   }
 
   /**
@@ -682,27 +483,21 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     topN?: number,
   ): Promise<CandidateRanking> {
     checkQuery(query);
-    checkDocuments(documents);
+    checkDocumentList(documents);
     if (documents.length === 0) return { scores: [], dropped: [], order: [] };
-    const run = await startRun(callbacks, "CrossEncoderCompressor", {
-      query,
-      inputCount: documents.length,
-      model: this.model,
-    });
-    const started = performance.now();
-    try {
-      const ranking = this.rankScored(documents, await this.scoreDocuments(documents, query));
-      await run?.handleChainEnd({
+    const { result } = await withRun(
+      callbacks,
+      "CrossEncoderCompressor",
+      { query, inputCount: documents.length, model: this.model },
+      async () => this.rankScored(documents, await this.scoreCheckedDocuments(documents, query)),
+      (ranking, ms) => ({
         inputCount: documents.length,
         keptCount: ranking.order.length,
         outputCount: Math.min(ranking.order.length, topN ?? ranking.order.length),
-        ms: performance.now() - started,
-      });
-      return ranking;
-    } catch (error) {
-      await run?.handleChainError(error);
-      throw error;
-    }
+        ms,
+      }),
+    );
+    return result;
   }
 
   /**
@@ -730,21 +525,4 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     // This reranker reads every candidate (no budget), so every document carries its relevanceScore.
     return rankedDocuments(documents, ranking, topN) as Document<RerankedDocumentMetadata>[];
   }
-}
-
-/** Throws unless `documents` is an array of objects with a string `pageContent`. */
-export function checkDocuments(documents: readonly DocumentInterface[]): void {
-  if (!Array.isArray(documents)) {
-    throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`, {
-      argument: "documents",
-    });
-  }
-  documents.forEach((doc, index) => {
-    if (typeof doc?.pageContent !== "string") {
-      throw new InvalidArgumentError(
-        `documents[${index}].pageContent is ${describeValue(doc?.pageContent)}, not a string. Each document needs its text in pageContent.`,
-        { argument: `documents[${index}].pageContent` },
-      );
-    }
-  });
 }

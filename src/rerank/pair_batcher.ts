@@ -1,12 +1,8 @@
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+import type { PairTemplate } from "../models/types.js";
 
-/** The special-token template of a pair: `prefix q middle d suffix` (BERT: `[CLS] q [SEP] d [SEP]`). */
-export interface PairTemplate {
-  prefix: number[];
-  middle: number[];
-  suffix: number[];
-  pad: number;
-}
+export type { PairTemplate } from "../models/types.js";
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** One encoded (query, passage) pair, ready for the model. */
 export interface EncodedPair {

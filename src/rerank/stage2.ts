@@ -1,7 +1,9 @@
 import type { Callbacks } from "@langchain/core/callbacks/manager";
-import { Document, type DocumentInterface } from "@langchain/core/documents";
+import type { Document, DocumentInterface } from "@langchain/core/documents";
 import type { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
 
+import { copyDocument } from "../documents/copy_document.js";
+import { documentKey } from "../documents/document_key.js";
 import { type CandidateRanking, type DroppedReason, rankedDocuments } from "./candidate_ranking.js";
 
 /** What stage 2 did with a query's candidates. */
@@ -46,7 +48,7 @@ export function isRankingCompressor(compressor: unknown): compressor is RankingC
 /**
  * Adapts a LangChain document compressor to stage 2. A ranking compressor's decisions are used as they are; any
  * other compressor's output is taken as the result (cut to topK), and each output is matched back to its candidate
- * (by id, else text) so `explain` can tell which candidates came back. Candidates it did not return are marked
+ * (by {@link documentKey}) so `explain` can tell which candidates came back. Candidates it did not return are marked
  * `notReturned`.
  */
 export function toStage2(compressor: BaseDocumentCompressor): Stage2 {
@@ -63,23 +65,19 @@ export function toStage2(compressor: BaseDocumentCompressor): Stage2 {
       const outputs = (await compressor.compressDocuments(candidates, query, callbacks)).slice(0, topK);
       const unused = new Map<string, number[]>();
       candidates.forEach((doc, i) => {
-        const key = matchKey(doc);
+        const key = documentKey(doc);
         unused.set(key, [...(unused.get(key) ?? []), i]);
       });
       const order: number[] = [];
       const scores = candidates.map(() => Number.NaN);
       const documents = outputs.map((doc) => {
-        const index = unused.get(matchKey(doc))?.shift();
+        const index = unused.get(documentKey(doc))?.shift();
         if (index === undefined) return doc;
         order.push(index);
         const score = doc.metadata?.relevanceScore;
         if (typeof score === "number") scores[index] = score;
         const { recallRank, recallScore } = candidates[index].metadata;
-        return new Document({
-          pageContent: doc.pageContent,
-          id: doc.id,
-          metadata: { recallRank, recallScore, ...doc.metadata },
-        });
+        return copyDocument(doc, { recallRank, recallScore, ...doc.metadata });
       });
       const returned = new Set(order);
       const dropped = candidates.map((_, i): DroppedReason | undefined =>
@@ -88,8 +86,4 @@ export function toStage2(compressor: BaseDocumentCompressor): Stage2 {
       return { ranking: { scores, dropped, order }, documents };
     },
   };
-}
-
-function matchKey(doc: DocumentInterface): string {
-  return doc.id !== undefined ? `id:${doc.id}` : `text:${doc.pageContent}`;
 }

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 
-import type { CrossEncoderTokenizer } from "./cross_encoder_model.js";
+import type { CrossEncoderTokenizer } from "../models/cross_encoder_model.js";
 
 /**
  * The parts of a transformers.js `PreTrainedTokenizer` the fast path reads. Tokenizers that lack them (injected

@@ -1,19 +1,17 @@
-import { randomUUID } from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 
-import { IndexError, InvalidArgumentError } from "../../errors.js";
-import { checkJsonValue, checkQuery, describeValue } from "../../validation.js";
-import { writeError, writeFileChecked } from "../checked_write.js";
-import { type IndexPart, partFolder, saveIndexFolder, verifyPartChecksums } from "../index_manifest.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { batchIds, checkIndexDocuments, checkQuery, describeValue } from "../../validation.js";
+import { type IndexPart, saveIndexFolder } from "../index_folder/index_manifest.js";
+import { BM25_FILES, BM25_VERSION, type StoredDocument, readBm25Files, writeBm25Files } from "./bm25_files.js";
+
+export { BM25_FILES } from "./bm25_files.js";
 import { matchesFilter } from "../filtered_search.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "../recall_source.js";
 import { EnglishAnalyzer, type TextAnalyzer } from "./english_analyzer.js";
 import { quantizedLength } from "./small_float.js";
-import { documentsFromTexts } from "../../documents_from_texts.js";
+import { documentsFromTexts } from "../../documents/documents_from_texts.js";
+import { copyDocument, copyMetadata } from "../../documents/copy_document.js";
 
 /** Options of {@link Bm25Index}. */
 export interface Bm25IndexParams {
@@ -40,32 +38,6 @@ export interface Bm25IndexParams {
    * @default true
    */
   luceneLengthQuantization?: boolean;
-}
-
-type StoredDocument = { id: string; pageContent: string; metadata: Record<string, unknown> };
-
-const FORMAT = "two-stage-retriever/bm25";
-const VERSION = 1;
-const MAGIC = Buffer.from("TSBM25\u0000\u0001", "latin1");
-/** The files {@link Bm25Index.writeFiles} writes. */
-export const BM25_FILES = {
-  manifest: "bm25.json",
-  terms: "bm25.terms.json",
-  postings: "bm25.postings.bin",
-  docstore: "bm25.docstore.jsonl",
-} as const;
-
-interface Manifest {
-  format: string;
-  version: number;
-  analyzer: string;
-  k1: number;
-  b: number;
-  luceneLengthQuantization: boolean;
-  documents: number;
-  terms: number;
-  postings: number;
-  tfBytes: 2 | 4;
 }
 
 /** A growable Uint32Array. */
@@ -158,7 +130,7 @@ export class Bm25Index implements RecallSource {
   // compacted postings (CSR): term t's postings are [offsets[t], offsets[t + 1])
   private offsets = new Uint32Array(1);
   private postingDocs = new Uint32Array(0);
-  private postingTfs: Uint16Array | Uint32Array = new Uint16Array(0);
+  private postingTfs: Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer> = new Uint16Array(0);
 
   // postings added since the last compaction: (term, document, tf) triples in document order
   private readonly pendingTerms = new U32Buffer();
@@ -213,43 +185,8 @@ export class Bm25Index implements RecallSource {
    * index (or twice in the batch) is refused before anything changes. Documents are copied, never mutated.
    */
   async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
-    if (!Array.isArray(documents)) {
-      throw new InvalidArgumentError(`documents must be an array of Documents; got ${describeValue(documents)}.`);
-    }
-    const ids = options?.ids;
-    if (ids !== undefined && (!Array.isArray(ids) || ids.length !== documents.length)) {
-      throw new InvalidArgumentError(
-        `Got ${Array.isArray(ids) ? ids.length : describeValue(ids)} ids for ${documents.length} documents; pass one id per document.`,
-      );
-    }
-    const newIds = documents.map((doc, i) => ids?.[i] ?? doc?.id ?? randomUUID());
-    const batch = new Set<string>();
-    newIds.forEach((id, i) => {
-      if (typeof id !== "string" || id === "") {
-        throw new InvalidArgumentError(`The id of document ${i} must be a non-empty string; got ${describeValue(id)}.`);
-      }
-      if (this.idToNumber.has(id) || batch.has(id)) {
-        throw new IndexError(
-          `Document id '${id}' is already in the index. Ids must be unique; pass another id or rebuild the index without the old document.`,
-        );
-      }
-      batch.add(id);
-    });
-    documents.forEach((doc, i) => {
-      if (typeof doc?.pageContent !== "string") {
-        throw new InvalidArgumentError(
-          `documents[${i}].pageContent must be a string; got ${describeValue(doc?.pageContent)}.`,
-        );
-      }
-      const metadata = doc.metadata as unknown;
-      if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))) {
-        throw new InvalidArgumentError(
-          `documents[${i}].metadata is ${describeValue(metadata)}; pass a plain object (or omit it).`,
-        );
-      }
-      // The metadata rule of every stage 1 (FaissVectorStore applies it too): what is accepted survives save/load.
-      checkJsonValue(metadata ?? {}, `documents[${i}].metadata`);
-    });
+    checkIndexDocuments(documents);
+    const newIds = batchIds(documents, options?.ids, (id) => this.idToNumber.has(id), "index");
     if (documents.length === 0) return [];
 
     const first = this.documents.length;
@@ -290,7 +227,7 @@ export class Bm25Index implements RecallSource {
       throw error;
     }
     documents.forEach((doc, i) => {
-      this.documents.push({ id: newIds[i], pageContent: doc.pageContent, metadata: { ...(doc.metadata ?? {}) } });
+      this.documents.push({ id: newIds[i], pageContent: doc.pageContent, metadata: copyMetadata(doc.metadata) });
       this.idToNumber.set(newIds[i], first + i);
     });
     const grownLengths = new Uint32Array(this.documents.length);
@@ -366,7 +303,7 @@ export class Bm25Index implements RecallSource {
 
   private toDocument(d: number): Document {
     const stored = this.documents[d];
-    return new Document({ pageContent: stored.pageContent, metadata: { ...stored.metadata }, id: stored.id });
+    return copyDocument(stored);
   }
 
   /**
@@ -476,46 +413,24 @@ export class Bm25Index implements RecallSource {
   /**
    * Writes the index files (`bm25.json`, `bm25.terms.json`, `bm25.postings.bin`, `bm25.docstore.jsonl`) into an
    * existing folder, e.g. the staging folder of a larger index, each fsynced; a full disk is an error naming the
-   * file. Other files in the folder are left alone. Returns each file's sha256.
+   * file. Other files in the folder are left alone. Returns each file's sha256. The format: `bm25_files.ts`.
    */
   writeFiles(directory: string): Record<string, string> {
     this.refresh();
-    if (os.endianness() !== "LE") throw new IndexError("Bm25Index files are little-endian; this machine is not.");
-    const manifest: Manifest = {
-      format: FORMAT,
-      version: VERSION,
-      analyzer: this.analyzer.name,
-      k1: this.k1,
-      b: this.b,
-      luceneLengthQuantization: this.luceneLengthQuantization,
-      documents: this.documents.length,
-      terms: this.terms.length,
-      postings: this.postingDocs.length,
-      tfBytes: this.postingTfs instanceof Uint16Array ? 2 : 4,
-    };
-    const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    const lengths = this.docLengths.subarray(0, this.documents.length);
-    const write = (name: string, content: string | readonly Uint8Array[]): [string, string] => {
-      const file = path.join(directory, name);
-      try {
-        return [name, writeFileChecked(file, content)];
-      } catch (error) {
-        throw writeError(file, error, "The BM25 index was not saved.");
-      }
-    };
-    const lines = this.documents.map((doc) => JSON.stringify(doc));
-    return Object.fromEntries([
-      write(BM25_FILES.postings, [
-        MAGIC,
-        bytes(this.offsets),
-        bytes(this.postingDocs),
-        bytes(lengths),
-        bytes(this.postingTfs),
-      ]),
-      write(BM25_FILES.terms, JSON.stringify(this.terms)),
-      write(BM25_FILES.docstore, lines.length > 0 ? `${lines.join("\n")}\n` : ""),
-      write(BM25_FILES.manifest, `${JSON.stringify(manifest, null, 2)}\n`),
-    ]);
+    return writeBm25Files(directory, {
+      settings: {
+        analyzer: this.analyzer.name,
+        k1: this.k1,
+        b: this.b,
+        luceneLengthQuantization: this.luceneLengthQuantization,
+      },
+      terms: this.terms,
+      documents: this.documents,
+      offsets: this.offsets,
+      postingDocs: this.postingDocs,
+      postingTfs: this.postingTfs,
+      docLengths: this.docLengths.subarray(0, this.documents.length),
+    });
   }
 
   /**
@@ -540,7 +455,7 @@ export class Bm25Index implements RecallSource {
   indexPart(): IndexPart {
     return {
       entry: "bm25",
-      fields: { kind: "bm25", version: VERSION, documents: this.documents.length },
+      fields: { kind: "bm25", version: BM25_VERSION, documents: this.documents.length },
       write: (staging) => this.writeFiles(staging),
     };
   }
@@ -552,143 +467,31 @@ export class Bm25Index implements RecallSource {
    * refused (queries would not be analyzed as the documents were).
    */
   static async load(directory: string, params: Bm25IndexParams = {}): Promise<Bm25Index> {
-    const folder = partFolder(directory, ["bm25", "index"]);
-    const file = (name: string): string => path.join(folder, name);
-    for (const name of Object.values(BM25_FILES)) {
-      if (!fs.existsSync(file(name))) {
-        throw new IndexError(
-          `${file(name)} is missing: '${directory}' holds no saved BM25 index (expected ${Object.values(BM25_FILES).join(", ")}).`,
-        );
-      }
-    }
-    verifyPartChecksums(directory, "bm25", folder, Object.values(BM25_FILES));
-    const corrupt = (name: string, what: string, cause?: unknown): IndexError =>
-      new IndexError(`${file(name)}: ${what}. The BM25 index is corrupt; rebuild it.`, { cause });
-    const parseJson = (name: string): unknown => {
-      try {
-        return JSON.parse(fs.readFileSync(file(name), "utf8"));
-      } catch (error) {
-        throw corrupt(name, "not valid JSON", error);
-      }
-    };
-    const manifest = parseJson(BM25_FILES.manifest) as Partial<Manifest> | null;
-    const count = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
-    if (
-      typeof manifest !== "object" ||
-      manifest === null ||
-      manifest.format !== FORMAT ||
-      manifest.version !== VERSION ||
-      typeof manifest.analyzer !== "string" ||
-      typeof manifest.k1 !== "number" ||
-      typeof manifest.b !== "number" ||
-      typeof manifest.luceneLengthQuantization !== "boolean" ||
-      !count(manifest.documents) ||
-      !count(manifest.terms) ||
-      !count(manifest.postings) ||
-      (manifest.tfBytes !== 2 && manifest.tfBytes !== 4)
-    ) {
-      throw corrupt(BM25_FILES.manifest, `not a ${FORMAT} version ${VERSION} manifest`);
-    }
-    const { documents: n, terms: vocab, postings: total, tfBytes } = manifest as Manifest;
+    const data = readBm25Files(directory);
+    const { settings } = data;
     const index = new Bm25Index({
-      k1: params.k1 ?? manifest.k1,
-      b: params.b ?? manifest.b,
+      k1: params.k1 ?? settings.k1,
+      b: params.b ?? settings.b,
       analyzer: params.analyzer,
-      luceneLengthQuantization: params.luceneLengthQuantization ?? manifest.luceneLengthQuantization,
+      luceneLengthQuantization: params.luceneLengthQuantization ?? settings.luceneLengthQuantization,
     });
-    if (index.analyzer.name !== manifest.analyzer) {
+    if (index.analyzer.name !== settings.analyzer) {
       throw new InvalidArgumentError(
-        `The index in ${directory} was built with the analyzer '${manifest.analyzer}', but this load uses '${index.analyzer.name}'. Pass the analyzer the index was built with.`,
+        `The index in ${directory} was built with the analyzer '${settings.analyzer}', but this load uses '${index.analyzer.name}'. Pass the analyzer the index was built with.`,
       );
     }
-
-    const buffer = fs.readFileSync(file(BM25_FILES.postings));
-    const expected = MAGIC.length + 4 * (vocab + 1) + 4 * total + 4 * n + tfBytes * total;
-    if (buffer.length !== expected || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw corrupt(
-        BM25_FILES.postings,
-        `expected ${expected} bytes starting with the BM25 marker for ${vocab} terms, ${total} postings and ${n} documents; got ${buffer.length}`,
-      );
-    }
-    if (os.endianness() !== "LE") throw new IndexError("Bm25Index files are little-endian; this machine is not.");
-    // copy into fresh, aligned arrays (the file buffer may sit at any offset of Node's pool)
-    let at = MAGIC.length;
-    const take = <T extends Uint32Array | Uint16Array>(make: (length: number) => T, length: number, width: number) => {
-      const out = make(length);
-      new Uint8Array(out.buffer).set(buffer.subarray(at, at + length * width));
-      at += length * width;
-      return out;
-    };
-    const offsets = take((l) => new Uint32Array(l), vocab + 1, 4);
-    const docs = take((l) => new Uint32Array(l), total, 4);
-    const lengths = take((l) => new Uint32Array(l), n, 4);
-    const tfs = tfBytes === 2 ? take((l) => new Uint16Array(l), total, 2) : take((l) => new Uint32Array(l), total, 4);
-
-    if (offsets[0] !== 0 || offsets[vocab] !== total) {
-      throw corrupt(BM25_FILES.postings, `term offsets do not span the ${total} postings`);
-    }
-    const sums = new Float64Array(n);
-    for (let t = 0; t < vocab; t++) {
-      const from = offsets[t];
-      const to = offsets[t + 1];
-      if (to < from || to > total) throw corrupt(BM25_FILES.postings, `term ${t} has offsets ${from}..${to}`);
-      let previous = -1;
-      for (let p = from; p < to; p++) {
-        const d = docs[p];
-        if (d >= n || d <= previous || tfs[p] === 0) {
-          throw corrupt(BM25_FILES.postings, `posting ${p} (term ${t}) names document ${d} with frequency ${tfs[p]}`);
-        }
-        previous = d;
-        sums[d] += tfs[p];
-      }
-    }
-    for (let d = 0; d < n; d++) {
-      if (sums[d] !== lengths[d]) {
-        throw corrupt(BM25_FILES.postings, `document ${d} has length ${lengths[d]} but its postings sum to ${sums[d]}`);
-      }
-    }
-
-    const terms = parseJson(BM25_FILES.terms);
-    if (!Array.isArray(terms) || terms.length !== vocab || terms.some((t) => typeof t !== "string")) {
-      throw corrupt(BM25_FILES.terms, `expected a JSON array of ${vocab} strings`);
-    }
-    terms.forEach((term: string, t) => {
-      if (index.vocabulary.has(term)) throw corrupt(BM25_FILES.terms, `the term ${JSON.stringify(term)} repeats`);
+    data.terms.forEach((term, t) => {
       index.vocabulary.set(term, t);
       index.terms.push(term);
     });
-
-    const lines = fs.readFileSync(file(BM25_FILES.docstore), "utf8").split("\n");
-    if (lines[lines.length - 1] === "") lines.pop();
-    if (lines.length !== n) {
-      throw corrupt(BM25_FILES.docstore, `expected ${n} documents (one JSON object a line); got ${lines.length} lines`);
-    }
-    lines.forEach((line, d) => {
-      let doc: Partial<StoredDocument> | null;
-      try {
-        doc = JSON.parse(line) as Partial<StoredDocument> | null;
-      } catch (error) {
-        throw corrupt(BM25_FILES.docstore, `line ${d + 1} is not valid JSON`, error);
-      }
-      if (
-        typeof doc !== "object" ||
-        doc === null ||
-        typeof doc.id !== "string" ||
-        typeof doc.pageContent !== "string" ||
-        typeof doc.metadata !== "object" ||
-        doc.metadata === null ||
-        index.idToNumber.has(doc.id)
-      ) {
-        throw corrupt(BM25_FILES.docstore, `line ${d + 1} is not a {id, pageContent, metadata} document with a new id`);
-      }
-      index.documents.push({ id: doc.id, pageContent: doc.pageContent, metadata: doc.metadata });
+    data.documents.forEach((doc, d) => {
+      index.documents.push(doc);
       index.idToNumber.set(doc.id, d);
     });
-
-    index.offsets = offsets;
-    index.postingDocs = docs;
-    index.postingTfs = tfs;
-    index.docLengths = lengths;
+    index.offsets = data.offsets;
+    index.postingDocs = data.postingDocs;
+    index.postingTfs = data.postingTfs;
+    index.docLengths = data.docLengths;
     index.dirty = true;
     index.refresh();
     return index;
