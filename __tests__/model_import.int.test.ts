@@ -430,8 +430,8 @@ describe("two-stage models import and the CLI's model directory", () => {
     const out = path.join(cliRoot, "index-missing");
     const { status, stderr } = cli("index", docs, "--out", out, "--offline");
     expect(status).toBe(1);
-    expect(stderr).toContain("Could not load the embedding model 'Xenova/all-MiniLM-L6-v2' (the hub)");
-    expect(stderr).toContain(`two-stage models import <artifact> --id Xenova/all-MiniLM-L6-v2`);
+    expect(stderr).toContain("Could not load the embedding model 'Xenova/bge-small-en-v1.5' (the hub)");
+    expect(stderr).toContain(`two-stage models import <artifact> --id Xenova/bge-small-en-v1.5`);
     expect(stderr).toContain(`model directory ${path.join(cliRoot, "models")}`);
     expect(stderr).toContain("--lexical-models");
     expect(stderr).not.toContain("LEXICAL TEST MODEL");
@@ -459,7 +459,8 @@ describe("two-stage models import and the CLI's model directory", () => {
       }),
     ]);
     const out = path.join(cliRoot, "index-ok");
-    const indexed = cli("index", docs, "--out", out, "--offline");
+    const minilm = ["--embedding-model", "Xenova/all-MiniLM-L6-v2"];
+    const indexed = cli("index", docs, "--out", out, "--offline", ...minilm);
     const modelDir = path.join(cliRoot, "models");
     expect(indexed.stderr).toContain(
       `stage 1: embeddings Xenova/all-MiniLM-L6-v2 (local folder ${path.join(modelDir, "Xenova", "all-MiniLM-L6-v2")}); ` +
@@ -472,7 +473,7 @@ describe("two-stage models import and the CLI's model directory", () => {
     const work = path.join(cliRoot, "work");
     fs.mkdirSync(path.join(work, "Xenova", "all-MiniLM-L6-v2"), { recursive: true });
     fs.writeFileSync(path.join(work, "Xenova", "all-MiniLM-L6-v2", "config.json"), "{}");
-    const local = cliRunner(cliRoot, {}, work)("index", docs, "--out", path.join(work, "idx"), "--offline");
+    const local = cliRunner(cliRoot, {}, work)("index", docs, "--out", path.join(work, "idx"), "--offline", ...minilm);
     expect(local.status).toBe(1);
     expect(local.stderr).toContain("(local folder ./Xenova/all-MiniLM-L6-v2)");
     expect(local.stderr).toContain("has no tokenizer.json");

@@ -8,7 +8,7 @@ import { CrossEncoderCompressor, TransformersEmbeddings, TwoStageRetriever } fro
 export function exampleModels(): { embeddings: TransformersEmbeddings; compressor: CrossEncoderCompressor } {
   return {
     embeddings: new TransformersEmbeddings({
-      model: process.env.TWO_STAGE_EMBEDDING_MODEL ?? "Xenova/all-MiniLM-L6-v2",
+      model: process.env.TWO_STAGE_EMBEDDING_MODEL ?? "Xenova/bge-small-en-v1.5",
     }),
     compressor: new CrossEncoderCompressor({
       model: process.env.TWO_STAGE_RERANKER_MODEL ?? "Xenova/ms-marco-MiniLM-L-6-v2",

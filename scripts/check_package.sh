@@ -55,9 +55,14 @@ printf '%s\n' "$quickstart" >quickstart.js
 # Stand-ins for the default models, at the local paths the README names, built over the quickstart's own texts.
 node --input-type=module -e '
   import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "two-stage-retriever/testing";
-  import { readFileSync } from "node:fs";
+  import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
   const corpus = [...readFileSync("quickstart.js", "utf8").matchAll(/"([^"]{20,})"/g)].map((m) => m[1]);
-  buildLexicalBiEncoder("Xenova/all-MiniLM-L6-v2", { corpus });
+  buildLexicalBiEncoder("Xenova/bge-small-en-v1.5", { corpus });
+  // The stand-in pools by mean and takes no query instruction (a lexical model gives the [CLS] token nothing), as
+  // its own sentence-transformers files say; they take precedence over the bge profile its name would select.
+  mkdirSync("Xenova/bge-small-en-v1.5/1_Pooling", { recursive: true });
+  writeFileSync("Xenova/bge-small-en-v1.5/1_Pooling/config.json", JSON.stringify({ pooling_mode_mean_tokens: true }));
+  writeFileSync("Xenova/bge-small-en-v1.5/config_sentence_transformers.json", JSON.stringify({ prompts: { query: "", document: "" } }));
   buildLexicalCrossEncoder("Xenova/ms-marco-MiniLM-L-6-v2", { corpus });'
 node quickstart.js | tee quickstart.out
 head -n 1 quickstart.out | grep -Eq '^#1 \(stage 1 rank [0-9]+\) [01]\.[0-9]{3} Tides are caused' || die "unexpected quickstart output"

@@ -9,8 +9,21 @@ export const DEFAULT_RECALL_K = 50;
 /** Documents the retriever returns. */
 export const DEFAULT_TOP_K = 4;
 
-/** Stage-1 embedding model. */
-export const DEFAULT_EMBEDDING_MODEL = "Xenova/all-MiniLM-L6-v2";
+/**
+ * Stage-1 embedding model. bge-small-en-v1.5 (CLS pooling, the retrieval instruction on queries, 384 dimensions) gave
+ * the best stage-1 nDCG@10 of the three real models measured on all four collections (`two-stage eval
+ * --stage1-only`, int8; docs/quality.md): SciFact 0.7031 (all-MiniLM-L6-v2 0.6474, e5-small-v2 0.6820), CISI 0.4274
+ * (0.4265, 0.3814), Cranfield 0.3980 (0.3768, 0.3829), ADI 0.5010 (0.4967, 0.4829), and Recall@100 at least
+ * MiniLM's on each. It reads up to 512 tokens (MiniLM 256), so indexing long documents takes about twice as long.
+ */
+export const DEFAULT_EMBEDDING_MODEL = "Xenova/bge-small-en-v1.5";
+
+/**
+ * The embedding model of an index folder whose manifest names none (saved before the manifest recorded it): the
+ * default of those versions. Not {@link DEFAULT_EMBEDDING_MODEL}: both give 384 dimensions, so the dimension check
+ * could not catch the wrong one.
+ */
+export const UNRECORDED_EMBEDDING_MODEL = "Xenova/all-MiniLM-L6-v2";
 
 /** Stage-2 cross-encoder. */
 export const DEFAULT_RERANKER_MODEL = "Xenova/ms-marco-MiniLM-L-6-v2";

@@ -100,7 +100,7 @@ export type TwoStageRetrieverFactoryParams = Omit<TwoStageRetrieverParams, "vect
     stage1Kind?: Stage1Kind;
     /**
      * Embeddings for a dense or hybrid stage 1 (not created for `bm25`).
-     * @default a TransformersEmbeddings with Xenova/all-MiniLM-L6-v2
+     * @default a TransformersEmbeddings with Xenova/bge-small-en-v1.5
      */
     embeddings?: EmbeddingsInterface;
   };

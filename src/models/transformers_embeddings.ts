@@ -15,7 +15,7 @@ export type { KnownEmbeddingId } from "./embedding_profiles.js";
 export interface TransformersEmbeddingsParams extends EmbeddingsParams, ModelSourceParams {
   /**
    * Hub id or local model directory.
-   * @default "Xenova/all-MiniLM-L6-v2"
+   * @default "Xenova/bge-small-en-v1.5"
    */
   model?: KnownEmbeddingId | (string & {});
   /**
@@ -129,7 +129,7 @@ export function closeTruncatedRows(ids: BigInt64Array, mask: BigInt64Array, colu
  *
  * @example
  * ```ts
- * const embeddings = new TransformersEmbeddings(); // Xenova/all-MiniLM-L6-v2, mean pooling, normalised
+ * const embeddings = new TransformersEmbeddings(); // Xenova/bge-small-en-v1.5: CLS pooling, query instruction, normalised
  * const [vector] = await embeddings.embedDocuments(["FAISS searches vectors"]);
  * vector.length; // 384
  *

@@ -2,7 +2,7 @@ import path from "node:path";
 
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 
-import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
+import { UNRECORDED_EMBEDDING_MODEL } from "../defaults.js";
 import { IndexError, InvalidArgumentError } from "../errors.js";
 import type { EmbeddingProfileFacts } from "../models/embedding_profiles.js";
 import { BM25_FILES, Bm25Index, type Bm25IndexParams } from "./bm25/bm25_index.js";
@@ -99,7 +99,7 @@ export async function loadStage1(directory: string, params: LoadStage1Params = {
     const embeddings =
       params.embeddings ??
       (createdEmbeddings = new TransformersEmbeddings({
-        model: manifest.embeddingModel ?? DEFAULT_EMBEDDING_MODEL,
+        model: manifest.embeddingModel ?? UNRECORDED_EMBEDDING_MODEL,
         ...manifest.embeddingProfile,
       }));
     parts.store = await FaissVectorStore.load(directory, embeddings, params);
