@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 
 import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RECALL_K, DEFAULT_RERANKER_MODEL, DEFAULT_TOP_K } from "../defaults.js";
 import { ModelLoadError, TwoStageError } from "../errors.js";
+import { DEFAULT_CASCADE_KEEP } from "../rerank/cascade_compressor.js";
 import { type ParsedArgs, parseArgs } from "./args.js";
 import { evalCommand } from "./eval_command.js";
 import { indexCommand } from "./index_command.js";
@@ -27,7 +28,7 @@ const MODEL_HELP = `Stage 1 and model options:
   --embedding-model <id|dir>   default ${DEFAULT_EMBEDDING_MODEL} (query: the model the index was built with)
   --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL}
   --then <id|dir>              cascade: --reranker-model scores every candidate and keeps --keep of them (default
-                               20), this model orders those (eval: --keep 10,20,50 sweeps keep against this model
+                               ${DEFAULT_CASCADE_KEEP}), this model orders those (eval: --keep 10,20,50 sweeps keep against this model
                                alone on all candidates; default 10,20,50)
   --keep <n>                   what the first reranker of a cascade keeps
   --rerank-budget-ms <n>       stage 2 reads only the candidates that fit this budget (the rest keep stage-1 order)

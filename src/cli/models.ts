@@ -121,7 +121,7 @@ function cascadeChoice(args: ParsedArgs): Pick<ModelChoice, "thenModel" | "keeps
 
 /**
  * Instantiates the models (nothing loads until first use). With `--then`, stage 2 is a cascade: the reranker model
- * scores every candidate and keeps the first `--keep` value (default 20), the `--then` model orders those; with
+ * scores every candidate and keeps the first `--keep` value (default 50), the `--then` model orders those; with
  * `--rerank-budget-ms`, stage 2 reads only what fits the budget.
  */
 export function instantiate(
