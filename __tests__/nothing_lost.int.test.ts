@@ -14,6 +14,7 @@ import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_comp
 import {
   Bm25Index,
   CascadeCompressor,
+  DEFAULT_CASCADE_KEEP,
   CrossEncoderCompressor,
   DisposedError,
   FaissVectorStore,
@@ -419,7 +420,7 @@ describe("load restores how the retriever was built", () => {
     const stages = (loaded.compressor as CascadeCompressor).stages;
     expect(stages.map((s) => [s.reranker.model, s.keep])).toEqual([
       [models.crossEncoder, 5],
-      [models.crossEncoder2, 20],
+      [models.crossEncoder2, DEFAULT_CASCADE_KEEP], // the last stage's keep is unused: the default
     ]);
     expect((loaded.compressor as CascadeCompressor).rerankBudgetMs).toBe(5_000);
     expect(loaded.settings().denseWeight).toBe(0.25);

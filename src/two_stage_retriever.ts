@@ -62,7 +62,7 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
   /**
    * Candidates fetched from stage 1. The relevant document must be among them: no reranker recovers a document
    * stage 1 did not return.
-   * @default 50
+   * @default 20
    */
   recallK?: number;
   /**
