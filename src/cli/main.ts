@@ -25,7 +25,11 @@ const MODEL_HELP = `Stage 1 and model options:
   --stage1 <kind>              dense (FAISS over embeddings), bm25 (no model) or hybrid (both, fused by RRF);
                                default dense (query: as indexed)
   --embedding-model <id|dir>   default ${DEFAULT_EMBEDDING_MODEL} (query: the model the index was built with)
-  --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL}
+  --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL} (with --reranker-url: the model name sent to a
+                               Cohere API)
+  --reranker-url <url>         stage 2 on a rerank server instead of in this process: a two-stage serve, a TEI
+                               (/rerank) or a Cohere-compatible API; the key from $TWO_STAGE_API_KEY
+  --reranker-api <api>         tei (default), cohere-v1 (/v1/rerank) or cohere-v2 (/v2/rerank)
   --then <id|dir>              cascade: --reranker-model scores every candidate and keeps --keep of them (default
                                20), this model orders those (eval: --keep 10,20,50 sweeps keep against this model
                                alone on all candidates; default 10,20,50)
