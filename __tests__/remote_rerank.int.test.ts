@@ -3,6 +3,9 @@
 // pointed at the server), the API key, admission control, cancellation, a remote stage in a cascade and a retriever,
 // and a server killed mid-request (the retriever falls back with the reason, never hangs).
 import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 import { Document } from "@langchain/core/documents";
 import { CohereClient, CohereClientV2 } from "cohere-ai";
@@ -14,10 +17,13 @@ import {
   RemoteServiceError,
   TransformersEmbeddings,
   TwoStageRetriever,
+  evaluate,
+  loadBeirDataset,
 } from "../src/index.js";
 import type { RecallSource } from "../src/index.js";
 import { type RerankServer, startRerankServer } from "../src/serve.js";
 import { TEST_CORPUS } from "./support/corpus.js";
+import { writeTestDataset } from "./support/dataset.js";
 import { buildTestModels } from "./support/models.js";
 
 const KEY = "loopback-test-key-0123456789";
@@ -237,6 +243,104 @@ describe("RemoteReranker against two-stage serve", () => {
     expect(await pairsScored()).toBe(before);
   });
 });
+
+describe("a remote stage 2 in the retriever's other paths", () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-remote-"));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test("evaluate() gives the remote reranker the local one's figures", async () => {
+    writeTestDataset(path.join(root, "beir"));
+    const dataset = await loadBeirDataset(path.join(root, "beir"));
+    const docs = dataset.corpus.map((d) => new Document({ pageContent: d.text, metadata: { docId: d.id } }));
+    const local = new CrossEncoderCompressor({ model: models.crossEncoder });
+    const report = async (compressor: CrossEncoderCompressor | RemoteReranker) =>
+      evaluate(new TwoStageRetriever({ stage1: listSource(docs), compressor, recallK: 24, topK: 3 }), dataset, {
+        recallKs: [5, 24],
+        topK: 3,
+        latencyQueries: 2,
+      });
+    try {
+      const [want, got] = [await report(local), await report(new RemoteReranker({ url: server.url, apiKey: KEY }))];
+      got.results.forEach((r, i) => {
+        expect(r.recallK).toBe(want.results[i].recallK);
+        expect(r.ndcg).toBeCloseTo(want.results[i].ndcg, 6);
+        expect(r.mrr).toBeCloseTo(want.results[i].mrr, 6);
+      });
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  test("save and load keep a RemoteReranker (url, api, options), never its key", async () => {
+    const docs = TEST_CORPUS.map((text) => new Document({ pageContent: text }));
+    const retriever = await TwoStageRetriever.fromDocuments(docs, {
+      stage1Kind: "bm25",
+      compressor: new RemoteReranker({ url: server.url, apiKey: KEY, maxRetries: 1, topN: 2 }),
+      topK: 2,
+    });
+    const dir = path.join(root, "index");
+    await retriever.save(dir);
+    expect(fs.readFileSync(path.join(dir, "two-stage.json"), "utf8")).not.toContain(KEY);
+    const previous = process.env.TWO_STAGE_API_KEY;
+    process.env.TWO_STAGE_API_KEY = KEY; // the key comes from the environment again
+    try {
+      const loaded = await TwoStageRetriever.load(dir);
+      expect(loaded.compressor).toBeInstanceOf(RemoteReranker);
+      expect((loaded.compressor as RemoteReranker).savedParams()).toMatchObject({
+        url: `${server.url}/`,
+        maxRetries: 1,
+      });
+      const [best] = await loaded.invoke(QUERY);
+      expect(best.pageContent).toBe(TEST_CORPUS[3]);
+      expect(best.metadata.reranked).toBe(true);
+      await loaded.dispose();
+    } finally {
+      if (previous === undefined) delete process.env.TWO_STAGE_API_KEY;
+      else process.env.TWO_STAGE_API_KEY = previous;
+      await retriever.dispose();
+    }
+  });
+
+  test("the CLI's query --reranker-url reranks on the server", async () => {
+    writeTestDataset(path.join(root, "cli-beir"));
+    const env = { XDG_CACHE_HOME: path.join(root, "cache"), TWO_STAGE_MODEL_DIR: path.join(root, "models") };
+    const index = path.join(root, "cli-index");
+    const built = await runCli(
+      ["index", path.join(root, "cli-beir", "corpus.jsonl"), "--out", index, "--stage1", "bm25", "--lexical-models"],
+      env,
+    );
+    expect(built.status).toBe(0);
+    const asked = await runCli(
+      ["query", index, "cross-encoder reranker", "--reranker-url", server.url, "--top-k", "2", "--json"],
+      { ...env, TWO_STAGE_API_KEY: KEY },
+    );
+    expect(asked.status).toBe(0);
+    expect(asked.stderr).toContain(`stage 1: BM25 (no model); reranker: remote tei server ${server.url}\n`);
+    const answer = JSON.parse(asked.stdout) as { candidates: { returned: boolean; relevanceScore?: number }[] };
+    const [best] = answer.candidates.filter((c) => c.returned);
+    expect(best).toMatchObject({ docId: "doc3", rerankRank: 1 });
+    expect(best.relevanceScore).toBeGreaterThan(0.5); // the server's sigmoid score
+    const refused = await runCli(["query", index, "cross-encoder reranker", "--reranker-url", server.url], env);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/refused the request \(401.*TWO_STAGE_API_KEY/);
+  });
+});
+
+/** Runs the CLI from source without blocking this process (the server under test lives in it). */
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    env: { ...process.env, TWO_STAGE_API_KEY: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+}
 
 describe("admission control", () => {
   test("a full queue answers 429 with Retry-After at once; RemoteReranker retries after it", async () => {

@@ -358,5 +358,7 @@ export function describeModels(choice: ModelChoice): string {
     choice.rerankerUrl !== undefined
       ? `remote ${choice.rerankerApi ?? "tei"} server ${choice.rerankerUrl}${choice.rerankerModel !== choice.rerankerUrl ? ` (model ${choice.rerankerModel})` : ""}`
       : `${choice.rerankerModel}${at(choice.rerankerModel)}`;
-  return `${stage1}; reranker: ${reranker}${cascade}${budget}${choice.lexical ? tag : ""}`;
+  // A remote reranker is the server's model, whatever stand-ins stage 1 uses.
+  const lexicalReranker = choice.lexical && (choice.rerankerUrl === undefined || choice.thenModel !== undefined);
+  return `${stage1}; reranker: ${reranker}${cascade}${budget}${lexicalReranker ? tag : ""}`;
 }
