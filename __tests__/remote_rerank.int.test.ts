@@ -1,6 +1,6 @@
 // `two-stage serve` and RemoteReranker together, over loopback: our remote model against our own server (raw
 // logits equal the local model's), TEI's and Cohere's shapes (with cohere-ai's own CohereClient and CohereClientV2
-// pointed at the server), the API key, admission control, cancellation, a remote stage in a cascade and a retriever,
+// pointed at the server, and LangChain's CohereRerank on such a client), the API key, admission control, cancellation, a remote stage in a cascade and a retriever,
 // and a server killed mid-request (the retriever falls back with the reason, never hangs).
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { Document } from "@langchain/core/documents";
+import { CohereRerank } from "@langchain/cohere";
 import { CohereClient, CohereClientV2 } from "cohere-ai";
 
 import {
@@ -189,6 +190,33 @@ describe("RemoteReranker against two-stage serve", () => {
       await expect(refused.rerank({ model: "m", query: QUERY, documents: ["a"] })).rejects.toMatchObject({
         statusCode: 401,
       });
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  test("LangChain's own CohereRerank (@langchain/cohere), with a CohereClient pointed at the server, as stage 2", async () => {
+    const docs = TEST_CORPUS.slice(0, 8).map((text, i) => new Document({ pageContent: text, metadata: { n: i } }));
+    const local = new CrossEncoderCompressor({ model: models.crossEncoder });
+    try {
+      const want = await local.rerank(docs, QUERY);
+      const cohere = new CohereRerank({
+        client: new CohereClient({ token: KEY, environment: server.url, maxRetries: 0 }),
+        model: "rerank-english-v2.0",
+        topN: 2,
+      });
+      const out = await cohere.compressDocuments(
+        docs.map((d) => new Document({ pageContent: d.pageContent, metadata: { ...d.metadata } })),
+        QUERY,
+      );
+      expect(out.map((d) => d.metadata.n)).toEqual(want.slice(0, 2).map((r) => r.index));
+      out.forEach((d, i) => expect(d.metadata.relevanceScore).toBeCloseTo(want[i].relevanceScore, 6));
+      // Any LangChain compressor is stage 2: its output is matched back to the candidates.
+      const retriever = new TwoStageRetriever({ stage1: listSource(docs), compressor: cohere, recallK: 8, topK: 2 });
+      const { candidates } = await retriever.explain(QUERY);
+      expect(candidates.filter((c) => c.returned).map((c) => c.recallRank - 1)).toEqual(
+        want.slice(0, 2).map((r) => r.index),
+      );
     } finally {
       await local.dispose();
     }

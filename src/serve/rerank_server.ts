@@ -234,7 +234,7 @@ export async function startRerankServer(params: RerankServerParams = {}): Promis
     return reply.send(ranks);
   });
 
-  app.post<{ Body: { inputs: string | string[]; normalize?: boolean } }>(
+  app.post<{ Body: { inputs: string | string[]; normalize?: boolean | null } }>(
     "/embed",
     { schema: { body: TEI_EMBED_BODY } },
     async (request, reply) => {
@@ -248,7 +248,8 @@ export async function startRerankServer(params: RerankServerParams = {}): Promis
             ),
           );
       }
-      const { inputs, normalize = true } = request.body;
+      const { inputs } = request.body;
+      const normalize = request.body.normalize ?? true;
       const vectors = await admitted<number[]>(EMBED_KEY, Array.isArray(inputs) ? inputs : [inputs], reply);
       if (!vectors) return reply;
       return reply.send(
@@ -294,7 +295,7 @@ export async function startRerankServer(params: RerankServerParams = {}): Promis
       const echoed = return_documents
         ? documents.map((doc) => (typeof doc === "string" ? { text: doc } : doc))
         : undefined;
-      return reply.send(cohereAnswer(raw, top_n, "1", echoed));
+      return reply.send(cohereAnswer(raw, top_n ?? undefined, "1", echoed));
     },
   );
 
@@ -305,7 +306,7 @@ export async function startRerankServer(params: RerankServerParams = {}): Promis
       const { query, documents, top_n } = request.body;
       const raw = await admitted<number>(RERANK_KEY + query, documents, reply);
       if (!raw) return reply;
-      return reply.send(cohereAnswer(raw, top_n, "2"));
+      return reply.send(cohereAnswer(raw, top_n ?? undefined, "2"));
     },
   );
 

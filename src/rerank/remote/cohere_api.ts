@@ -1,4 +1,4 @@
-// Cohere's rerank APIs, as the cohere-ai client (8.x) sends and reads them (api/client/requests/RerankRequest,
+// Cohere's rerank APIs, as the cohere-ai client (7.21 and 8.1 alike) sends and reads them (api/client/requests/RerankRequest,
 // api/resources/v2/client/requests/V2RerankRequest and their serializers):
 //   POST /v1/rerank {model?, query, documents: (string | {text, …})[], top_n?, rank_fields?, return_documents?,
 //                    max_chunks_per_doc?} → {id?, results: [{index, relevance_score, document?: {text}}], meta?}
