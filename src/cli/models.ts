@@ -121,6 +121,11 @@ function remoteChoice(args: ParsedArgs): Pick<ModelChoice, "rerankerUrl" | "rera
       `Unknown --reranker-api '${api}'. Expected one of: ${REMOTE_RERANK_APIS.join(", ")}.`,
     );
   }
+  if (rerankerUrl !== undefined && args.options.has("score-cache")) {
+    throw new InvalidArgumentError(
+      "--score-cache keeps a local reranker's scores; a remote one (--reranker-url) is not cached. Drop one of them.",
+    );
+  }
   if (rerankerUrl !== undefined && args.options.has("max-length")) {
     throw new InvalidArgumentError(
       "--max-length sets a local reranker's maxLength; a remote one (--reranker-url) cuts texts to its own model's length. Drop one of them.",
