@@ -102,3 +102,30 @@ export class DisposedError extends TwoStageError {
     return hasCode(error, "disposed");
   }
 }
+
+/** Options of {@link RemoteServiceError}. */
+export interface RemoteServiceErrorOptions extends TwoStageErrorOptions {
+  /** The HTTP status the server answered with; undefined when no answer came (refused, reset, timed out). */
+  status?: number;
+}
+
+/**
+ * A remote reranker (a TEI or Cohere-compatible server) could not be reached, timed out, refused the request or
+ * answered in a shape that is not its API's. The message names the server (never the API key) and what to do;
+ * `status` is the HTTP status when there was an answer.
+ */
+export class RemoteServiceError extends TwoStageError {
+  override readonly code: string = "remote_service";
+
+  /** The HTTP status of the answer, when there was one. */
+  readonly status?: number;
+
+  constructor(message: string, options: RemoteServiceErrorOptions = {}) {
+    super(message, options);
+    this.status = options.status;
+  }
+
+  static override isInstance(error: unknown): error is RemoteServiceError {
+    return hasCode(error, "remote_service");
+  }
+}

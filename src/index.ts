@@ -1,8 +1,15 @@
 // The public API of two-stage-retriever. Internals stay importable by the tests by path, not from here.
 
 // Errors
-export { TwoStageError, InvalidArgumentError, ModelLoadError, IndexError, DisposedError } from "./errors.js";
-export type { TwoStageErrorOptions, InvalidArgumentErrorOptions } from "./errors.js";
+export {
+  TwoStageError,
+  InvalidArgumentError,
+  ModelLoadError,
+  IndexError,
+  DisposedError,
+  RemoteServiceError,
+} from "./errors.js";
+export type { TwoStageErrorOptions, InvalidArgumentErrorOptions, RemoteServiceErrorOptions } from "./errors.js";
 
 // The retriever
 export { TwoStageRetriever } from "./two_stage_retriever.js";
@@ -60,6 +67,23 @@ export type {
   CascadeStage,
   SavedCascadeStage,
 } from "./rerank/cascade_compressor.js";
+export { ScoringCompressor } from "./rerank/scoring_compressor.js";
+export { isStageReranker } from "./rerank/relevance_scorer.js";
+export type { RelevanceScorer, StageReranker, ScoreOptions, ScoringCost } from "./rerank/relevance_scorer.js";
+export { RemoteReranker } from "./rerank/remote/remote_reranker.js";
+export { API_KEY_ENV, REMOTE_RERANK_APIS } from "./rerank/remote/remote_reranker_params.js";
+export type {
+  RemoteRerankApi,
+  RemoteRerankerParams,
+  SavedRemoteRerankerParams,
+} from "./rerank/remote/remote_reranker_params.js";
+export type { TeiRerankRequest, TeiRank, TeiInfo } from "./rerank/remote/tei_api.js";
+export type {
+  CohereV1RerankRequest,
+  CohereV2RerankRequest,
+  CohereRerankResponse,
+  CohereRerankResult,
+} from "./rerank/remote/cohere_api.js";
 export { TokenCache, withTokenCache } from "./rerank/token_cache.js";
 export { CostEstimator } from "./rerank/cost_estimator.js";
 export type { ModelSourceParams } from "./models/model_source.js";

@@ -8,6 +8,7 @@ import {
   type SavedCascadeStage,
 } from "./rerank/cascade_compressor.js";
 import { CrossEncoderCompressor, type CrossEncoderCompressorParams } from "./rerank/cross_encoder_compressor.js";
+import { RemoteReranker, type SavedRemoteRerankerParams } from "./rerank/remote/remote_reranker.js";
 import type { HybridSourceParams } from "./recall/hybrid_source.js";
 import type { ModelSourceParams } from "./models/model_source.js";
 
@@ -18,6 +19,8 @@ export const RETRIEVER_FIELD = "retriever";
 export type SavedReranker =
   | { kind: "cross-encoder"; params: CrossEncoderCompressorParams }
   | { kind: "cascade"; params: Omit<CascadeCompressorParams, "stages"> & { stages: SavedCascadeStage[] } }
+  /** A {@link RemoteReranker}: its options without the API key (read from the environment again on load). */
+  | { kind: "remote"; params: SavedRemoteRerankerParams }
   /** A compressor that cannot be saved (another class, or an injected model): `load` needs it passed again. */
   | { kind: "unsaved"; name: string };
 
@@ -50,9 +53,12 @@ export interface RetrieverSettingsSource {
 
 /** The saveable description of a compressor. */
 export function savedReranker(compressor: BaseDocumentCompressor): SavedReranker {
-  const saveable = compressor as Partial<Pick<CrossEncoderCompressor | CascadeCompressor, "savedParams">>;
+  const saveable = compressor as Partial<
+    Pick<CrossEncoderCompressor | CascadeCompressor | RemoteReranker, "savedParams">
+  >;
   const params = typeof saveable.savedParams === "function" ? saveable.savedParams() : undefined;
   if (params && "stages" in params) return { kind: "cascade", params };
+  if (params && "url" in params) return { kind: "remote", params };
   if (params) return { kind: "cross-encoder", params };
   return { kind: "unsaved", name: compressor.constructor?.name || "a compressor" };
 }
@@ -80,14 +86,18 @@ export function retrieverSettings(source: RetrieverSettingsSource): SavedRetriev
 export function rerankerFromSettings(
   saved: SavedReranker,
   source: ModelSourceParams = {},
-): CrossEncoderCompressor | CascadeCompressor | undefined {
+): CrossEncoderCompressor | CascadeCompressor | RemoteReranker | undefined {
   if (saved.kind === "cross-encoder") return new CrossEncoderCompressor({ ...saved.params, ...source });
+  if (saved.kind === "remote") return new RemoteReranker(saved.params);
   if (saved.kind === "cascade") {
     return new CascadeCompressor({
       ...saved.params,
       stages: saved.params.stages.map((stage) => ({
         ...stage,
-        reranker: new CrossEncoderCompressor({ ...stage.reranker, ...source }),
+        reranker:
+          "url" in stage.reranker
+            ? new RemoteReranker(stage.reranker)
+            : new CrossEncoderCompressor({ ...stage.reranker, ...source }),
       })),
     });
   }
@@ -110,7 +120,7 @@ export function readRetrieverSettings(
     Number.isInteger(saved.topK) &&
     typeof reranker === "object" &&
     reranker !== null &&
-    ["cross-encoder", "cascade", "unsaved"].includes(reranker.kind as string) &&
+    ["cross-encoder", "cascade", "remote", "unsaved"].includes(reranker.kind as string) &&
     rerankerShapeOk(reranker);
   if (!ok) {
     throw new IndexError(
@@ -131,11 +141,17 @@ function rerankerShapeOk(reranker: Partial<SavedReranker>): boolean {
   const params = (reranker as { params?: unknown }).params;
   if (!isObject(params)) return false;
   if (reranker.kind === "cross-encoder") return typeof params.model === "string";
+  if (reranker.kind === "remote") return typeof params.url === "string";
   const stages = params.stages;
   return (
     Array.isArray(stages) &&
     stages.length > 0 &&
-    stages.every((stage) => isObject(stage) && isObject(stage.reranker) && typeof stage.reranker.model === "string")
+    stages.every(
+      (stage) =>
+        isObject(stage) &&
+        isObject(stage.reranker) &&
+        (typeof stage.reranker.model === "string" || typeof stage.reranker.url === "string"),
+    )
   );
 }
 
@@ -160,7 +176,7 @@ export function restoreSettings(
   saved: SavedRetrieverSettings | undefined,
   given: RetrieverOverrides,
   directory: string,
-): RetrieverOverrides & { built?: CrossEncoderCompressor | CascadeCompressor } {
+): RetrieverOverrides & { built?: CrossEncoderCompressor | CascadeCompressor | RemoteReranker } {
   if (saved === undefined) return given;
   if (saved.filter === "function" && !("filter" in given)) {
     throw new InvalidArgumentError(
@@ -169,12 +185,12 @@ export function restoreSettings(
       { argument: "filter" },
     );
   }
-  let built: CrossEncoderCompressor | CascadeCompressor | undefined;
+  let built: CrossEncoderCompressor | CascadeCompressor | RemoteReranker | undefined;
   if (given.compressor === undefined) {
     if (saved.reranker.kind === "unsaved") {
       throw new InvalidArgumentError(
         `${directory} was saved by a retriever whose stage 2 was ${saved.reranker.name}, which cannot be saved ` +
-          "(only CrossEncoderCompressor and CascadeCompressor with models loaded by name are). Pass it to load " +
+          "(only CrossEncoderCompressor and CascadeCompressor with models loaded by name, and RemoteReranker, are). Pass it to load " +
           "again: TwoStageRetriever.load(dir, { compressor }).",
         { argument: "compressor" },
       );

@@ -78,8 +78,9 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
    */
   filter?: RecallFilter;
   /**
-   * Past this many milliseconds of reranking, return stage-1 order (marked `reranked: false`) instead of waiting. A
-   * whole number from 1 to 2³¹ − 1 (the longest timer Node supports; a longer one would fire after 1 ms).
+   * Past this many milliseconds of reranking, return stage-1 order (marked `reranked: false`) instead of waiting, and
+   * cancel the rerank (a ranking compressor starts no further batch; a remote one aborts its request). A whole number
+   * from 1 to 2³¹ − 1 (the longest timer Node supports; a longer one would fire after 1 ms).
    * @default undefined (no timeout)
    */
   rerankTimeoutMs?: number;
@@ -511,14 +512,19 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     callbacks: Callbacks | undefined,
   ): Promise<{ ranking?: CandidateRanking; documents: DocumentInterface<RetrievedDocumentMetadata>[] }> {
     let timer: NodeJS.Timeout | undefined;
+    const cancel = this.rerankTimeoutMs === undefined ? undefined : new AbortController();
     try {
-      const rerank = this.stage2.rank(candidates, query, this.topK, callbacks);
+      const rerank = this.stage2.rank(candidates, query, this.topK, callbacks, cancel?.signal);
       let outcome: Awaited<typeof rerank>;
       if (this.rerankTimeoutMs === undefined) {
         outcome = await rerank;
       } else {
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new RerankTimeout()), this.rerankTimeoutMs);
+          timer = setTimeout(() => {
+            const reason = new RerankTimeout(`rerank exceeded ${this.rerankTimeoutMs} ms`);
+            reject(reason);
+            cancel!.abort(reason); // the work stops too, not only the waiting
+          }, this.rerankTimeoutMs);
         });
         rerank.catch(() => undefined); // a rerank that fails after the timeout must not go unhandled
         outcome = await Promise.race([rerank, timeout]);

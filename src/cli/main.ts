@@ -18,6 +18,7 @@ import { modelsCommand } from "./models_command.js";
 import { evalStoreCommand } from "./eval_store_command.js";
 import { indexStoreCommand } from "./index_store_command.js";
 import { queryStoreCommand } from "./query_store_command.js";
+import { DEFAULT_SERVE_PORT, serveCommand } from "./serve_command.js";
 import { checkStoreOnlyOptions } from "./store_option.js";
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -26,7 +27,11 @@ const MODEL_HELP = `Stage 1 and model options:
   --stage1 <kind>              dense (FAISS over embeddings), bm25 (no model) or hybrid (both, fused by RRF);
                                default dense (query: as indexed)
   --embedding-model <id|dir>   default ${DEFAULT_EMBEDDING_MODEL} (query: the model the index was built with)
-  --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL}
+  --reranker-model <id|dir>    default ${DEFAULT_RERANKER_MODEL} (with --reranker-url: the model name sent to a
+                               Cohere API)
+  --reranker-url <url>         stage 2 on a rerank server instead of in this process: a two-stage serve, a TEI
+                               (/rerank) or a Cohere-compatible API; the key from $TWO_STAGE_API_KEY
+  --reranker-api <api>         tei (default), cohere-v1 (/v1/rerank) or cohere-v2 (/v2/rerank)
   --then <id|dir>              cascade: --reranker-model scores every candidate and keeps --keep of them (default
                                ${DEFAULT_CASCADE_KEEP}), this model orders those (eval: --keep 10,20,50 sweeps keep against this model
                                alone on all candidates; default 10,20,50)
@@ -160,6 +165,44 @@ ${MODEL_HELP}`,
     ],
     flags: [...MODEL_FLAGS, "hnsw", "stage1-only", "fp32"],
     run: withStore(evalCommand, evalStoreCommand, ["table", "hnsw", "ef-search"]),
+  },
+  serve: {
+    summary:
+      "serve the reranker (and embedder) over HTTP: TEI's /rerank, /embed, /info, /health, /metrics; Cohere's /v1/rerank, /v2/rerank",
+    usage: `two-stage serve [--reranker-model <id|dir>] [--embedding-model <id|dir>] [--host 127.0.0.1] [--port ${DEFAULT_SERVE_PORT}]
+
+  Needs fastify (an optional peer dependency): npm install fastify. Runs until SIGINT/SIGTERM, then finishes the
+  requests in flight and refuses new ones (503). Query it with --reranker-url http://<host>:<port> from another
+  machine, RemoteReranker, a TEI client or a Cohere client (environment/base URL pointed at it).
+
+  --reranker-model <id|dir>    the reranker served (default ${DEFAULT_RERANKER_MODEL}); /rerank answers sigmoid scores,
+                               raw logits with "raw_scores": true
+  --embedding-model <id|dir>   also serve POST /embed with this model (default: none, /embed answers 424)
+  --host <addr>                the interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for all,
+                               then set an API key)
+  --port <n>                   default ${DEFAULT_SERVE_PORT}; 0 picks a free port (printed)
+  --api-key <key>              require Authorization: Bearer <key> (all routes but /health); prefer the environment
+                               variable $TWO_STAGE_API_KEY, which other users of the machine cannot read in ps
+  --max-queue <n>              requests waiting at most (default 64); past it: 429 with Retry-After
+  --max-concurrent <n>         model jobs at once (default 2)
+  --max-texts <n>              texts per request at most (default 1000; /info's max_client_batch_size); more: 413
+  --max-body-bytes <n>         request body size at most (default 8388608); more: 413
+  --request-timeout-ms <n>     deadline from arrival to answer (default 30000); past it: 503 with Retry-After
+  --offline                    never contact the hub; models must be local`,
+    valued: [
+      "reranker-model",
+      "embedding-model",
+      "host",
+      "port",
+      "api-key",
+      "max-queue",
+      "max-concurrent",
+      "max-texts",
+      "max-body-bytes",
+      "request-timeout-ms",
+    ],
+    flags: ["offline"],
+    run: serveCommand,
   },
   demo: {
     summary:

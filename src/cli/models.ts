@@ -6,11 +6,13 @@ import { Document } from "@langchain/core/documents";
 
 import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RERANKER_MODEL } from "../defaults.js";
 import { type Stage1Kind, checkStage1Kind } from "../recall/build_stage1.js";
-import { InvalidArgumentError, ModelLoadError } from "../errors.js";
+import { InvalidArgumentError, ModelLoadError, RemoteServiceError } from "../errors.js";
 import { defaultModelDirectory } from "../models/model_directory.js";
 import { localModelDirectory } from "../models/model_source.js";
 import { CascadeCompressor, DEFAULT_CASCADE_KEEP } from "../rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
+import { RemoteReranker } from "../rerank/remote/remote_reranker.js";
+import { REMOTE_RERANK_APIS, type RemoteRerankApi } from "../rerank/remote/remote_reranker_params.js";
 import { TransformersEmbeddings } from "../models/transformers_embeddings.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../testing/index.js";
 import type { ScoreCache } from "../rerank/score_cache.js";
@@ -20,6 +22,8 @@ import { type ParsedArgs, intListOption, optionalIntOption, stringOption } from 
 export const MODEL_VALUED_OPTIONS = [
   "embedding-model",
   "reranker-model",
+  "reranker-url",
+  "reranker-api",
   "stage1",
   "then",
   "keep",
@@ -32,6 +36,13 @@ export interface ModelChoice {
   embeddingModel: string;
   rerankerModel: string;
   offline: boolean;
+  /**
+   * `--reranker-url`: stage 2's (first) reranker is a server there (TEI, `two-stage serve`, Cohere-compatible);
+   * `rerankerModel` is then the model name sent to it (Cohere's APIs) or the URL.
+   */
+  rerankerUrl?: string;
+  /** `--reranker-api`: the server's API. Undefined: tei. */
+  rerankerApi?: RemoteRerankApi;
   /** True when these are the project's lexical test models, not real ones. */
   lexical: boolean;
   /** The stage 1 chosen with `--stage1` or recorded in the manifest. */
@@ -79,9 +90,12 @@ export function lexicalModelsFor(texts: readonly string[]): { embeddingModel: st
 /** Reads the model flags and `--stage1`; `fallback` supplies what an index manifest recorded. */
 export function modelChoice(args: ParsedArgs, fallback: Partial<ModelChoice> = {}): ModelChoice {
   const stage1 = stringOption(args, "stage1") ?? fallback.stage1;
+  const remote = remoteChoice(args);
   return {
     embeddingModel: stringOption(args, "embedding-model") ?? fallback.embeddingModel ?? DEFAULT_EMBEDDING_MODEL,
-    rerankerModel: stringOption(args, "reranker-model") ?? fallback.rerankerModel ?? DEFAULT_RERANKER_MODEL,
+    rerankerModel:
+      stringOption(args, "reranker-model") ?? remote.rerankerUrl ?? fallback.rerankerModel ?? DEFAULT_RERANKER_MODEL,
+    ...remote,
     offline: args.options.has("offline") || fallback.offline === true,
     lexical: fallback.lexical === true,
     stage1: stage1 === undefined ? undefined : checkStage1Kind(stage1, "--stage1"),
@@ -91,6 +105,33 @@ export function modelChoice(args: ParsedArgs, fallback: Partial<ModelChoice> = {
     ...(args.options.has("dense-weight") ? { denseWeight: denseWeightOption(args) } : {}),
     ...cascadeChoice(args),
   };
+}
+
+/** `--reranker-url <url> [--reranker-api tei|cohere-v1|cohere-v2]`: a remote stage 2, checked together. */
+function remoteChoice(args: ParsedArgs): Pick<ModelChoice, "rerankerUrl" | "rerankerApi"> {
+  const rerankerUrl = stringOption(args, "reranker-url");
+  const api = stringOption(args, "reranker-api");
+  if (api !== undefined && rerankerUrl === undefined) {
+    throw new InvalidArgumentError(
+      `--reranker-api names the API of a rerank server; add --reranker-url <url>, e.g. --reranker-url http://127.0.0.1:8080 --reranker-api ${api}.`,
+    );
+  }
+  if (api !== undefined && !(REMOTE_RERANK_APIS as readonly string[]).includes(api)) {
+    throw new InvalidArgumentError(
+      `Unknown --reranker-api '${api}'. Expected one of: ${REMOTE_RERANK_APIS.join(", ")}.`,
+    );
+  }
+  if (rerankerUrl !== undefined && args.options.has("score-cache")) {
+    throw new InvalidArgumentError(
+      "--score-cache keeps a local reranker's scores; a remote one (--reranker-url) is not cached. Drop one of them.",
+    );
+  }
+  if (rerankerUrl !== undefined && args.options.has("max-length")) {
+    throw new InvalidArgumentError(
+      "--max-length sets a local reranker's maxLength; a remote one (--reranker-url) cuts texts to its own model's length. Drop one of them.",
+    );
+  }
+  return rerankerUrl === undefined ? {} : { rerankerUrl, rerankerApi: api as RemoteRerankApi | undefined };
 }
 
 /** `--dense-weight <w>`: a finite number above 0. */
@@ -129,14 +170,9 @@ export function instantiate(
   scoreCache?: ScoreCache,
 ): {
   embeddings: TransformersEmbeddings;
-  reranker: CrossEncoderCompressor | CascadeCompressor;
+  reranker: CrossEncoderCompressor | CascadeCompressor | RemoteReranker;
 } {
-  const first = new CrossEncoderCompressor({
-    model: choice.rerankerModel,
-    offline: choice.offline,
-    maxLength: choice.maxLength,
-    scoreCache,
-  });
+  const first = chosenReranker(choice, scoreCache);
   const reranker =
     choice.thenModel !== undefined || choice.rerankBudgetMs !== undefined
       ? new CascadeCompressor({
@@ -167,6 +203,22 @@ export function instantiate(
   };
 }
 
+/** The reranker `--reranker-model` (local) or `--reranker-url` (a server) names; nothing loads or connects yet. */
+export function chosenReranker(choice: ModelChoice, scoreCache?: ScoreCache): CrossEncoderCompressor | RemoteReranker {
+  return choice.rerankerUrl !== undefined
+    ? new RemoteReranker({
+        url: choice.rerankerUrl,
+        api: choice.rerankerApi,
+        model: choice.rerankerModel === choice.rerankerUrl ? undefined : choice.rerankerModel,
+      })
+    : new CrossEncoderCompressor({
+        model: choice.rerankerModel,
+        offline: choice.offline,
+        maxLength: choice.maxLength,
+        scoreCache,
+      });
+}
+
 /** Fails within `timeoutMs` when the model hub cannot be reached (a blocked network can hang a fetch for minutes). */
 async function checkHub(timeoutMs = 5000): Promise<void> {
   const { env } = await import("@xenova/transformers");
@@ -188,7 +240,7 @@ async function checkHub(timeoutMs = 5000): Promise<void> {
 export interface PreparedModels {
   choice: ModelChoice & { stage1: Stage1Kind };
   embeddings: TransformersEmbeddings;
-  reranker: CrossEncoderCompressor | CascadeCompressor;
+  reranker: CrossEncoderCompressor | CascadeCompressor | RemoteReranker;
   /** Why the real models were replaced by the lexical test models (only with `fallbackToLexical`), when they were. */
   fallbackReason?: string;
 }
@@ -248,7 +300,7 @@ export async function prepareModels(
   }
   const stage1 = chosen.stage1 ?? "dense";
   const models = instantiate(chosen, options.scoreCache);
-  const probes: { role: string; flag: string; names: string[]; run: () => Promise<unknown> }[] = [];
+  const probes: { role: string; flag: string; names: string[]; remote?: boolean; run: () => Promise<unknown> }[] = [];
   if (stage1 !== "bm25") {
     probes.push({
       role: "embedding model",
@@ -262,12 +314,14 @@ export async function prepareModels(
       role: "reranker",
       flag: "--reranker-model",
       names: chosen.thenModel === undefined ? [chosen.rerankerModel] : [chosen.rerankerModel, chosen.thenModel],
+      remote: chosen.rerankerUrl !== undefined,
       run: () => models.reranker.compressDocuments([new Document({ pageContent: "probe" })], "probe"),
     });
   let failure: { probe: (typeof probes)[number]; error: unknown } | undefined;
   for (const probe of probes) {
     try {
-      if (probe.names.some((name) => !localModelDirectory(name)) && !chosen.offline) await checkHub();
+      const hubNames = probe.remote ? probe.names.slice(1) : probe.names;
+      if (hubNames.some((name) => !localModelDirectory(name)) && !chosen.offline) await checkHub();
       await probe.run();
     } catch (error) {
       failure = { probe, error };
@@ -276,6 +330,7 @@ export async function prepareModels(
   }
   if (!failure) return { choice: { ...chosen, stage1 }, ...models };
   await Promise.all([models.embeddings.dispose(), models.reranker.dispose()]);
+  if (failure.probe.remote && RemoteServiceError.isInstance(failure.error)) throw failure.error; // says what to do
   if (chosen.lexical || !options.fallbackToLexical) {
     const { probe, error } = failure;
     const name = probe.names.find((n) => !localModelDirectory(n)) ?? probe.names[0];
@@ -304,5 +359,11 @@ export function describeModels(choice: ModelChoice): string {
       ? ` → keep ${choice.keeps?.join("/") ?? DEFAULT_CASCADE_KEEP} → ${choice.thenModel}${at(choice.thenModel)}`
       : "";
   const budget = choice.rerankBudgetMs !== undefined ? `; rerank budget ${choice.rerankBudgetMs} ms` : "";
-  return `${stage1}; reranker: ${choice.rerankerModel}${at(choice.rerankerModel)}${cascade}${budget}${choice.lexical ? tag : ""}`;
+  const reranker =
+    choice.rerankerUrl !== undefined
+      ? `remote ${choice.rerankerApi ?? "tei"} server ${choice.rerankerUrl}${choice.rerankerModel !== choice.rerankerUrl ? ` (model ${choice.rerankerModel})` : ""}`
+      : `${choice.rerankerModel}${at(choice.rerankerModel)}`;
+  // A remote reranker is the server's model, whatever stand-ins stage 1 uses.
+  const lexicalReranker = choice.lexical && (choice.rerankerUrl === undefined || choice.thenModel !== undefined);
+  return `${stage1}; reranker: ${reranker}${cascade}${budget}${lexicalReranker ? tag : ""}`;
 }

@@ -8,6 +8,7 @@ import { type Stage1Kind } from "../recall/build_stage1.js";
 import { TransformersEmbeddings } from "../models/transformers_embeddings.js";
 import { readIndexManifest } from "../recall/index_folder/index_manifest.js";
 import { CascadeCompressor } from "../rerank/cascade_compressor.js";
+import { RemoteReranker } from "../rerank/remote/remote_reranker.js";
 import { rerankerFromSettings } from "../retriever_settings.js";
 import { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type ParsedArgs, optionalIntOption, stringOption } from "./args.js";
@@ -39,7 +40,9 @@ export async function openIndex(
   let choice = modelChoice(args, manifest ?? {});
   // The reranker the index recorded (a cascade included), unless reranker flags choose another.
   const saved = manifest?.retriever?.reranker;
-  const flaggedReranker = ["reranker-model", "then", "keep", "rerank-budget-ms"].some((f) => args.options.has(f));
+  const flaggedReranker = ["reranker-model", "reranker-url", "reranker-api", "then", "keep", "rerank-budget-ms"].some(
+    (f) => args.options.has(f),
+  );
   const restored = saved && !flaggedReranker ? rerankerFromSettings(saved, { offline: choice.offline }) : undefined;
   if (restored instanceof CascadeCompressor) {
     const [first, ...rest] = restored.stages;
@@ -50,6 +53,8 @@ export async function openIndex(
       keeps: [first.keep],
       rerankBudgetMs: restored.rerankBudgetMs,
     };
+  } else if (restored instanceof RemoteReranker) {
+    choice = { ...choice, rerankerModel: restored.model, rerankerUrl: restored.url, rerankerApi: restored.api };
   } else if (restored) {
     choice = { ...choice, rerankerModel: restored.model };
   }

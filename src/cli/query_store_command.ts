@@ -1,11 +1,12 @@
 import { InvalidArgumentError } from "../errors.js";
 import { type PgvectorStoreHandle, connectPgvectorStore } from "../recall/pgvector/pgvector_store.js";
 import { TransformersEmbeddings } from "../models/transformers_embeddings.js";
-import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
+import type { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
+import type { RemoteReranker } from "../rerank/remote/remote_reranker.js";
 import { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type ParsedArgs, optionalIntOption, stringOption } from "./args.js";
 import { explanationJson, print, renderExplanation } from "./output.js";
-import { type ModelChoice, describeModels, modelChoice } from "./models.js";
+import { type ModelChoice, chosenReranker, describeModels, modelChoice } from "./models.js";
 import { inspectStoreTable } from "../recall/pgvector/pgvector_table.js";
 import { checkDense, efSearchOption, openStoreServer, storeTarget } from "./store_option.js";
 
@@ -27,7 +28,7 @@ export async function queryStoreCommand(args: ParsedArgs): Promise<void> {
   const started = performance.now();
   const server = await openStoreServer(target, "query");
   let handle: PgvectorStoreHandle | undefined;
-  let models: { embeddings: TransformersEmbeddings; reranker: CrossEncoderCompressor } | undefined;
+  let models: { embeddings: TransformersEmbeddings; reranker: CrossEncoderCompressor | RemoteReranker } | undefined;
   try {
     const state = await inspectStoreTable(server.connectionString, table);
     const where = `table ${table} of ${server.label}`;
@@ -53,7 +54,7 @@ export async function queryStoreCommand(args: ParsedArgs): Promise<void> {
         ...(flagged ? {} : manifest.embeddingProfile),
         offline: choice.offline,
       }),
-      reranker: new CrossEncoderCompressor({ model: choice.rerankerModel, offline: choice.offline }),
+      reranker: chosenReranker(choice),
     };
     const probe = await models.embeddings.embedQuery("dimension check");
     if (probe.length !== manifest.dim) {

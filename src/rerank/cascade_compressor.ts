@@ -7,7 +7,9 @@ import { InvalidArgumentError } from "../errors.js";
 import { checkDocumentList, checkQuery, describeValue, durationMs, positiveInteger } from "../validation.js";
 import { type CandidateRanking, type DroppedReason, type StageRanking, rankedDocuments } from "./candidate_ranking.js";
 import { costEstimatorOf } from "./cost_estimator.js";
-import { CrossEncoderCompressor, type CrossEncoderCompressorParams } from "./cross_encoder_compressor.js";
+import type { CrossEncoderCompressorParams } from "./cross_encoder_params.js";
+import { type ScoreOptions, type StageReranker, isStageReranker } from "./relevance_scorer.js";
+import type { SavedRemoteRerankerParams } from "./remote/remote_reranker_params.js";
 import type { RankingCompressor } from "./stage2.js";
 import { TokenCache, withTokenCache } from "./token_cache.js";
 
@@ -21,8 +23,11 @@ export const DEFAULT_CASCADE_KEEP = 50;
 
 /** One stage of a {@link CascadeCompressor}. */
 export interface CascadeStage {
-  /** The stage's cross-encoder. Its `dedupe` and `scoreThreshold` apply to the candidates it reads. */
-  reranker: CrossEncoderCompressor;
+  /**
+   * The stage's reranker: a local {@link CrossEncoderCompressor} or a {@link RemoteReranker} (any
+   * {@link StageReranker}). Its `dedupe` and `scoreThreshold` apply to the candidates it reads.
+   */
+  reranker: StageReranker;
   /**
    * How many of its best candidates this stage passes to the next (at least the number of documents requested).
    * Not used on the last stage.
@@ -38,7 +43,8 @@ export interface CascadeStage {
 
 /** A cascade stage as a saved index records it: the reranker's options instead of the reranker. */
 export interface SavedCascadeStage {
-  reranker: CrossEncoderCompressorParams;
+  /** A local reranker's options, or a remote one's (told apart by its `url`). */
+  reranker: CrossEncoderCompressorParams | SavedRemoteRerankerParams;
   keep: number;
   name: string;
 }
@@ -90,6 +96,8 @@ export interface CascadeRankOptions {
    * @default true
    */
   budget?: boolean;
+  /** Cancels the rerank: no stage starts another batch (or request), and the call rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** What one stage's scoring read. */
@@ -136,9 +144,10 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
       );
     }
     this.stages = stages.map((stage, i) => {
-      if (!(stage?.reranker instanceof CrossEncoderCompressor)) {
+      if (!isStageReranker(stage?.reranker)) {
         throw new InvalidArgumentError(
-          `stages[${i}].reranker is ${describeValue(stage?.reranker)}; expected a CrossEncoderCompressor.`,
+          `stages[${i}].reranker is ${describeValue(stage?.reranker)}; expected a CrossEncoderCompressor or a ` +
+            "RemoteReranker (a StageReranker: score, scoreDocuments, rankScored, costUnits).",
           { argument: `stages[${i}].reranker` },
         );
       }
@@ -161,13 +170,13 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
   }
 
   /**
-   * The options that rebuild this cascade (each stage's reranker as {@link CrossEncoderCompressor.savedParams}),
+   * The options that rebuild this cascade (each stage's reranker as its `savedParams()`),
    * or undefined when a stage's reranker cannot be saved (an injected model).
    */
   savedParams(): (Omit<CascadeCompressorParams, "stages"> & { stages: SavedCascadeStage[] }) | undefined {
     const stages = this.stages.map(({ reranker, keep, name }) => {
       const params = reranker.savedParams();
-      return params && { reranker: params, keep, name };
+      return params && { reranker: params as SavedCascadeStage["reranker"], keep, name };
     });
     if (stages.some((stage) => stage === undefined)) return undefined;
     return {
@@ -197,16 +206,21 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
     query: string,
     callbacks?: Callbacks,
     topN?: number,
+    options: ScoreOptions = {},
   ): Promise<CandidateRanking> {
-    return this.rankCascade(documents, query, { callbacks, topN });
+    return this.rankCascade(documents, query, { callbacks, topN, signal: options.signal });
   }
 
   /**
    * The last stage's score of each candidate, NaN where an earlier stage cut it; runs the cascade without the
    * budget. `rankScored(documents, scoreDocuments(documents, query))` then orders as `rankCandidates` does.
    */
-  async scoreDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]> {
-    return (await this.rankCascade(documents, query, { budget: false })).scores;
+  async scoreDocuments(
+    documents: readonly DocumentInterface[],
+    query: string,
+    options: ScoreOptions = {},
+  ): Promise<number[]> {
+    return (await this.rankCascade(documents, query, { budget: false, signal: options.signal })).scores;
   }
 
   /**
@@ -301,7 +315,7 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
         async () => {
           const docs = input.map((i) => documents[i]);
           const reserveMs = last ? 0 : this.laterStagesMs(k, keep);
-          const { scores } = await this.scoreStage(stage.reranker, docs, query, options.memo?.[k], deadline, reserveMs);
+          const { scores } = await this.scoreStage(stage.reranker, docs, query, options, k, deadline, reserveMs);
           const read = input.slice(0, scores.length);
           unread.push(input.slice(scores.length));
           const ranking = stage.reranker.rankScored(
@@ -363,58 +377,66 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
    * batch in candidate order, each batch cut to what the estimate says fits (with `reserveMs` left for later stages).
    */
   private async scoreStage(
-    reranker: CrossEncoderCompressor,
+    reranker: StageReranker,
     docs: DocumentInterface[],
     query: string,
-    memo: Map<string, number> | undefined,
+    options: CascadeRankOptions,
+    k: number,
     deadline: number | undefined,
     reserveMs: number,
   ): Promise<StageScores> {
+    const memo = options.memo?.[k];
+    const { signal } = options;
     if (memo) {
       const missing = [
         ...new Map(docs.filter((d) => !memo.has(d.pageContent)).map((d) => [d.pageContent, d])).values(),
       ];
       if (missing.length > 0) {
-        const scores = await this.timedScore(reranker, missing, query);
+        const scores = await this.timedScore(reranker, missing, query, signal);
         missing.forEach((doc, i) => memo.set(doc.pageContent, scores[i]));
       }
       return { scores: docs.map((doc) => memo.get(doc.pageContent)!) };
     }
-    if (deadline === undefined) return { scores: await this.timedScore(reranker, docs, query) };
+    if (deadline === undefined) return { scores: await this.timedScore(reranker, docs, query, signal) };
     const estimator = costEstimatorOf(reranker);
     const scores: number[] = [];
     while (scores.length < docs.length && performance.now() < deadline) {
       let size = Math.min(reranker.batchSize, docs.length - scores.length);
       const perPair = estimator.predictPairs(1);
       if (perPair !== undefined) {
-        // Size the batch to what the estimate says still fits, then check it on the real padded token count.
+        // Size the batch to what the estimate says still fits, then check it on its real cost (a local model's
+        // padded tokens; a remote model's pairs).
         size = Math.min(size, Math.floor((deadline - performance.now() - reserveMs) / perPair));
         while (size >= 1) {
-          const { batches } = await reranker.encodeBatches(
+          const units = await reranker.costUnits(
             query,
             docs.slice(scores.length, scores.length + size).map((doc) => doc.pageContent),
           );
-          const predicted = estimator.predict(batches.reduce((sum, b) => sum + b.rows * b.columns, 0))!;
+          const predicted = estimator.predict(units)!;
           if (performance.now() + predicted + reserveMs <= deadline) break;
           size = Math.floor(size / 2);
         }
         if (size < 1) break;
       }
-      scores.push(...(await this.timedScore(reranker, docs.slice(scores.length, scores.length + size), query)));
+      scores.push(...(await this.timedScore(reranker, docs.slice(scores.length, scores.length + size), query, signal)));
     }
     return { scores };
   }
 
-  /** Scores documents with a stage's reranker and feeds its cost estimate. */
+  /**
+   * Scores documents with a stage's reranker and feeds its cost estimate (milliseconds per cost unit: per padded
+   * token for a local model, per pair from the measured request latency for a remote one).
+   */
   private async timedScore(
-    reranker: CrossEncoderCompressor,
+    reranker: StageReranker,
     docs: readonly DocumentInterface[],
     query: string,
+    signal: AbortSignal | undefined,
   ): Promise<number[]> {
     const started = performance.now();
-    const scores = await reranker.scoreDocuments(docs, query);
-    const stats = reranker.lastStats;
-    if (stats) costEstimatorOf(reranker).observe(stats.tokens, performance.now() - started, stats.pairs);
+    const scores = await reranker.scoreDocuments(docs, query, { signal });
+    const cost = reranker.lastCost;
+    if (cost) costEstimatorOf(reranker).observe(cost.units, performance.now() - started, cost.pairs);
     return scores;
   }
 }

@@ -1,18 +1,7 @@
 import { createHash } from "node:crypto";
 
-import type { Callbacks } from "@langchain/core/callbacks/manager";
-import { Document, type DocumentInterface } from "@langchain/core/documents";
-import { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
-
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
-import {
-  checkDocumentList,
-  checkModelName,
-  checkQuery,
-  checkTextList,
-  describeValue,
-  positiveInteger,
-} from "../validation.js";
+import { checkModelName } from "../validation.js";
 import type { ModelSourceParams } from "../models/model_source.js";
 import { type RerankerProfile, knownRerankerProfile } from "../models/reranker_profiles.js";
 import {
@@ -25,15 +14,13 @@ import {
   loadCrossEncoder,
   resolveActivation,
 } from "../models/cross_encoder_model.js";
-import { withRun } from "../callbacks.js";
 import { DEFAULT_RERANKER_MODEL } from "../defaults.js";
-import type { RerankedDocumentMetadata } from "../documents/result_metadata.js";
-import { type CandidateRanking, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
-import { documentKey, duplicateKeys } from "../documents/document_key.js";
 import { LruCache } from "./lru_cache.js";
 import type { ScoreCache } from "./score_cache.js";
 import { type CrossEncoderCompressorParams, checkCrossEncoderSettings, checkPairRoom } from "./cross_encoder_params.js";
 import { documentTokens, tokenizerFingerprint } from "./token_cache.js";
+import type { ScoreOptions, ScoringCost } from "./relevance_scorer.js";
+import { ScoringCompressor } from "./scoring_compressor.js";
 
 export { headTokens } from "./token_cache.js";
 import { modelInputs } from "./model_inputs.js";
@@ -49,14 +36,7 @@ import {
 
 export type { KnownCrossEncoderId } from "../models/reranker_profiles.js";
 export type { CrossEncoderCompressorParams } from "./cross_encoder_params.js";
-
-/** One result of {@link CrossEncoderCompressor.rerank}. */
-export interface RerankResult {
-  /** Position of the text in the input. */
-  index: number;
-  /** Score after activation. */
-  relevanceScore: number;
-}
+export type { RerankResult } from "./scoring_compressor.js";
 
 /** What the last scoring call did, for diagnostics and benchmarks. */
 export interface RerankStats {
@@ -115,7 +95,7 @@ function sha1(text: string): string {
  * // [[1, "0.981"], [2, "0.402"]]
  * ```
  */
-export class CrossEncoderCompressor extends BaseDocumentCompressor {
+export class CrossEncoderCompressor extends ScoringCompressor {
   readonly model: string = DEFAULT_RERANKER_MODEL;
   readonly quantized: boolean = true;
   readonly topN: number = 3;
@@ -137,6 +117,13 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
 
   /** Statistics of the most recent scoring call. */
   lastStats?: RerankStats;
+
+  /** The most recent scoring call's cost in padded tokens (from {@link lastStats}). */
+  get lastCost(): ScoringCost | undefined {
+    return this.lastStats && { units: this.lastStats.tokens, pairs: this.lastStats.pairs };
+  }
+
+  protected readonly runName = "CrossEncoderCompressor";
 
   private readonly source: ModelSourceParams;
   private readonly injected?: { tokenizer: CrossEncoderTokenizer; model: CrossEncoderSequenceModel };
@@ -319,24 +306,17 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
     return `${this.model}@${loaded.fingerprint ?? ""}|${this.quantized}|${this.maxLength ?? loaded.maxLength}|${this.longDocuments}:${this.maxPassages}|${activation}|${sha1(query)}`;
   }
 
-  /**
-   * Relevance of each text to the query, in input order (after activation). Identical texts are scored once.
-   *
-   * @example
-   * ```ts
-   * await reranker.score("capital of France", ["Paris is the capital of France.", "Bananas are yellow."]);
-   * // [0.97, 0.0003]
-   * ```
-   */
-  async score(query: string, texts: readonly string[]): Promise<number[]> {
-    checkQuery(query);
-    checkTextList(texts, "score(query, [text])");
-    return this.scoreTexts(query, texts);
+  /** Padded tokens of the batches that scoring `texts` would run (what a latency budget prices). */
+  async costUnits(query: string, texts: readonly string[]): Promise<number> {
+    const { batches } = await this.encodeBatches(query, texts);
+    return batches.reduce((sum, batch) => sum + batch.rows * batch.columns, 0);
   }
 
-  /** {@link score} on checked arguments (the query and texts are checked once, at the public method). */
-  private async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
+  /** `score` on checked arguments (the query and texts are checked once, at the public method). */
+  protected async scoreTexts(query: string, texts: readonly string[], options: ScoreOptions = {}): Promise<number[]> {
     if (texts.length === 0) return [];
+    const { signal } = options;
+    signal?.throwIfAborted();
     const started = performance.now();
     const loaded = await this.load();
     const activation = resolveActivation(this.activation, loaded.numLabels, this.model);
@@ -369,6 +349,7 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       // ONNX Runtime (node, 1.14) runs a session synchronously from process.nextTick, so consecutive batches would
       // hold the event loop for the whole rerank: let other work in between.
       if (b > 0) await new Promise((resolve) => setImmediate(resolve));
+      signal?.throwIfAborted(); // cancelled: no further batch starts
       const modelStarted = performance.now();
       const { logits } = await loaded.model(modelInputs(batch, loaded));
       modelMs += performance.now() - modelStarted;
@@ -398,131 +379,5 @@ export class CrossEncoderCompressor extends BaseDocumentCompressor {
       totalMs: performance.now() - started,
     };
     return scores;
-  }
-
-  /**
-   * Scores documents (or texts) against a query and returns the best first as `{ index, relevanceScore }` — the shape
-   * and argument order of LangChain's `CohereRerank.rerank(documents, query)` — dropping duplicates (when `dedupe`)
-   * and scores below `scoreThreshold`, at most `topN` (default: all).
-   *
-   * @example
-   * ```ts
-   * await reranker.rerank(["Bananas are yellow.", "Paris is the capital of France."], "capital of France");
-   * // [{ index: 1, relevanceScore: 0.97 }, { index: 0, relevanceScore: 0.0003 }]
-   * ```
-   */
-  async rerank(
-    documents: readonly (string | DocumentInterface)[],
-    query: string,
-    options: { topN?: number } = {},
-  ): Promise<RerankResult[]> {
-    if (typeof documents === "string" && Array.isArray(query)) {
-      throw new InvalidArgumentError(
-        "rerank() takes (documents, query) since 0.2, like LangChain's compressDocuments and CohereRerank.rerank; " +
-          "it was called as (query, documents). Swap the arguments.",
-        { argument: "documents" },
-      );
-    }
-    positiveInteger("topN", options.topN);
-    if (!Array.isArray(documents)) {
-      throw new InvalidArgumentError(
-        `documents must be an array of strings or Documents; got ${describeValue(documents)}.`,
-        { argument: "documents" },
-      );
-    }
-    const docs = documents.map((doc) => (typeof doc === "string" ? new Document({ pageContent: doc }) : doc));
-    const ranking = await this.rankCandidates(docs, query);
-    return ranking.order
-      .slice(0, options.topN ?? ranking.order.length)
-      .map((index) => ({ index, relevanceScore: ranking.scores[index] }));
-  }
-
-  /**
-   * Relevance of each document, in input order; each distinct text is scored once, and a repeat of one document
-   * ({@link documentKey}, when `dedupe`) carries the score of its first copy.
-   */
-  async scoreDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]> {
-    checkDocumentList(documents);
-    if (documents.length === 0) return [];
-    checkQuery(query);
-    return this.scoreCheckedDocuments(documents, query);
-  }
-
-  private async scoreCheckedDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]> {
-    if (documents.length === 0) return [];
-    // A repeat of a document (same key, when dedupe) carries the score of its first copy; each text is scored once.
-    const first = new Map<string, number>();
-    const source = documents.map((doc, i) => {
-      const key = this.dedupe ? documentKey(doc) : `${i}`;
-      if (!first.has(key)) first.set(key, i);
-      return first.get(key)!;
-    });
-    const texts = [...new Set(source.map((i) => documents[i].pageContent))];
-    const scores = await this.scoreTexts(query, texts);
-    const byText = new Map(texts.map((text, k) => [text, scores[k]]));
-    return source.map((i) => byText.get(documents[i].pageContent)!);
-  }
-
-  /**
-   * Applies this reranker's `dedupe` and `scoreThreshold` to scored documents: what it keeps and in which order.
-   * The one ranking rule behind {@link compressDocuments}, {@link rerank}, `TwoStageRetriever.invoke`, `explain`
-   * and `evaluate`.
-   */
-  rankScored(documents: readonly DocumentInterface[], scores: readonly number[]): CandidateRanking {
-    return rankScoredCandidates(scores, this.dedupe ? documents.map(duplicateKeys) : undefined, this.scoreThreshold);
-  }
-
-  /**
-   * Scores and ranks every candidate ({@link scoreDocuments} then {@link rankScored}), as one run in LangChain
-   * callbacks with input count, kept count, output count (`topN` of them, when given) and milliseconds.
-   */
-  async rankCandidates(
-    documents: readonly DocumentInterface[],
-    query: string,
-    callbacks?: Callbacks,
-    topN?: number,
-  ): Promise<CandidateRanking> {
-    checkQuery(query);
-    checkDocumentList(documents);
-    if (documents.length === 0) return { scores: [], dropped: [], order: [] };
-    const { result } = await withRun(
-      callbacks,
-      "CrossEncoderCompressor",
-      { query, inputCount: documents.length, model: this.model },
-      async () => this.rankScored(documents, await this.scoreCheckedDocuments(documents, query)),
-      (ranking, ms) => ({
-        inputCount: documents.length,
-        keptCount: ranking.order.length,
-        outputCount: Math.min(ranking.order.length, topN ?? ranking.order.length),
-        ms,
-      }),
-    );
-    return result;
-  }
-
-  /**
-   * Reranks LangChain documents: new Documents (the inputs are not modified), best first, at most `topN`, with
-   * `metadata.relevanceScore` and 1-based `metadata.rerankRank`; other metadata is kept. The rerank appears as its
-   * own run in LangChain callbacks and tracing, with input count, kept count and milliseconds.
-   */
-  override async compressDocuments(
-    documents: DocumentInterface[],
-    query: string,
-    callbacks?: Callbacks,
-  ): Promise<DocumentInterface<RerankedDocumentMetadata>[]> {
-    return this.rerankDocuments(documents, query, this.topN, callbacks);
-  }
-
-  /** {@link compressDocuments} with an explicit result count. */
-  async rerankDocuments(
-    documents: DocumentInterface[],
-    query: string,
-    topN: number,
-    callbacks?: Callbacks,
-  ): Promise<DocumentInterface<RerankedDocumentMetadata>[]> {
-    positiveInteger("topN", topN);
-    const ranking = await this.rankCandidates(documents, query, callbacks, topN);
-    // This reranker reads every candidate (no budget), so every document carries its relevanceScore.
-    return rankedDocuments(documents, ranking, topN) as Document<RerankedDocumentMetadata>[];
   }
 }

@@ -5,6 +5,7 @@ import type { BaseDocumentCompressor } from "@langchain/core/retrievers/document
 import { copyDocument } from "../documents/copy_document.js";
 import { documentKey } from "../documents/document_key.js";
 import { type CandidateRanking, type DroppedReason, rankedDocuments } from "./candidate_ranking.js";
+import type { ScoreOptions } from "./relevance_scorer.js";
 
 /** What stage 2 did with a query's candidates. */
 export interface Stage2Outcome {
@@ -16,7 +17,14 @@ export interface Stage2Outcome {
 
 /** Stage 2 as the retriever drives it. */
 export interface Stage2 {
-  rank(candidates: Document[], query: string, topK: number, callbacks?: Callbacks): Promise<Stage2Outcome>;
+  /** `signal` cancels a ranking compressor's work (a compressor that does not rank every candidate ignores it). */
+  rank(
+    candidates: Document[],
+    query: string,
+    topK: number,
+    callbacks?: Callbacks,
+    signal?: AbortSignal,
+  ): Promise<Stage2Outcome>;
 }
 
 /**
@@ -30,8 +38,9 @@ export interface RankingCompressor {
     query: string,
     callbacks?: Callbacks,
     topN?: number,
+    options?: ScoreOptions,
   ): Promise<CandidateRanking>;
-  scoreDocuments(documents: readonly DocumentInterface[], query: string): Promise<number[]>;
+  scoreDocuments(documents: readonly DocumentInterface[], query: string, options?: ScoreOptions): Promise<number[]>;
   rankScored(documents: readonly DocumentInterface[], scores: readonly number[]): CandidateRanking;
 }
 
@@ -54,8 +63,8 @@ export function isRankingCompressor(compressor: unknown): compressor is RankingC
 export function toStage2(compressor: BaseDocumentCompressor): Stage2 {
   if (isRankingCompressor(compressor)) {
     return {
-      async rank(candidates, query, topK, callbacks) {
-        const ranking = await compressor.rankCandidates(candidates, query, callbacks, topK);
+      async rank(candidates, query, topK, callbacks, signal) {
+        const ranking = await compressor.rankCandidates(candidates, query, callbacks, topK, { signal });
         return { ranking, documents: rankedDocuments(candidates, ranking, topK) };
       },
     };
