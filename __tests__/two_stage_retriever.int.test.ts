@@ -346,7 +346,7 @@ describe("stage 1 kinds built by the factories", () => {
     expect(docs[0].pageContent).toBe(TARGET);
   });
 
-  test("hybrid: each candidate keeps its dense and BM25 ranks; explain shows them; fused by RRF (dense weight 0.5)", async () => {
+  test("hybrid: each candidate keeps its dense and BM25 ranks; explain shows them; fused by RRF (dense weight 1, BM25 1)", async () => {
     const retriever = await TwoStageRetriever.fromDocuments(DOCS, {
       stage1Kind: "hybrid",
       embeddings,
@@ -360,7 +360,7 @@ describe("stage 1 kinds built by the factories", () => {
     expect(target.document.metadata.bm25Rank).toBeGreaterThanOrEqual(1);
     expect(target.document.metadata.denseRank).toBeGreaterThanOrEqual(1);
     const { denseRank, bm25Rank } = target.document.metadata as { denseRank?: number; bm25Rank?: number };
-    const expected = (denseRank ? 0.5 / (60 + denseRank) : 0) + (bm25Rank ? 1 / (60 + bm25Rank) : 0); // dense weight 0.5
+    const expected = (denseRank ? 1 / (60 + denseRank) : 0) + (bm25Rank ? 1 / (60 + bm25Rank) : 0); // the default weights
     expect(target.recallScore).toBeCloseTo(expected, 12);
     expect(documents[0].pageContent).toBe(TARGET);
     expect(documents[0].metadata.bm25Rank).toBe(target.document.metadata.bm25Rank);

@@ -4,7 +4,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { DEFAULT_EMBEDDING_MODEL, DEFAULT_RECALL_K, DEFAULT_RERANKER_MODEL, DEFAULT_TOP_K } from "../defaults.js";
+import {
+  DEFAULT_DENSE_WEIGHT,
+  DEFAULT_EMBEDDING_MODEL,
+  DEFAULT_RECALL_K,
+  DEFAULT_RERANKER_MODEL,
+  DEFAULT_TOP_K,
+} from "../defaults.js";
 import { ModelLoadError, TwoStageError } from "../errors.js";
 import { DEFAULT_CASCADE_KEEP } from "../rerank/cascade_compressor.js";
 import { type ParsedArgs, parseArgs } from "./args.js";
@@ -137,7 +143,7 @@ ${MODEL_HELP}`,
                              1 or cascade) scores only the (model, query, document) pairs not in it yet
   --max-length <n>           the --reranker-model's maxLength in tokens, query and document together (default: the
                              model's, 512 for MiniLM rerankers); a cascade's cheap first pass, e.g. --max-length 128
-  --dense-weight <w>         a hybrid's dense weight in RRF, BM25's being 1 (default 0.5)
+  --dense-weight <w>         a hybrid's dense weight in RRF, BM25's being 1 (default ${DEFAULT_DENSE_WEIGHT})
 
 ${STORE_HELP}
                                eval loads the dataset into a new table and drops it at the end

@@ -1,3 +1,4 @@
+import { DEFAULT_DENSE_WEIGHT } from "../defaults.js";
 import { randomUUID } from "node:crypto";
 
 import type { DocumentInterface } from "@langchain/core/documents";
@@ -28,11 +29,11 @@ export interface BuildStage1Params extends FaissVectorStoreParams {
    */
   fusion?: Omit<HybridSourceParams, "sources">;
   /**
-   * Weight of the dense source in a hybrid's fusion; BM25's is 1. Below 1 by default because an equal say lets a
-   * weaker dense model push BM25's hits out of the candidates: with equal weights, hybrid Recall@100 fell 0.04–0.05
-   * below BM25 alone on Cranfield and CISI with the project's lexical test embeddings; at 0.5 it stays within 0.008
-   * (README "Stage 1 without a model"). Raise it for a dense model you measured to be stronger than BM25.
-   * @default 0.5
+   * Weight of the dense source in a hybrid's fusion; BM25's is 1. Measured on real models (see
+   * {@link DEFAULT_DENSE_WEIGHT}). Lower it (e.g. 0.5) for a dense model weaker than BM25 on your data: with the
+   * project's lexical test embeddings, equal weights cost 0.04–0.05 Recall@100 on Cranfield and CISI, 0.5 stays within
+   * 0.008 of BM25 (README "Stage 1 without a model").
+   * @default 1
    */
   denseWeight?: number;
   /**
@@ -75,7 +76,7 @@ export function stage1Source(parts: Stage1Parts, params: BuildStage1Params = {})
     return new HybridSource({
       ...params.fusion,
       sources: [
-        { source: dense, name: "dense", weight: params.denseWeight ?? 0.5 },
+        { source: dense, name: "dense", weight: params.denseWeight ?? DEFAULT_DENSE_WEIGHT },
         { source: parts.bm25, name: "bm25" },
       ],
     });
