@@ -45,15 +45,11 @@ export interface RelevanceScorer {
 }
 
 /**
- * A relevance scorer as stage 2 and a cascade stage use it: the document-level half of a reranker (scores every
- * candidate, ranks them with its own rule), and its life cycle.
+ * A compressor that scores and ranks every candidate (as `CrossEncoderCompressor` does): `rankCandidates` is
+ * `rankScored(documents, await scoreDocuments(documents, query))`, and `evaluate` uses the two halves to rank many
+ * recallK prefixes from one scoring.
  */
-export interface StageReranker extends RelevanceScorer {
-  /** Relevance of each document, in input order (a repeat of a document carries its first copy's score). */
-  scoreDocuments(documents: readonly DocumentInterface[], query: string, options?: ScoreOptions): Promise<number[]>;
-  /** This reranker's ranking rule (dedupe, threshold) over scored documents. */
-  rankScored(documents: readonly DocumentInterface[], scores: readonly number[]): CandidateRanking;
-  /** Scores and ranks every candidate, as one callback run. */
+export interface RankingCompressor {
   rankCandidates(
     documents: readonly DocumentInterface[],
     query: string,
@@ -61,6 +57,15 @@ export interface StageReranker extends RelevanceScorer {
     topN?: number,
     options?: ScoreOptions,
   ): Promise<CandidateRanking>;
+  scoreDocuments(documents: readonly DocumentInterface[], query: string, options?: ScoreOptions): Promise<number[]>;
+  rankScored(documents: readonly DocumentInterface[], scores: readonly number[]): CandidateRanking;
+}
+
+/**
+ * A relevance scorer as stage 2 and a cascade stage use it: the document-level half of a reranker (scores every
+ * candidate, ranks them with its own rule), and its life cycle.
+ */
+export interface StageReranker extends RelevanceScorer, RankingCompressor {
   /** The options that rebuild it (what a saved index records), or undefined when it cannot be saved. */
   savedParams(): object | undefined;
   /** Releases what it holds (a model, connections); the next call acquires them again. */

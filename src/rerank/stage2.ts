@@ -5,7 +5,9 @@ import type { BaseDocumentCompressor } from "@langchain/core/retrievers/document
 import { copyDocument } from "../documents/copy_document.js";
 import { documentKey } from "../documents/document_key.js";
 import { type CandidateRanking, type DroppedReason, rankedDocuments } from "./candidate_ranking.js";
-import type { ScoreOptions } from "./relevance_scorer.js";
+import type { RankingCompressor } from "./relevance_scorer.js";
+
+export type { RankingCompressor } from "./relevance_scorer.js";
 
 /** What stage 2 did with a query's candidates. */
 export interface Stage2Outcome {
@@ -25,23 +27,6 @@ export interface Stage2 {
     callbacks?: Callbacks,
     signal?: AbortSignal,
   ): Promise<Stage2Outcome>;
-}
-
-/**
- * A compressor that scores and ranks every candidate (as `CrossEncoderCompressor` does): `rankCandidates` is
- * `rankScored(documents, await scoreDocuments(documents, query))`, and `evaluate` uses the two halves to rank many
- * recallK prefixes from one scoring.
- */
-export interface RankingCompressor {
-  rankCandidates(
-    documents: readonly DocumentInterface[],
-    query: string,
-    callbacks?: Callbacks,
-    topN?: number,
-    options?: ScoreOptions,
-  ): Promise<CandidateRanking>;
-  scoreDocuments(documents: readonly DocumentInterface[], query: string, options?: ScoreOptions): Promise<number[]>;
-  rankScored(documents: readonly DocumentInterface[], scores: readonly number[]): CandidateRanking;
 }
 
 /** Whether a compressor scores every candidate (then `explain` and `evaluate` can show each candidate's score). */
