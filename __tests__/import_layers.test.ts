@@ -3,15 +3,7 @@
 // models → recall → rerank → the retriever → eval, serve, testing → cli). The barrels may import anything.
 import fs from "node:fs";
 import path from "node:path";
-
-const SRC = path.resolve("src");
-
-function sources(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() ? sources(path.join(dir, entry.name)) : [path.join(dir, entry.name)]))
-    .filter((file) => /\.(ts|mjs)$/.test(file));
-}
+import { SRC, sources } from "./support/source_files.js";
 
 const FILES = sources(SRC);
 const rel = (file: string) => path.relative(SRC, file).split(path.sep).join("/");

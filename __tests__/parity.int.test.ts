@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { CrossEncoderCompressor, TransformersEmbeddings, defaultModelDirectory } from "../src/index.js";
+import { cosine } from "./support/vectors.js";
 
 const SKIP = process.env.TWO_STAGE_SKIP_REAL_MODELS === "1";
 const describeReal = SKIP ? describe.skip : describe;
@@ -38,18 +39,6 @@ function vectors(base64: string, dim: number): Float32Array[] {
   const bytes = Buffer.from(base64, "base64");
   const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   return Array.from({ length: all.length / dim }, (_, i) => all.subarray(i * dim, (i + 1) * dim));
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 /** Queries of the rerank fixture checked here; `npm run bench:parity` checks all 20. */

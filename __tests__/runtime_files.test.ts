@@ -3,15 +3,7 @@
 // same relative path: compiled .ts, or plain .mjs copied by scripts/copy_runtime_files.mjs. Nothing names a path.
 import fs from "node:fs";
 import path from "node:path";
-
-const SRC = path.resolve("src");
-
-function sources(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() ? sources(path.join(dir, entry.name)) : [path.join(dir, entry.name)]))
-    .filter((file) => /\.(ts|mjs)$/.test(file));
-}
+import { SRC, sources } from "./support/source_files.js";
 
 describe("runtime files resolved from import.meta.url", () => {
   const references = sources(SRC).flatMap((file) =>

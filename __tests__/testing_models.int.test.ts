@@ -16,6 +16,7 @@ import {
 import { bertClassify, bertForward } from "./support/bert_reference.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { shuffled } from "./support/random.js";
+import { cosine } from "./support/vectors.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "testing-models-"));
 const dirOf = (name: string) => path.join(root, name);
@@ -35,18 +36,6 @@ function localId(dir: string, quantized = true): string {
 
 function ids(tensor: { data: unknown }): number[] {
   return Array.from(tensor.data as BigInt64Array, Number);
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 describe("buildTokenizer", () => {
