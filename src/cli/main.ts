@@ -184,6 +184,7 @@ ${MODEL_HELP}`,
   --reranker-model <id|dir>    the reranker served (default ${DEFAULT_RERANKER_MODEL}); /rerank answers sigmoid scores,
                                raw logits with "raw_scores": true
   --embedding-model <id|dir>   also serve POST /embed with this model (default: none, /embed answers 424)
+  --max-length <tokens>        the reranker's maxLength: query and text tokens together (default: the model's)
   --host <addr>                the interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for all,
                                then set an API key)
   --port <n>                   default ${DEFAULT_SERVE_PORT}; 0 picks a free port (printed)
@@ -198,6 +199,7 @@ ${MODEL_HELP}`,
     valued: [
       "reranker-model",
       "embedding-model",
+      "max-length",
       "host",
       "port",
       "api-key",
