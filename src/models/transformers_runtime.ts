@@ -1,0 +1,247 @@
+import { createRequire } from "node:module";
+import path from "node:path";
+
+import { InvalidArgumentError, ModelLoadError } from "../errors.js";
+import type {
+  ModelLocation,
+  RuntimeEncoder,
+  RuntimeLoadOptions,
+  RuntimeSettings,
+  RuntimeTokenizer,
+  TransformersRuntime,
+  TransformersRuntimeName,
+} from "../inference/runtime_types.js";
+import type { CrossEncoderSequenceModel } from "../inference/sequence_model.js";
+
+export type {
+  ModelLocation,
+  RuntimeEncoder,
+  RuntimeLoadOptions,
+  RuntimeSettings,
+  RuntimeTensor,
+  RuntimeTokenizer,
+  TransformersRuntime,
+  TransformersRuntimeName,
+} from "../inference/runtime_types.js";
+
+// The one module that imports a transformers.js runtime. Every loader (tokenizers, the cross-encoder on the caller's
+// thread and in the inference worker, the embeddings' pipeline), `doctor` and the CommonJS build go through
+// `transformersRuntime()`; what differs between the runtimes (how an int8 file is asked for, the tokenizer's `encode`
+// signature, where a model keeps its session) is answered here, once.
+
+/** The transformers.js runtimes this package runs models with. */
+export const TRANSFORMERS_RUNTIMES = [
+  "@xenova/transformers",
+  "@huggingface/transformers",
+] as const satisfies readonly TransformersRuntimeName[];
+
+/** The environment variable that picks the runtime when no `transformersRuntime` option does. */
+export const TRANSFORMERS_RUNTIME_ENV = "TWO_STAGE_TRANSFORMERS_RUNTIME";
+
+/** What the application asks for: a runtime by name, or `"auto"` (see {@link resolveRuntimeName}). */
+export type TransformersRuntimeChoice = TransformersRuntimeName | "auto";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the two runtimes' own classes, used through this file only */
+type RuntimeModule = {
+  env: any;
+  Tensor: new (type: string, data: unknown, dims: number[]) => any;
+  AutoTokenizer: { from_pretrained(id: string, options?: object): Promise<any> };
+  AutoModel: { from_pretrained(id: string, options?: object): Promise<any> };
+  AutoModelForSequenceClassification: { from_pretrained(id: string, options?: object): Promise<any> };
+};
+
+/** The runtimes' import expressions, spelled out so bundlers and the CommonJS build see the package names. */
+const IMPORTS: Record<TransformersRuntimeName, () => Promise<unknown>> = {
+  "@xenova/transformers": () => import("@xenova/transformers"),
+  "@huggingface/transformers": () => import("@huggingface/transformers"),
+};
+
+const require = createRequire(import.meta.url);
+
+function installedVersion(name: string): string | undefined {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The onnxruntime-node version a runtime package resolves (its own nested copy, else the hoisted one). */
+function onnxVersion(runtime: TransformersRuntimeName): string | undefined {
+  try {
+    const runtimeRequire = createRequire(require.resolve(`${runtime}/package.json`));
+    return (runtimeRequire("onnxruntime-node/package.json") as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a runtime package is installed where this package can load it. */
+export function runtimeInstalled(name: TransformersRuntimeName): boolean {
+  return installedVersion(name) !== undefined;
+}
+
+function checkChoice(value: string, where: string): TransformersRuntimeChoice {
+  if (value === "auto" || (TRANSFORMERS_RUNTIMES as readonly string[]).includes(value)) {
+    return value as TransformersRuntimeChoice;
+  }
+  throw new InvalidArgumentError(
+    `${where} is '${value}'. Expected one of: auto, ${TRANSFORMERS_RUNTIMES.join(", ")}. Unset it for the default ` +
+      "(@xenova/transformers, or @huggingface/transformers when only that one is installed).",
+    { argument: "transformersRuntime" },
+  );
+}
+
+/**
+ * The runtime a choice names, and why: an explicit name (option, else `$TWO_STAGE_TRANSFORMERS_RUNTIME`) is used as
+ * it is; `"auto"` (the default) is `@xenova/transformers` when it is installed (the dependency: scores match the
+ * published parity fixtures), else `@huggingface/transformers` when that is.
+ */
+export function resolveRuntimeName(
+  requested: TransformersRuntimeChoice | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  installed: (name: TransformersRuntimeName) => boolean = runtimeInstalled,
+): { name: TransformersRuntimeName; chosenBy: string } {
+  const fromEnv = env[TRANSFORMERS_RUNTIME_ENV]?.trim();
+  const choice =
+    requested !== undefined
+      ? checkChoice(requested, "transformersRuntime")
+      : fromEnv
+        ? checkChoice(fromEnv, `$${TRANSFORMERS_RUNTIME_ENV}`)
+        : "auto";
+  const source = requested !== undefined ? "option" : fromEnv ? `$${TRANSFORMERS_RUNTIME_ENV}` : "default";
+  if (choice !== "auto") return { name: choice, chosenBy: `${source}: ${choice}` };
+  if (installed("@xenova/transformers")) return { name: "@xenova/transformers", chosenBy: `${source}: auto` };
+  if (installed("@huggingface/transformers")) {
+    return {
+      name: "@huggingface/transformers",
+      chosenBy: `${source}: auto (@xenova/transformers is not installed)`,
+    };
+  }
+  return { name: "@xenova/transformers", chosenBy: `${source}: auto (no runtime installed)` };
+}
+
+/**
+ * The 2.17 tokenizer call shapes over a 3 / 4 tokenizer (`encode(text, { text_pair })`). Its pipeline parts (4 keeps
+ * them in `_tokenizer`, from @huggingface/tokenizers; 3 on the tokenizer) stay readable through the prototype, so the
+ * reranker's tokenizer fingerprint sees the vocabulary and settings.
+ */
+function tokenizerV3(tokenizer: any): RuntimeTokenizer {
+  const wrapped = Object.create(tokenizer._tokenizer ?? tokenizer) as RuntimeTokenizer;
+  // Plain writable properties, as on a 2.17 tokenizer: callers may wrap `encode` (Object.create + assign).
+  return Object.assign(wrapped, {
+    encode: (text: string, textPair: string | null = null, options: { add_special_tokens?: boolean } = {}) =>
+      tokenizer.encode(text, { text_pair: textPair, add_special_tokens: options.add_special_tokens ?? true }),
+    batch: (texts: string[], options: object) => tokenizer(texts, options),
+    model_max_length: tokenizer.model_max_length as number | undefined,
+    pad_token_id: tokenizer.pad_token_id as number | undefined,
+  });
+}
+
+/** A 2.17 tokenizer already has the call shapes; `batch` is its call. The object itself is kept (the fast path). */
+function tokenizerV2(tokenizer: any): RuntimeTokenizer {
+  if (typeof tokenizer.batch !== "function") {
+    Object.defineProperty(tokenizer, "batch", {
+      value: (texts: string[], options: object) => tokenizer(texts, options),
+    });
+  }
+  return tokenizer as RuntimeTokenizer;
+}
+
+function sequenceModel(model: any): CrossEncoderSequenceModel {
+  const session = model.session ?? model.sessions?.model;
+  const call = ((inputs: Record<string, unknown>) => model(inputs)) as CrossEncoderSequenceModel;
+  return Object.assign(call, {
+    config: model.config,
+    session: { inputNames: Array.isArray(session?.inputNames) ? [...session.inputNames] : undefined },
+    dispose: () => model.dispose() as Promise<unknown>,
+  });
+}
+
+function makeRuntime(name: TransformersRuntimeName, module: RuntimeModule, chosenBy: string): TransformersRuntime {
+  const modern = name === "@huggingface/transformers";
+  const wrapTokenizer = modern ? tokenizerV3 : tokenizerV2;
+  const pretrainedOptions = (options: RuntimeLoadOptions): Record<string, unknown> => ({
+    // 2.17 picks the file with `quantized`; 3 and 4 with `dtype` (q8 is `model_quantized.onnx`) on a device.
+    ...(modern ? { dtype: options.quantized ? "q8" : "fp32", device: "cpu" } : { quantized: options.quantized }),
+    local_files_only: options.localFilesOnly,
+    ...(options.cacheDir !== undefined ? { cache_dir: options.cacheDir } : {}),
+  });
+  const withProgress = (options: RuntimeLoadOptions) => ({
+    ...pretrainedOptions(options),
+    ...(options.onProgress ? { progress_callback: options.onProgress } : {}),
+  });
+  const pretrainedId = (location: ModelLocation) =>
+    location.dir === undefined ? location.id : path.relative(path.resolve(module.env.localModelPath), location.dir);
+  const encoder = (tokenizer: any, model: any, dispose: () => Promise<void>): RuntimeEncoder => ({
+    tokenizer: wrapTokenizer(tokenizer),
+    model: Object.assign((inputs: Record<string, unknown>) => model(inputs), { config: model.config }),
+    dispose,
+  });
+  return {
+    name,
+    version: installedVersion(name) ?? "unknown",
+    onnxRuntimeVersion: onnxVersion(name),
+    env: module.env as RuntimeSettings,
+    chosenBy,
+    tensor: (type, data, dims) => new module.Tensor(type, data, dims),
+    pretrainedId,
+    pretrainedOptions,
+    loadTokenizer: async (location, options) =>
+      wrapTokenizer(await module.AutoTokenizer.from_pretrained(pretrainedId(location), withProgress(options))),
+    loadSequenceClassifier: async (location, options) =>
+      sequenceModel(
+        await module.AutoModelForSequenceClassification.from_pretrained(pretrainedId(location), withProgress(options)),
+      ),
+    loadEncoder: async (location, options) => {
+      const id = pretrainedId(location);
+      const [tokenizer, model] = await Promise.all([
+        module.AutoTokenizer.from_pretrained(id, withProgress(options)),
+        module.AutoModel.from_pretrained(id, withProgress(options)),
+      ]);
+      return encoder(tokenizer, model, async () => {
+        await model.dispose();
+      });
+    },
+    encoderFromPipeline: (pipeline) => encoder(pipeline.tokenizer, pipeline.model, async () => undefined),
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+const LOADED = Symbol.for("two-stage-retriever.transformers-runtimes.v1");
+
+function loaded(): Map<TransformersRuntimeName, Promise<TransformersRuntime>> {
+  const scope = globalThis as { [LOADED]?: Map<TransformersRuntimeName, Promise<TransformersRuntime>> };
+  scope[LOADED] ??= new Map();
+  return scope[LOADED];
+}
+
+/**
+ * The transformers.js runtime to load models with, imported once per process: the one `requested` names, else
+ * `$TWO_STAGE_TRANSFORMERS_RUNTIME`, else `@xenova/transformers` (or `@huggingface/transformers` when only that one
+ * is installed). A runtime that is not installed is an error naming the install command.
+ */
+export function transformersRuntime(requested?: TransformersRuntimeChoice): Promise<TransformersRuntime> {
+  const { name, chosenBy } = resolveRuntimeName(requested);
+  let runtime = loaded().get(name);
+  if (!runtime) {
+    runtime = IMPORTS[name]().then(
+      (module) => makeRuntime(name, module as RuntimeModule, chosenBy),
+      (error: unknown) => {
+        loaded().delete(name);
+        throw new ModelLoadError(
+          `The transformers.js runtime '${name}' (${chosenBy}) could not be loaded: ` +
+            `${error instanceof Error ? error.message.split("\n")[0] : String(error)}. ` +
+            (name === "@huggingface/transformers"
+              ? "Install it beside this package: ONNXRUNTIME_NODE_INSTALL=skip npm install @huggingface/transformers " +
+                "(the variable skips onnxruntime-node's optional CUDA download), or unset the choice to use " +
+                "@xenova/transformers."
+              : "Reinstall this package (npm install two-stage-retriever), or choose @huggingface/transformers."),
+          { cause: error },
+        );
+      },
+    );
+    loaded().set(name, runtime);
+  }
+  return runtime;
+}
