@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -58,22 +59,38 @@ const IMPORTS: Record<TransformersRuntimeName, () => Promise<unknown>> = {
 
 const require = createRequire(import.meta.url);
 
-function installedVersion(name: string): string | undefined {
+/**
+ * The folder of an installed package, found from its entry point (a package whose `exports` omit `package.json`,
+ * as `@huggingface/transformers` 4's do, cannot be resolved by `<name>/package.json`).
+ */
+function packageFolder(name: string, from: NodeJS.Require = require): string | undefined {
+  let entry: string;
   try {
-    return (require(`${name}/package.json`) as { version: string }).version;
+    entry = from.resolve(name);
   } catch {
     return undefined;
   }
+  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, "utf8")) as { name?: string }).name === name) {
+      return dir;
+    }
+  }
+  return undefined;
+}
+
+function versionAt(dir: string | undefined): string | undefined {
+  return dir && (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { version?: string }).version;
+}
+
+function installedVersion(name: string): string | undefined {
+  return versionAt(packageFolder(name));
 }
 
 /** The onnxruntime-node version a runtime package resolves (its own nested copy, else the hoisted one). */
 function onnxVersion(runtime: TransformersRuntimeName): string | undefined {
-  try {
-    const runtimeRequire = createRequire(require.resolve(`${runtime}/package.json`));
-    return (runtimeRequire("onnxruntime-node/package.json") as { version: string }).version;
-  } catch {
-    return undefined;
-  }
+  const dir = packageFolder(runtime);
+  return dir && versionAt(packageFolder("onnxruntime-node", createRequire(path.join(dir, "package.json"))));
 }
 
 /** Whether a runtime package is installed where this package can load it. */
