@@ -1,17 +1,21 @@
 // The CommonJS flavour of the package, built from tsc's ES module output in dist/ (run after `tsc`):
 // dist/**/*.js -> dist/**/*.cjs (esbuild, format cjs) and dist/**/*.d.ts -> dist/**/*.d.cts, side by side as
 // LangChain's packages ship them. Relative specifiers get the .cjs extension; `import.meta.url` becomes the file's
-// own URL; ESM-only dependencies are required through dist/esm_require.cjs (a clear error on Node.js without
-// require(esm)). The CLI (dist/cli) stays ES module only.
-import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+// own URL. The transformers.js runtimes are imported in one place (src/models/transformers_runtime.ts): the ES module
+// only @xenova/transformers stays a dynamic import() (which CommonJS can do on every Node.js, without require(esm));
+// @huggingface/transformers, which ships CommonJS, is required, so it loads even where import() cannot (Jest without
+// --experimental-vm-modules). The CLI (dist/cli) stays ES module only.
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(root, "dist");
-/** Dependencies published as ES modules only. */
+/** Dependencies published as ES modules only: they must stay import() in the CommonJS build. */
 const ESM_ONLY = ["@xenova/transformers"];
+/** Dependencies with a CommonJS build of their own: their import() becomes require(). */
+const REQUIRED = ["@huggingface/transformers"];
 const IMPORT_META_URL = "__twoStageImportMetaUrl";
 
 function* files(dir) {
@@ -46,12 +50,10 @@ for (const file of files(dist)) {
     if (/\bimport\.meta\b/.test(code)) throw new Error(`${file}: import.meta left in the CommonJS build`);
     code = cjsSpecifiers(code);
     for (const id of ESM_ONLY) {
-      const helper = path.relative(path.dirname(file), path.join(dist, "esm_require.cjs")).split(path.sep).join("/");
-      code = code.replaceAll(
-        `require("${id}")`,
-        `require("${helper.startsWith(".") ? helper : `./${helper}`}").requireEsm("${id}")`,
-      );
+      if (code.includes(`require("${id}")`)) throw new Error(`${file}: ${id} is ES module only; import() it`);
     }
+    for (const id of REQUIRED)
+      code = code.replaceAll(`import("${id}")`, `Promise.resolve().then(() => require("${id}"))`);
     writeFileSync(file.replace(/\.js$/, ".cjs"), code);
     js++;
   } else if (file.endsWith(".d.ts")) {
@@ -60,5 +62,4 @@ for (const file of files(dist)) {
     dts++;
   }
 }
-copyFileSync(path.join(root, "scripts", "cjs", "esm_require.cjs"), path.join(dist, "esm_require.cjs"));
 console.log(`CommonJS build: ${js} modules, ${dts} declaration files`);

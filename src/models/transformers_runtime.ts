@@ -225,6 +225,17 @@ function makeRuntime(name: TransformersRuntimeName, module: RuntimeModule, chose
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
+/** Whether an import failed because the loader (Jest's CommonJS runtime) has no ES module support. */
+function importNeedsEsmSupport(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    code === "ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING" ||
+    code === "ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG" ||
+    /experimental-vm-modules/.test(message)
+  );
+}
+
 const LOADED = Symbol.for("two-stage-retriever.transformers-runtimes.v1");
 
 function loaded(): Map<TransformersRuntimeName, Promise<TransformersRuntime>> {
@@ -246,6 +257,16 @@ export function transformersRuntime(requested?: TransformersRuntimeChoice): Prom
       (module) => makeRuntime(name, module as RuntimeModule, chosenBy),
       (error: unknown) => {
         loaded().delete(name);
+        if (importNeedsEsmSupport(error)) {
+          throw new ModelLoadError(
+            `${name} is an ES module, and the module loader running this code cannot import ES modules: Jest ` +
+              "without --experimental-vm-modules (Node.js itself can, on every version this package supports). Run " +
+              "Jest with NODE_OPTIONS=--experimental-vm-modules and testEnvironment " +
+              '"two-stage-retriever/jest-environment", or install @huggingface/transformers (it ships CommonJS) and ' +
+              "choose it: TWO_STAGE_TRANSFORMERS_RUNTIME=@huggingface/transformers (or the transformersRuntime option).",
+            { cause: error },
+          );
+        }
         throw new ModelLoadError(
           `The transformers.js runtime '${name}' (${chosenBy}) could not be loaded: ` +
             `${error instanceof Error ? error.message.split("\n")[0] : String(error)}. ` +
