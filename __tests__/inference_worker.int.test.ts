@@ -96,7 +96,7 @@ describe("cross-encoder inference in a worker thread", () => {
 
   test("a released handle is refused in the worker's host", async () => {
     const host = await inferenceHost(0);
-    const { handle } = await host.load(runtime, runtime.pretrainedId(local(models.crossEncoder)), LOCAL);
+    const { handle } = await host.load(runtime, local(models.crossEncoder), LOCAL);
     expect((await host.run(handle, oneRow())).dims).toEqual([1, 1]);
     host.release(handle);
     await expect(host.run(handle, oneRow())).rejects.toThrow(`session handle ${handle} was released`);
@@ -125,18 +125,18 @@ describe("cross-encoder inference in a worker thread", () => {
   );
 
   test("the worker reads models where the caller's transformers.js settings say (env.localModelPath)", async () => {
-    const before = env.localModelPath;
-    env.localModelPath = models.root;
+    const before = { localModelPath: env.localModelPath, allowRemoteModels: env.allowRemoteModels };
+    // An id that is no folder here nor in the model directory goes to transformers.js, which looks under
+    // env.localModelPath before the hub: the worker finds it there only with the caller's setting.
+    Object.assign(env, { localModelPath: models.root, allowRemoteModels: true });
     try {
-      // The id the worker gets is relative to env.localModelPath: it finds the model only with the caller's setting.
-      const location = resolveModelSource("cross-encoder", true, { localModelRoot: models.root });
-      expect(runtime.pretrainedId(location)).toBe("cross-encoder");
-      const inWorker = new CrossEncoderCompressor({ model: "cross-encoder", localModelRoot: models.root });
+      expect(resolveModelSource("cross-encoder", true)).toEqual({ id: "cross-encoder", localFilesOnly: false });
+      const inWorker = new CrossEncoderCompressor({ model: "cross-encoder" });
       const direct = new CrossEncoderCompressor({ model: models.crossEncoder, inferenceWorker: false });
       expect(await inWorker.score(QUERIES[0], TEST_CORPUS)).toEqual(await direct.score(QUERIES[0], TEST_CORPUS));
       await Promise.all([inWorker.dispose(), direct.dispose()]);
     } finally {
-      env.localModelPath = before;
+      Object.assign(env, before);
     }
   });
 
@@ -177,7 +177,7 @@ describe("cross-encoder inference in a worker thread", () => {
       /^The inference worker exited with code 3\. .*restart the process, or pass inferenceWorker: false/,
     );
     expect(host.alive).toBe(false);
-    await expect(host.load(runtime, "unused", LOCAL)).rejects.toBe(error);
+    await expect(host.load(runtime, { id: "unused" }, LOCAL)).rejects.toBe(error);
   });
 
   test("bad texts are refused before anything reaches the worker, naming them", async () => {

@@ -60,10 +60,10 @@ describe("one ONNX Runtime session per model file in the inference worker", () =
 
   test("a released handle is refused; another handle on the same session goes on", async () => {
     const host = await inferenceHost(0);
-    const id = runtime.pretrainedId(resolveModelSource(crossEncoder(), true));
+    const location = resolveModelSource(crossEncoder(), true);
     const before = host.sessionCounts();
-    const first = await host.load(runtime, id, LOCAL);
-    const second = await host.load(runtime, id, LOCAL);
+    const first = await host.load(runtime, location, LOCAL);
+    const second = await host.load(runtime, location, LOCAL);
     expect(second.handle).not.toBe(first.handle);
     expect(host.sessionCounts().sessions).toBe(before.sessions + 1); // one session, two handles
     const row = {

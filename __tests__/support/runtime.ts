@@ -31,5 +31,6 @@ export const transformers = (await import(runtime.name)) as RawTransformers;
 
 /** `from_pretrained` arguments for a local folder in the running runtime: its id and options. */
 export function pretrained(dir: string, quantized = true): [string, Record<string, unknown>] {
-  return [runtime.pretrainedId(local(dir)), runtime.pretrainedOptions(offline(quantized))];
+  const { id, options } = runtime.pretrained(local(dir), offline(quantized));
+  return [id, options];
 }

@@ -33,13 +33,9 @@ export async function loadCallerSequenceModel(
   options: RuntimeLoadOptions,
 ): Promise<CrossEncoderSequenceModel> {
   const file = `onnx/${options.quantized ? "model_quantized" : "model"}.onnx`;
-  const settings = { ...runtime.env, cacheDir: options.cacheDir ?? runtime.env.cacheDir };
-  const key = modelFilesKey(
-    `${runtime.name}:sequence-classification`,
-    runtime.pretrainedId(location),
-    [file, "config.json"],
-    settings,
-  );
+  const { id, cacheDir } = runtime.pretrained(location, options);
+  const settings = { ...runtime.env, cacheDir: cacheDir ?? runtime.env.cacheDir };
+  const key = modelFilesKey(`${runtime.name}:sequence-classification`, id, [file, "config.json"], settings);
   const lease = await models().acquire(key, () => runtime.loadSequenceClassifier(location, options));
   const shared = lease.value;
   let released = false;

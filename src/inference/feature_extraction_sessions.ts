@@ -36,7 +36,8 @@ export function acquireFeatureExtraction(
     "tokenizer.json",
     "tokenizer_config.json",
   ];
-  const settings = { ...runtime.env, cacheDir: options.cacheDir ?? runtime.env.cacheDir };
-  const key = modelFilesKey(`${runtime.name}:feature-extraction`, runtime.pretrainedId(location), files, settings);
+  const { id, cacheDir } = runtime.pretrained(location, options);
+  const settings = { ...runtime.env, cacheDir: cacheDir ?? runtime.env.cacheDir };
+  const key = modelFilesKey(`${runtime.name}:feature-extraction`, id, files, settings);
   return encoders().acquire(key, () => runtime.loadEncoder(location, options));
 }

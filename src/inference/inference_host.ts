@@ -3,7 +3,13 @@ import { fileURLToPath } from "node:url";
 import { SHARE_ENV, Worker } from "node:worker_threads";
 
 import { ModelLoadError, TwoStageError } from "../errors.js";
-import type { ModelDownloadProgress, RuntimeSettings, TransformersRuntime } from "./runtime_types.js";
+import type {
+  ModelDownloadProgress,
+  ModelLocation,
+  RuntimeLoadOptions,
+  RuntimeSettings,
+  TransformersRuntime,
+} from "./runtime_types.js";
 import { IDLE_SESSIONS, type Lease, SharedSessions, modelFilesKey } from "./shared_sessions.js";
 import type { HostRequest, WireError, WireTensor, WorkerReply } from "./inference_protocol.js";
 
@@ -165,21 +171,20 @@ export class InferenceHost {
   /**
    * Loads a sequence-classification model into the worker with `runtime` (`from_pretrained(id, options)` there), or
    * shares the session already loaded from the same file by the same runtime; returns a handle of its own.
-   *
-   * @param id what `from_pretrained` takes (`runtime.pretrainedId`)
    */
   async load(
-    runtime: Pick<TransformersRuntime, "name" | "env" | "pretrainedOptions">,
-    id: string,
-    options: { quantized: boolean; localFilesOnly: boolean; cacheDir?: string },
-    onProgress?: (event: ModelDownloadProgress) => void,
+    runtime: Pick<TransformersRuntime, "name" | "env" | "pretrained">,
+    location: ModelLocation,
+    options: RuntimeLoadOptions,
   ): Promise<HostedModel> {
     if (this.failure) throw this.failure;
     const settings = settingsSnapshot(runtime.env);
+    const { id, options: pretrainedOptions, cacheDir } = runtime.pretrained(location, options);
+    const onProgress = options.onProgress;
     const file = `onnx/${options.quantized ? "model_quantized" : "model"}.onnx`;
     const key = modelFilesKey(`${runtime.name}:sequence-classification`, id, [file, "config.json"], {
       ...settings,
-      cacheDir: options.cacheDir ?? settings.cacheDir,
+      cacheDir: cacheDir ?? settings.cacheDir,
     });
     const lease = await this.sessions.acquire(key, () => {
       const session = this.nextSession++;
@@ -189,7 +194,7 @@ export class InferenceHost {
         session,
         runtime: runtime.name,
         id,
-        options: runtime.pretrainedOptions(options),
+        options: pretrainedOptions,
         progress: onProgress !== undefined,
         settings,
       });

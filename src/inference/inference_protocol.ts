@@ -17,9 +17,9 @@ export type HostRequest =
       session: number;
       /** The transformers.js package to load the model with (the caller's choice: transformers_runtime.ts). */
       runtime: string;
-      /** `from_pretrained` id: a hub id, or a path relative to `settings.localModelPath`. */
+      /** `from_pretrained` id: a hub id, or a local folder's name (its parent is the options' `cache_dir`). */
       id: string;
-      /** `from_pretrained` options, as the runtime takes them (transformers_runtime.ts `pretrainedOptions`). */
+      /** `from_pretrained` options, as the runtime takes them (transformers_runtime.ts `pretrained`). */
       options: Record<string, unknown>;
       /** Send the runtime's download progress events back (`progress` replies). */
       progress: boolean;

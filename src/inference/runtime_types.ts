@@ -48,6 +48,13 @@ export interface RuntimeSettings {
   useCustomCache: boolean;
 }
 
+/** `from_pretrained(id, options)` for one load; `cacheDir` is the file cache it reads (and, from the hub, writes). */
+export interface PretrainedArguments {
+  id: string;
+  options: Record<string, unknown>;
+  cacheDir?: string;
+}
+
 /** Where a model loads from: a hub id, or a local directory (`dir`, absolute). */
 export interface ModelLocation {
   id: string;
@@ -100,12 +107,12 @@ export interface TransformersRuntime {
   readonly chosenBy: string;
   tensor: TensorFactory;
   /**
-   * The id `from_pretrained` takes for a location: a hub id as it is; a local directory relative to the runtime's
-   * `env.localModelPath` (transformers.js joins ids onto it).
+   * What `from_pretrained` takes for a location in this runtime: the id and the options (plain data: they are also
+   * posted to the inference worker). A local directory loads as its name from its parent folder, given as the file
+   * cache (`cache_dir`): transformers.js joins ids onto `env.localModelPath` without normalising, and a relative path
+   * through a `models/` folder that does not exist resolves nowhere.
    */
-  pretrainedId(location: ModelLocation): string;
-  /** The options object `from_pretrained` takes in this runtime (plain data: it is also posted to the worker). */
-  pretrainedOptions(options: RuntimeLoadOptions): Record<string, unknown>;
+  pretrained(location: ModelLocation, options: RuntimeLoadOptions): PretrainedArguments;
   loadTokenizer(location: ModelLocation, options: RuntimeLoadOptions): Promise<RuntimeTokenizer>;
   loadSequenceClassifier(location: ModelLocation, options: RuntimeLoadOptions): Promise<CrossEncoderSequenceModel>;
   loadEncoder(location: ModelLocation, options: RuntimeLoadOptions): Promise<RuntimeEncoder>;

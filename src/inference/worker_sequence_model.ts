@@ -6,7 +6,7 @@ import type { WireTensor } from "./inference_protocol.js";
 
 /** What the inference worker loads, and with which runtime. */
 export interface WorkerModelSpec {
-  runtime: Pick<TransformersRuntime, "name" | "env" | "pretrainedOptions" | "pretrainedId">;
+  runtime: Pick<TransformersRuntime, "name" | "env" | "pretrained">;
   location: ModelLocation;
   options: RuntimeLoadOptions;
   /** How much lower the inference threads' CPU priority is on Linux (0 keeps the process's). */
@@ -30,12 +30,7 @@ export async function loadWorkerSequenceModel(
     );
   }
   const worker = host ?? (await inferenceHost(spec.nice));
-  const { handle, config, inputNames } = await worker.load(
-    spec.runtime,
-    spec.runtime.pretrainedId(spec.location),
-    spec.options,
-    spec.options.onProgress,
-  );
+  const { handle, config, inputNames } = await worker.load(spec.runtime, spec.location, spec.options);
   let released = false;
   const model = async (inputs: Parameters<CrossEncoderSequenceModel>[0]) => {
     if (released) {

@@ -178,18 +178,27 @@ function sequenceModel(model: any): CrossEncoderSequenceModel {
 function makeRuntime(name: TransformersRuntimeName, module: RuntimeModule, chosenBy: string): TransformersRuntime {
   const modern = name === "@huggingface/transformers";
   const wrapTokenizer = modern ? tokenizerV3 : tokenizerV2;
-  const pretrainedOptions = (options: RuntimeLoadOptions): Record<string, unknown> => ({
-    // 2.17 picks the file with `quantized`; 3 and 4 with `dtype` (q8 is `model_quantized.onnx`) on a device.
-    ...(modern ? { dtype: options.quantized ? "q8" : "fp32", device: "cpu" } : { quantized: options.quantized }),
-    local_files_only: options.localFilesOnly,
-    ...(options.cacheDir !== undefined ? { cache_dir: options.cacheDir } : {}),
-  });
-  const withProgress = (options: RuntimeLoadOptions) => ({
-    ...pretrainedOptions(options),
-    ...(options.onProgress ? { progress_callback: options.onProgress } : {}),
-  });
-  const pretrainedId = (location: ModelLocation) =>
-    location.dir === undefined ? location.id : path.relative(path.resolve(module.env.localModelPath), location.dir);
+  const pretrained = (location: ModelLocation, options: RuntimeLoadOptions) => {
+    // A local folder: 3 and 4 read a path that is no hub id as it is; 2.17 joins every id onto env.localModelPath,
+    // so it gets the folder's name and its parent as the file cache, where it finds the files by that name.
+    const legacyLocal = !modern && location.dir !== undefined;
+    const cacheDir = legacyLocal ? path.dirname(location.dir!) : options.cacheDir;
+    return {
+      id: location.dir === undefined ? location.id : legacyLocal ? path.basename(location.dir) : location.dir,
+      cacheDir,
+      options: {
+        // 2.17 picks the file with `quantized`; 3 and 4 with `dtype` (q8 is `model_quantized.onnx`) on a device.
+        ...(modern ? { dtype: options.quantized ? "q8" : "fp32", device: "cpu" } : { quantized: options.quantized }),
+        local_files_only: location.dir !== undefined || options.localFilesOnly,
+        ...(cacheDir !== undefined ? { cache_dir: cacheDir } : {}),
+      },
+    };
+  };
+  /** `from_pretrained` arguments with the progress callback (functions stay on this thread). */
+  const load = (location: ModelLocation, options: RuntimeLoadOptions): [string, object] => {
+    const { id, options: plain } = pretrained(location, options);
+    return [id, { ...plain, ...(options.onProgress ? { progress_callback: options.onProgress } : {}) }];
+  };
   const encoder = (tokenizer: any, model: any, dispose: () => Promise<void>): RuntimeEncoder => ({
     tokenizer: wrapTokenizer(tokenizer),
     model: Object.assign((inputs: Record<string, unknown>) => model(inputs), { config: model.config }),
@@ -202,19 +211,15 @@ function makeRuntime(name: TransformersRuntimeName, module: RuntimeModule, chose
     env: module.env as RuntimeSettings,
     chosenBy,
     tensor: (type, data, dims) => new module.Tensor(type, data, dims),
-    pretrainedId,
-    pretrainedOptions,
+    pretrained,
     loadTokenizer: async (location, options) =>
-      wrapTokenizer(await module.AutoTokenizer.from_pretrained(pretrainedId(location), withProgress(options))),
+      wrapTokenizer(await module.AutoTokenizer.from_pretrained(...load(location, options))),
     loadSequenceClassifier: async (location, options) =>
-      sequenceModel(
-        await module.AutoModelForSequenceClassification.from_pretrained(pretrainedId(location), withProgress(options)),
-      ),
+      sequenceModel(await module.AutoModelForSequenceClassification.from_pretrained(...load(location, options))),
     loadEncoder: async (location, options) => {
-      const id = pretrainedId(location);
       const [tokenizer, model] = await Promise.all([
-        module.AutoTokenizer.from_pretrained(id, withProgress(options)),
-        module.AutoModel.from_pretrained(id, withProgress(options)),
+        module.AutoTokenizer.from_pretrained(...load(location, options)),
+        module.AutoModel.from_pretrained(...load(location, options)),
       ]);
       return encoder(tokenizer, model, async () => {
         await model.dispose();
