@@ -5,7 +5,10 @@
 // only @xenova/transformers stays a dynamic import() (which CommonJS can do on every Node.js, without require(esm));
 // @huggingface/transformers, which ships CommonJS, is required, so it loads even where import() cannot (Jest without
 // --experimental-vm-modules). The CLI (dist/cli) stays ES module only.
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+// The declarations name types of optional dependencies (faiss-node): those are vendored into dist/vendor/ and the
+// declarations point there, so the published types compile (skipLibCheck: false) where the optional package is absent.
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
@@ -30,6 +33,28 @@ function* files(dir) {
 /** `./x.js` -> `./x.cjs` in require() calls, import() calls and `from "..."` clauses. */
 function cjsSpecifiers(code) {
   return code.replace(/((?:require|import)\(|from\s+)"(\.{1,2}\/[^"]*)\.js"/g, '$1"$2.cjs"');
+}
+
+/** Optional dependencies whose types the declarations use: package name -> its declaration file. */
+const VENDORED_TYPES = { "faiss-node": "faiss-node/lib/index.d.ts" };
+const require = createRequire(import.meta.url);
+mkdirSync(path.join(dist, "vendor"), { recursive: true });
+for (const [name, file] of Object.entries(VENDORED_TYPES)) {
+  const version = require(`${name}/package.json`).version;
+  const types = `// The type declarations of ${name} ${version} (MIT), vendored by two-stage-retriever's build so its own\n// declarations compile where the optional ${name} is not installed.\n${readFileSync(require.resolve(file), "utf8")}`;
+  writeFileSync(path.join(dist, "vendor", `${name}.d.ts`), types);
+}
+
+/** `from "faiss-node"` -> `from "<relative>/vendor/faiss-node.js"` in a declaration file. */
+function vendoredTypes(file, code) {
+  for (const name of Object.keys(VENDORED_TYPES)) {
+    const target = path
+      .relative(path.dirname(file), path.join(dist, "vendor", `${name}.js`))
+      .split(path.sep)
+      .join("/");
+    code = code.replaceAll(`from "${name}"`, `from "${target.startsWith(".") ? target : `./${target}`}"`);
+  }
+  return code;
 }
 
 let js = 0;
@@ -57,7 +82,10 @@ for (const file of files(dist)) {
     writeFileSync(file.replace(/\.js$/, ".cjs"), code);
     js++;
   } else if (file.endsWith(".d.ts")) {
-    const source = readFileSync(file, "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "");
+    const original = readFileSync(file, "utf8");
+    const vendored = vendoredTypes(file, original);
+    if (vendored !== original) writeFileSync(file, vendored);
+    const source = vendored.replace(/^\/\/# sourceMappingURL=.*$/m, "");
     writeFileSync(file.replace(/\.d\.ts$/, ".d.cts"), cjsSpecifiers(source));
     dts++;
   }

@@ -98,3 +98,16 @@ mkdir -p node-test
   sed 's/}, 60000);/});/' >node-test/answer.test.mjs
 node --test node-test/ >node-test/out.txt 2>&1 || { cat node-test/out.txt; die "node --test failed"; }
 ok "node --test" "$(grep -E '^# pass' node-test/out.txt)"
+
+# @huggingface/transformers beside the package (the optional peer; its onnxruntime-node install script would fetch
+# CUDA files, which the CPU build does not need): Jest in a CommonJS project then runs without ES module support,
+# through its CommonJS build.
+hf_version=$(node -p "require('$(dirname "$0")/../package.json').devDependencies['@huggingface/transformers']")
+before_mb=$(du -sm node_modules | cut -f1)
+hf_started=$SECONDS
+ONNXRUNTIME_NODE_INSTALL=skip npm install "@huggingface/transformers@$hf_version" >>install.log 2>&1 ||
+  { tail -20 install.log; die "installing @huggingface/transformers failed"; }
+ok "install @huggingface/transformers" "$hf_version in $((SECONDS - hf_started)) s, node_modules ${before_mb} MB -> $(du -sm node_modules | cut -f1) MB"
+TWO_STAGE_TRANSFORMERS_RUNTIME=@huggingface/transformers npx jest -c jest-cjs/jest.config.js >jest-cjs/hf.txt 2>&1 ||
+  { cat jest-cjs/hf.txt; die "Jest (CommonJS project, @huggingface/transformers) failed"; }
+ok "Jest CommonJS, @huggingface/transformers" "$(jest_passed jest-cjs/hf.txt) (no --experimental-vm-modules)"
