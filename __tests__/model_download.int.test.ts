@@ -8,7 +8,9 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-import { CrossEncoderCompressor, TransformersEmbeddings, defaultModelDirectory } from "../src/index.js";
+import { RunnableLambda } from "@langchain/core/runnables";
+
+import { CrossEncoderCompressor, PROGRESS_EVENT, TransformersEmbeddings, defaultModelDirectory } from "../src/index.js";
 import type { ProgressEvent } from "../src/models/types.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
@@ -108,5 +110,22 @@ describe(`model downloads (${runtime.name}, loopback hub)`, () => {
       /Could not load embedding model 'test-org\/missing' from the hub/,
     );
     expect(fs.existsSync(path.join(defaultModelDirectory(), "test-org", "missing", "onnx"))).toBe(false);
+  });
+
+  test("inside a LangChain run, downloads and embedding progress reach its callbacks as custom events", async () => {
+    const received: { name: string; event: ProgressEvent }[] = [];
+    const handler = {
+      handleCustomEvent: (name: string, event: ProgressEvent) => void received.push({ name, event }),
+    };
+    const embeddings = new TransformersEmbeddings({ model: "test-org/tiny-bi", localModelRoot: served + "-cache" });
+    const embed = RunnableLambda.from((texts: string[]) => embeddings.embedDocuments(texts));
+    await embed.invoke([...TEST_CORPUS], { callbacks: [handler] });
+    await embeddings.dispose();
+    fs.rmSync(served + "-cache", { recursive: true, force: true });
+    expect(new Set(received.map((r) => r.name))).toEqual(new Set([PROGRESS_EVENT]));
+    expect(received.some((r) => r.event.phase === "download" && r.event.file === "onnx/model_quantized.onnx")).toBe(
+      true,
+    );
+    expect(received.at(-1)?.event).toEqual({ phase: "embed", done: TEST_CORPUS.length, total: TEST_CORPUS.length });
   });
 });

@@ -4,6 +4,7 @@ import path from "node:path";
 import { ModelLoadError } from "../errors.js";
 import { MODEL_MANIFEST_FILE, defaultModelDirectory } from "./model_directory.js";
 import type { RuntimeLoadOptions, TransformersRuntimeChoice } from "./transformers_runtime.js";
+import { progressReporter } from "./progress.js";
 import type { ProgressEvent } from "./types.js";
 
 /** Where to load a model from, as `from_pretrained` needs it. */
@@ -40,7 +41,8 @@ export interface ModelSourceParams {
   transformersRuntime?: TransformersRuntimeChoice;
   /**
    * Called with progress: each model file's download (`phase: "download"`, the runtime's own events) and, for
-   * embeddings, texts embedded so far (`phase: "embed"`).
+   * embeddings, texts embedded so far (`phase: "embed"`). Inside a LangChain run the same events also reach its
+   * callbacks as the custom event `"two_stage_progress"` (`handleCustomEvent`).
    * @default none
    */
   onProgress?: (event: ProgressEvent) => void;
@@ -153,18 +155,18 @@ export function resolveModelSource(
  * What a runtime loads `location` with: the int8 or fp32 file, disk only for a local folder, the hub cache in the
  * model root (`localModelRoot`, else the default model directory: outside node_modules, so a reinstall keeps the
  * downloads, and a downloaded model is then found there by id, offline), and download progress as `onProgress`
- * events.
+ * events (and LangChain custom events, inside a run: see progress.ts).
  */
 export function runtimeLoadOptions(
   location: ModelSource,
   quantized: boolean,
   params: ModelSourceParams = {},
 ): RuntimeLoadOptions {
-  const onProgress = params.onProgress;
+  const report = progressReporter(params.onProgress);
   return {
     quantized,
     localFilesOnly: location.localFilesOnly,
     cacheDir: modelRoot(params),
-    onProgress: onProgress && ((event) => onProgress({ ...event, phase: "download" })),
+    onProgress: report && ((event) => report({ ...event, phase: "download" })),
   };
 }

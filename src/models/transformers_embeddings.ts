@@ -6,6 +6,7 @@ import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { checkModelName, checkTextList, describeValue, positiveInteger } from "../validation.js";
 import { type ModelSourceParams, resolveModelSource, runtimeLoadOptions } from "./model_source.js";
 import { type RuntimeEncoder, transformersRuntime } from "./transformers_runtime.js";
+import { progressReporter } from "./progress.js";
 import { type EmbeddingProfile, type KnownEmbeddingId, resolveEmbeddingProfile } from "./embedding_profiles.js";
 import type { Lease } from "../inference/shared_sessions.js";
 import { acquireFeatureExtraction } from "../inference/feature_extraction_sessions.js";
@@ -290,6 +291,7 @@ export class TransformersEmbeddings extends Embeddings {
     const extractor = await this.load();
     const out = new Array<number[]>(texts.length);
     const { batches, lengths } = this.plan(extractor, prefixed);
+    const report = progressReporter(this.source.onProgress);
     let done = 0;
     for (const batch of batches) {
       const vectors = await this.embedBatch(
@@ -298,7 +300,7 @@ export class TransformersEmbeddings extends Embeddings {
       );
       batch.forEach((textIndex, row) => (out[textIndex] = vectors[row]));
       done += batch.length;
-      this.source.onProgress?.({ phase: "embed", done, total: texts.length });
+      report?.({ phase: "embed", done, total: texts.length });
     }
     return out;
   }
