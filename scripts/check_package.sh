@@ -206,7 +206,7 @@ ts_consumer bundler module '"module": "esnext", "moduleResolution": "bundler"' e
 ts_consumer commonjs commonjs '"module": "commonjs"' cjs
 
 # The test runners users run, in this install (they add jest, vitest and then @huggingface/transformers to it).
-started=$started bash "$root/scripts/check_test_runners.sh" "$app"
+CHECK_PACKAGE_ELAPSED=$((SECONDS - started)) bash "$root/scripts/check_test_runners.sh" "$app"
 
 # 2b. The main entry's declarations without the optional packages: a project of its own, installed without them.
 alone="$scratch/types-alone"

@@ -7,8 +7,8 @@
 set -euo pipefail
 app=${1:?usage: check_test_runners.sh <project directory with two-stage-retriever installed>}
 cd "$app"
-started=${started:-$SECONDS}
-ok() { printf '  ok  %-34s %s (t=%ss)\n' "$1" "$2" "$((SECONDS - started))"; }
+offset=${CHECK_PACKAGE_ELAPSED:-0} # seconds check_package.sh had run before calling this
+ok() { printf '  ok  %-34s %s (t=%ss)\n' "$1" "$2" "$((offset + SECONDS))"; }
 die() { echo "check_test_runners: $*" >&2; exit 1; }
 
 jest_version=$(node -p "require('$(dirname "$0")/../node_modules/jest/package.json').version" 2>/dev/null || echo 30)
