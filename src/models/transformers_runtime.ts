@@ -277,8 +277,8 @@ export function transformersRuntime(requested?: TransformersRuntimeChoice): Prom
             `${error instanceof Error ? error.message.split("\n")[0] : String(error)}. ` +
             (name === "@huggingface/transformers"
               ? "Install it beside this package: ONNXRUNTIME_NODE_INSTALL=skip npm install @huggingface/transformers " +
-                "(the variable skips onnxruntime-node's optional CUDA download), or unset the choice to use " +
-                "@xenova/transformers."
+                "(the variable skips onnxruntime-node's optional CUDA download; for 3.x it is " +
+                "ONNXRUNTIME_NODE_INSTALL_CUDA=skip), or unset the choice to use @xenova/transformers."
               : "Reinstall this package (npm install two-stage-retriever), or choose @huggingface/transformers."),
           { cause: error },
         );
