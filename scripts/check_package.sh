@@ -238,6 +238,24 @@ JSON
 done
 ok "types without optional packages" "faiss-node, pg, @langchain/community absent: esm + cjs type-check (skipLibCheck false)"
 
+# The /pgvector subpath names pg's and @langchain/community's types: with both installed it still needs @types/pg
+# (pg ships none), as src/pgvector.ts and docs say; with @types/pg it type-checks.
+version_of() { node -p "require('$root/node_modules/$1/package.json').version"; }
+(cd "$alone" && npm install --ignore-scripts "@langchain/community@$(version_of @langchain/community)" \
+  "pg@$(version_of pg)" >>install.log 2>&1) || { tail -20 "$alone/install.log"; die "installing pg and @langchain/community failed"; }
+cat >"$alone/esm/pgvector.ts" <<'TS'
+import { connectPgvectorStore, type PgvectorStoreParams } from "two-stage-retriever/pgvector";
+export const connect: typeof connectPgvectorStore = connectPgvectorStore;
+export type Params = PgvectorStoreParams;
+TS
+if (cd "$alone/esm" && npx tsc -p . >pgvector-no-types.txt 2>&1); then
+  die "/pgvector type-checked without @types/pg: drop it from the docs"
+fi
+grep -q "'pg'" "$alone/esm/pgvector-no-types.txt" || { cat "$alone/esm/pgvector-no-types.txt"; die "/pgvector without @types/pg failed for another reason"; }
+(cd "$alone" && npm install --ignore-scripts "@types/pg@$(version_of @types/pg)" >>install.log 2>&1) || die "installing @types/pg failed"
+(cd "$alone/esm" && npx tsc -p .) || die "/pgvector does not type-check with pg, @types/pg and @langchain/community"
+ok "types of /pgvector" "need pg + @types/pg + @langchain/community; with them: type-check (skipLibCheck false)"
+
 # 3. The notebook, in this project (tslab compiles every import to require).
 command -v jupyter >/dev/null && command -v tslab >/dev/null ||
   die "the notebook needs Jupyter and tslab: apt-get install jupyter-nbconvert python3-ipykernel; npm install -g tslab; tslab install --python=/usr/bin/python3"
