@@ -1,7 +1,7 @@
 import { ContextualCompressionRetriever } from "@langchain/classic/retrievers/contextual_compression";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseRetriever } from "@langchain/core/retrievers";
-import { AutoTokenizer, type Tensor } from "@xenova/transformers";
+import type { RuntimeTensor as Tensor } from "../src/models/types.js";
 
 import {
   CascadeCompressor,
@@ -12,7 +12,7 @@ import {
   TwoStageRetriever,
   withTokenCache,
 } from "../src/index.js";
-import { resolveModelSource } from "../src/models/model_source.js";
+import { local, offline, runtime } from "./support/runtime.js";
 import type { RecallSource } from "../src/recall/recall_source.js";
 import type { CrossEncoderTokenizer } from "../src/models/cross_encoder_model.js";
 import { encodeText, tokenizerFingerprint } from "../src/rerank/token_cache.js";
@@ -34,7 +34,7 @@ const weak = () => new CrossEncoderCompressor({ model: models.crossEncoder, maxL
 const strong = () => new CrossEncoderCompressor({ model: models.crossEncoder });
 
 async function loadTokenizer(dir: string): Promise<CrossEncoderTokenizer> {
-  return (await AutoTokenizer.from_pretrained(resolveModelSource(dir, true).id)) as unknown as CrossEncoderTokenizer;
+  return runtime.loadTokenizer(local(dir), offline());
 }
 
 describe("CascadeCompressor", () => {

@@ -252,19 +252,24 @@ describe("two-stage CLI", () => {
     expect(fp32.stderr).toContain("model.onnx");
   });
 
-  test("doctor reports faiss-node, ONNX Runtime, the model directory, the model cache and the hub, with what to do", () => {
+  test("doctor reports faiss-node, ONNX Runtime, the transformers runtime, the model directory, the hub cache and the hub", () => {
     const { status, stdout } = cli("doctor", "--json");
     const checks = JSON.parse(stdout) as { name: string; status: string; detail: string; fix?: string }[];
     expect(checks.map((c) => c.name)).toEqual([
       "faiss-node",
       "ONNX Runtime",
+      "transformers runtime",
       "model directory",
-      "model cache",
+      "hub cache",
       "model hub",
     ]);
-    expect(checks[2].detail).toContain(path.join(root, "models"));
+    expect(checks[3].detail).toContain(path.join(root, "models"));
+    // Downloads are cached in the model directory, outside node_modules.
+    expect(checks[4].detail).toContain(`${path.join(root, "models")} (outside node_modules)`);
+    expect(checks[2].detail).toMatch(/^@(xenova|huggingface)\/transformers \d+\.\d+\.\d+ on onnxruntime-node \d/);
     expect(checks[0].status).toBe("ok");
     expect(checks[1].status).toBe("ok");
+    expect(checks[2].status).toBe("ok");
     checks.filter((c) => c.status !== "ok").forEach((c) => expect(c.fix).toBeTruthy());
     expect(status).toBe(0);
   });

@@ -1,7 +1,6 @@
-import { type FeatureExtractionPipeline, type Tensor, pipeline } from "@xenova/transformers";
-
 import { InvalidArgumentError, TransformersEmbeddings } from "../src/index.js";
-import { resolveModelSource } from "../src/models/model_source.js";
+import type { RuntimeTensor as Tensor } from "../src/models/types.js";
+import { pretrained, transformers } from "./support/runtime.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { buildTestModels } from "./support/models.js";
 
@@ -9,9 +8,7 @@ const models = buildTestModels(TEST_CORPUS);
 afterAll(() => models.cleanup());
 
 async function injectedExtractor() {
-  const extractor = (await pipeline("feature-extraction", resolveModelSource(models.biEncoder, true).id, {
-    local_files_only: true,
-  })) as FeatureExtractionPipeline;
+  const extractor = await transformers.pipeline("feature-extraction", ...pretrained(models.biEncoder));
   const shapes: number[][] = [];
   let disposed = 0;
   const model = extractor.model as unknown as { _call(inputs: Record<string, Tensor>): Promise<unknown> };

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+
 import { jest } from "@jest/globals";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
@@ -65,7 +67,7 @@ test("examples/rag_chain.ts puts the top document into the prompt", async () => 
   expect(prompts[0]).toContain("What causes the tides?");
 });
 
-test("examples/agent_tool.ts: the ReAct agent calls the tool and its output carries the top document", async () => {
+test("examples/agent_tool.ts: LangChain v1's createAgent calls the tool and its output carries the top document", async () => {
   const llm = new ScriptedToolModel([
     new AIMessage({
       content: "",
@@ -77,4 +79,13 @@ test("examples/agent_tool.ts: the ReAct agent calls the tool and its output carr
   expect(toolMessages).toHaveLength(1);
   expect(String(toolMessages[0].content).split("\n")[0]).toBe(`[note-1] ${TIDES}`);
   expect(String(messages[messages.length - 1].content)).toContain(TIDES);
+});
+
+test("the examples use LangChain v1's createAgent, not LangGraph's deprecated createReactAgent", () => {
+  const sources = fs.readdirSync("examples").filter((name) => name.endsWith(".ts"));
+  const deprecated = sources.filter((name) =>
+    /createReactAgent\(|@langchain\/langgraph\/prebuilt/.test(fs.readFileSync(`examples/${name}`, "utf8")),
+  );
+  expect(deprecated).toEqual([]);
+  expect(fs.readFileSync("examples/agent_tool.ts", "utf8")).toMatch(/import \{ createAgent \} from "langchain";/);
 });

@@ -4,8 +4,6 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 
-import { env } from "@xenova/transformers";
-
 import { InvalidArgumentError, ModelLoadError, TwoStageError } from "../src/errors.js";
 import { resolveModelSource } from "../src/models/model_source.js";
 import { CrossEncoderCompressor } from "../src/rerank/cross_encoder_compressor.js";
@@ -14,10 +12,13 @@ import { loadWorkerSequenceModel } from "../src/inference/worker_sequence_model.
 import { buildBertModel } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { type TestModels, buildTestModels } from "./support/models.js";
+import { local, runtime } from "./support/runtime.js";
+
+const { env } = runtime;
 
 let models: TestModels;
 const QUERIES = ["Where is the Eiffel Tower?", "how do plants make glucose", "vector similarity search"];
-const LOCAL = { quantized: true, local_files_only: true };
+const LOCAL = { quantized: true, localFilesOnly: true };
 
 beforeAll(() => {
   models = buildTestModels();
@@ -95,7 +96,7 @@ describe("cross-encoder inference in a worker thread", () => {
 
   test("a released handle is refused in the worker's host", async () => {
     const host = await inferenceHost(0);
-    const { handle } = await host.load(resolveModelSource(models.crossEncoder, true).id, LOCAL);
+    const { handle } = await host.load(runtime, local(models.crossEncoder), LOCAL);
     expect((await host.run(handle, oneRow())).dims).toEqual([1, 1]);
     host.release(handle);
     await expect(host.run(handle, oneRow())).rejects.toThrow(`session handle ${handle} was released`);
@@ -124,23 +125,25 @@ describe("cross-encoder inference in a worker thread", () => {
   );
 
   test("the worker reads models where the caller's transformers.js settings say (env.localModelPath)", async () => {
-    const before = env.localModelPath;
-    env.localModelPath = models.root;
+    const before = { localModelPath: env.localModelPath, allowRemoteModels: env.allowRemoteModels };
+    // An id that is no folder here nor in the model directory goes to transformers.js, which looks under
+    // env.localModelPath before the hub: the worker finds it there only with the caller's setting.
+    Object.assign(env, { localModelPath: models.root, allowRemoteModels: true });
     try {
-      // The id the worker gets is relative to env.localModelPath: it finds the model only with the caller's setting.
-      expect(resolveModelSource("cross-encoder", true, { localModelRoot: models.root }).id).toBe("cross-encoder");
-      const inWorker = new CrossEncoderCompressor({ model: "cross-encoder", localModelRoot: models.root });
+      expect(resolveModelSource("cross-encoder", true)).toEqual({ id: "cross-encoder", localFilesOnly: false });
+      const inWorker = new CrossEncoderCompressor({ model: "cross-encoder" });
       const direct = new CrossEncoderCompressor({ model: models.crossEncoder, inferenceWorker: false });
       expect(await inWorker.score(QUERIES[0], TEST_CORPUS)).toEqual(await direct.score(QUERIES[0], TEST_CORPUS));
       await Promise.all([inWorker.dispose(), direct.dispose()]);
     } finally {
-      env.localModelPath = before;
+      Object.assign(env, before);
     }
   });
 
   test("a batch the model rejects fails that call only, naming its shape; the worker goes on", async () => {
     const model = await loadWorkerSequenceModel({
-      id: resolveModelSource(models.crossEncoder, true).id,
+      runtime,
+      location: local(models.crossEncoder),
       options: LOCAL,
       nice: 0,
     });
@@ -167,14 +170,14 @@ describe("cross-encoder inference in a worker thread", () => {
       ].join("\n"),
     );
     const host = new InferenceHost(0, new URL(`file://${script}`));
-    const model = await loadWorkerSequenceModel({ id: "unused", options: LOCAL, nice: 0 }, host);
+    const model = await loadWorkerSequenceModel({ runtime, location: { id: "unused" }, options: LOCAL, nice: 0 }, host);
     const error = await model(oneRow() as never).catch((e: unknown) => e);
     expect(TwoStageError.isInstance(error)).toBe(true);
     expect((error as Error).message).toMatch(
       /^The inference worker exited with code 3\. .*restart the process, or pass inferenceWorker: false/,
     );
     expect(host.alive).toBe(false);
-    await expect(host.load("unused", LOCAL)).rejects.toBe(error);
+    await expect(host.load(runtime, { id: "unused" }, LOCAL)).rejects.toBe(error);
   });
 
   test("bad texts are refused before anything reaches the worker, naming them", async () => {

@@ -4,14 +4,7 @@ import { jest } from "@jest/globals";
 import os from "node:os";
 import path from "node:path";
 
-import {
-  AutoModelForSequenceClassification,
-  AutoTokenizer,
-  type FeatureExtractionPipeline,
-  Tensor,
-  env,
-  pipeline,
-} from "@xenova/transformers";
+import type { FeatureExtractionPipeline } from "@xenova/transformers";
 
 import {
   CrossEncoderCompressor,
@@ -23,7 +16,7 @@ import {
 } from "../src/index.js";
 import { positionLimit } from "../src/models/model_config.js";
 import type { KnownEmbeddingId } from "../src/index.js";
-import { resolveModelSource } from "../src/models/model_source.js";
+import type { RuntimeTensor } from "../src/models/types.js";
 import type { CrossEncoderSequenceModel, CrossEncoderTokenizer } from "../src/models/cross_encoder_model.js";
 import { fromParts } from "../src/models/cross_encoder_model.js";
 import { modelInputs } from "../src/rerank/model_inputs.js";
@@ -31,20 +24,19 @@ import { padBatch } from "../src/rerank/pair_batcher.js";
 import { BERT_PRESETS, type BuiltModel, buildBertModel, readOnnxInitializers } from "../src/testing/index.js";
 import { bertForward } from "./support/bert_reference.js";
 import { TEST_CORPUS } from "./support/corpus.js";
+import { local, offline, pretrained, runtime, transformers } from "./support/runtime.js";
 
-env.allowRemoteModels = false;
+runtime.env.allowRemoteModels = false;
+const { Tensor } = transformers;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-profiles-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-const localId = (dir: string) => resolveModelSource(dir, false).id;
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 describe("RoBERTa-shaped cross-encoder (XLM-R family: no token_type_ids, <s> q </s></s> d </s>)", () => {
   const dir = path.join(root, "roberta-ce");
   let built: BuiltModel;
   let tokenizer: CrossEncoderTokenizer;
-  let model: CrossEncoderSequenceModel & {
-    session: { run(feeds: Record<string, Tensor>): Promise<{ logits: { data: Float32Array } }> };
-  };
+  let model: CrossEncoderSequenceModel & { session: { inputNames?: readonly string[] } };
   const query = "glaciers carve valleys";
   const docs = [
     "Glaciers carve U-shaped valleys as they advance and retreat.",
@@ -60,8 +52,8 @@ describe("RoBERTa-shaped cross-encoder (XLM-R family: no token_type_ids, <s> q <
       seed: 7,
       corpus: TEST_CORPUS,
     });
-    tokenizer = (await AutoTokenizer.from_pretrained(localId(dir))) as unknown as CrossEncoderTokenizer;
-    model = (await AutoModelForSequenceClassification.from_pretrained(localId(dir), { quantized: false })) as never;
+    tokenizer = await runtime.loadTokenizer(local(dir), offline(false));
+    model = (await runtime.loadSequenceClassifier(local(dir), offline(false))) as never;
   });
   afterAll(async () => {
     await model.dispose?.();
@@ -95,9 +87,9 @@ describe("RoBERTa-shaped cross-encoder (XLM-R family: no token_type_ids, <s> q <
   });
 
   test("the compressor sends exactly input_ids and attention_mask, equal to a hand-assembled reference; no warning", async () => {
-    const sent: Record<string, Tensor>[] = [];
+    const sent: Record<string, RuntimeTensor>[] = [];
     const spy = Object.assign(
-      async (inputs: Record<string, Tensor>) => {
+      async (inputs: Record<string, RuntimeTensor>) => {
         sent.push(inputs);
         return model(inputs);
       },
@@ -129,15 +121,15 @@ describe("RoBERTa-shaped cross-encoder (XLM-R family: no token_type_ids, <s> q <
     expect(rows.map((r) => r.join(",")).sort()).toEqual(expected.map((r) => r.join(",")).sort());
     expect(Math.max(...rows.map((r) => r.length))).toBe(128);
 
-    // Scores equal a plain run of the ONNX session on each unpadded reference pair (sigmoid of the one logit).
+    // Scores equal a plain run of the model on each unpadded reference pair (sigmoid of the one logit).
     for (let i = 0; i < docs.length; i++) {
       const ids = expected[i];
       const shape = [1, ids.length];
-      const out = await model.session.run({
+      const out = await model({
         input_ids: new Tensor("int64", BigInt64Array.from(ids, BigInt), shape),
         attention_mask: new Tensor("int64", new BigInt64Array(ids.length).fill(1n), shape),
       });
-      expect(Math.abs(scores[i] - sigmoid(out.logits.data[0]))).toBeLessThan(1e-5);
+      expect(Math.abs(scores[i] - sigmoid(Number(out.logits.data[0])))).toBeLessThan(1e-5);
     }
   });
 
@@ -165,46 +157,60 @@ describe("model inputs and limits", () => {
   );
 
   test("token_type_ids only when declared; zeros when the type vocabulary has one entry", () => {
-    expect(Object.keys(modelInputs(batch, { inputNames: ["input_ids", "attention_mask"] }))).toEqual([
-      "input_ids",
-      "attention_mask",
-    ]);
+    expect(
+      Object.keys(modelInputs(batch, { tensor: runtime.tensor, inputNames: ["input_ids", "attention_mask"] })),
+    ).toEqual(["input_ids", "attention_mask"]);
     const bert = modelInputs(batch, {
+      tensor: runtime.tensor,
       inputNames: ["input_ids", "token_type_ids", "attention_mask"],
       typeVocabSize: 2,
     });
     expect(Array.from(bert.token_type_ids.data as BigInt64Array, Number)).toEqual([0, 0, 0, 1, 1, 0, 0, 0, 1, 0]);
     const oneType = modelInputs(batch, {
+      tensor: runtime.tensor,
       inputNames: ["input_ids", "attention_mask", "token_type_ids"],
       typeVocabSize: 1,
     });
     expect(Array.from(oneType.token_type_ids.data as BigInt64Array, Number).every((t) => t === 0)).toBe(true);
-    expect(Object.keys(modelInputs(batch, {})).sort()).toEqual(["attention_mask", "input_ids", "token_type_ids"]);
-    expect(() => modelInputs(batch, { inputNames: ["input_ids", "position_ids"] })).toThrow(ModelLoadError);
+    expect(Object.keys(modelInputs(batch, { tensor: runtime.tensor })).sort()).toEqual([
+      "attention_mask",
+      "input_ids",
+      "token_type_ids",
+    ]);
+    expect(() => modelInputs(batch, { tensor: runtime.tensor, inputNames: ["input_ids", "position_ids"] })).toThrow(
+      ModelLoadError,
+    );
   });
 
   test("maximum length: RoBERTa family respects the padding offset (514 → 512); BERT uses its positions", () => {
     const tokenizer = {
-      encode: (_a: string, b?: string | null) => (b === undefined || b === null ? [0, 2] : [0, 2, 2, 2]),
+      // RoBERTa's template around one-token texts: <s> a </s>, and <s> a </s></s> b </s>.
+      encode: (_a: string, b?: string | null, options?: { add_special_tokens?: boolean }) =>
+        options?.add_special_tokens === false ? [7] : b === undefined || b === null ? [0, 7, 2] : [0, 7, 2, 2, 7, 2],
       pad_token_id: 1,
     };
     const model = (config: object) =>
       Object.assign(async () => ({ logits: new Tensor("float32", new Float32Array(1), [1, 1]) }), { config });
     expect(
-      fromParts(tokenizer, model({ model_type: "xlm-roberta", max_position_embeddings: 514, pad_token_id: 1 }))
+      fromParts(tokenizer, model({ model_type: "xlm-roberta", max_position_embeddings: 514, pad_token_id: 1 }), runtime)
         .maxLength,
     ).toBe(512);
     expect(
-      fromParts(tokenizer, model({ model_type: "bert", max_position_embeddings: 512, pad_token_id: 0 })).maxLength,
+      fromParts(tokenizer, model({ model_type: "bert", max_position_embeddings: 512, pad_token_id: 0 }), runtime)
+        .maxLength,
     ).toBe(512);
     expect(
-      fromParts({ ...tokenizer, model_max_length: 256 }, model({ model_type: "roberta", max_position_embeddings: 514 }))
-        .maxLength,
+      fromParts(
+        { ...tokenizer, model_max_length: 256 },
+        model({ model_type: "roberta", max_position_embeddings: 514 }),
+        runtime,
+      ).maxLength,
     ).toBe(256);
     expect(
       fromParts(
         { ...tokenizer, model_max_length: 1e30 },
         model({ model_type: "xlm-roberta", max_position_embeddings: 514, pad_token_id: 1 }),
+        runtime,
       ).maxLength,
     ).toBe(512);
   });
@@ -236,10 +242,10 @@ describe("embedding profiles", () => {
   beforeAll(async () => {
     built = await buildBertModel(dir, { preset: "tiny", head: "embedding", seed: 11, corpus: TEST_CORPUS });
     weights = readOnnxInitializers(path.join(dir, "onnx", "model.onnx"));
-    extractor = (await pipeline("feature-extraction", localId(dir), {
-      quantized: false,
-      local_files_only: true,
-    })) as FeatureExtractionPipeline;
+    extractor = (await transformers.pipeline(
+      "feature-extraction",
+      ...pretrained(dir, false),
+    )) as FeatureExtractionPipeline;
   });
   afterAll(async () => {
     await extractor.dispose();

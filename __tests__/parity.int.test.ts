@@ -7,6 +7,7 @@ import path from "node:path";
 
 import { CrossEncoderCompressor, TransformersEmbeddings, defaultModelDirectory } from "../src/index.js";
 import { cosine } from "./support/vectors.js";
+import { runtime } from "./support/runtime.js";
 
 const SKIP = process.env.TWO_STAGE_SKIP_REAL_MODELS === "1";
 const describeReal = SKIP ? describe.skip : describe;
@@ -40,6 +41,17 @@ function vectors(base64: string, dim: number): Float32Array[] {
   const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   return Array.from({ length: all.length / dim }, (_, i) => all.subarray(i * dim, (i + 1) * dim));
 }
+
+/**
+ * The reference logits came from onnxruntime-python 1.15, bit-identical to onnxruntime-node 1.14 (under
+ * @xenova/transformers 2.17) on these graphs. Other ONNX Runtime versions (1.30 under @huggingface/transformers 4)
+ * fuse the int8 graph differently, which moves logits by up to ~0.5–0.9 (peers/ort_sensitivity.py): there the test
+ * holds the documented bound and a ranking that agrees with the reference at the top.
+ */
+const REFERENCE_ORT = runtime.onnxRuntimeVersion?.startsWith("1.14.") === true;
+const RERANK_TOLERANCE = REFERENCE_ORT
+  ? { maxLogit: 1e-3, meanLogit: 1e-3, top10Overlap: 1 }
+  : { maxLogit: 0.9, meanLogit: 0.25, top10Overlap: 0.8 };
 
 /** Queries of the rerank fixture checked here; `npm run bench:parity` checks all 20. */
 const RERANK_QUERIES = Number(process.env.TWO_STAGE_PARITY_QUERIES ?? 4);
@@ -88,7 +100,7 @@ describeReal("parity with the reference implementations (committed fixtures, rea
     expect(figures.int8.min).toBeGreaterThanOrEqual(fixture.cosine.onnx_int8_vs_pytorch.min - 0.005);
   }, 300_000);
 
-  test(`ms-marco-MiniLM-L-12-v2 int8: logits within 1e-3 of onnxruntime-python and the same order, ${RERANK_QUERIES} queries × 100 BM25 candidates`, async () => {
+  test(`ms-marco-MiniLM-L-12-v2 int8 on ${runtime.name} (onnxruntime-node ${runtime.onnxRuntimeVersion}): logits within ${RERANK_TOLERANCE.maxLogit} of onnxruntime-python, ${RERANK_QUERIES} queries × 100 BM25 candidates`, async () => {
     const fixture = JSON.parse(
       fs.readFileSync(path.join(FIXTURES, "rerank-ms-marco-minilm-l12-v2-int8.json"), "utf8"),
     ) as RerankFixture;
@@ -110,14 +122,24 @@ describeReal("parity with the reference implementations (committed fixtures, rea
       batchSize: 1,
     });
     let worst = 0;
+    let sumDelta = 0;
+    let count = 0;
     let orderMismatches = 0;
+    const overlaps: number[] = [];
     for (const query of fixture.queries.slice(0, RERANK_QUERIES)) {
       const logits = await reranker.score(
         query.query,
         query.doc_ids.map((id) => corpus.get(id)!),
       );
-      logits.forEach((logit, i) => (worst = Math.max(worst, Math.abs(logit - query.logits_512[i]))));
+      logits.forEach((logit, i) => {
+        const delta = Math.abs(logit - query.logits_512[i]);
+        worst = Math.max(worst, delta);
+        sumDelta += delta;
+        count += 1;
+      });
       const order = logits.map((_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
+      const referenceTop = new Set(query.order_512.slice(0, 10));
+      overlaps.push(order.slice(0, 10).filter((candidate) => referenceTop.has(candidate)).length / 10);
       order.forEach((candidate, rank) => {
         if (candidate === query.order_512[rank]) return;
         const tie = query.near_tie_ranks_512.includes(rank) || query.near_tie_ranks_512.includes(rank - 1);
@@ -125,10 +147,15 @@ describeReal("parity with the reference implementations (committed fixtures, rea
       });
     }
     await reranker.dispose();
+    const meanOverlap = overlaps.reduce((a, b) => a + b, 0) / overlaps.length;
     process.stdout.write(
-      `rerank parity: max |Δ logit| ${worst.toExponential(2)}, order mismatches ${orderMismatches}\n`,
+      `rerank parity (${runtime.name}, onnxruntime-node ${runtime.onnxRuntimeVersion}): max |Δ logit| ` +
+        `${worst.toExponential(2)}, mean |Δ logit| ${(sumDelta / count).toExponential(2)}, order mismatches ` +
+        `${orderMismatches}, top-10 overlap ${meanOverlap.toFixed(3)}\n`,
     );
-    expect(worst).toBeLessThanOrEqual(1e-3);
-    expect(orderMismatches).toBe(0);
+    expect(worst).toBeLessThanOrEqual(RERANK_TOLERANCE.maxLogit);
+    expect(sumDelta / count).toBeLessThanOrEqual(RERANK_TOLERANCE.meanLogit);
+    expect(meanOverlap).toBeGreaterThanOrEqual(RERANK_TOLERANCE.top10Overlap);
+    if (REFERENCE_ORT) expect(orderMismatches).toBe(0);
   }, 600_000);
 });

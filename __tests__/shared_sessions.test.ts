@@ -2,8 +2,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { Tensor } from "@xenova/transformers";
-
 import { CrossEncoderCompressor, TransformersEmbeddings } from "../src/index.js";
 import { resolveModelSource } from "../src/models/model_source.js";
 import { featureExtractionCounts } from "../src/inference/feature_extraction_sessions.js";
@@ -12,9 +10,10 @@ import { inferenceHost } from "../src/inference/inference_host.js";
 import { IDLE_SESSIONS, SharedSessions } from "../src/inference/shared_sessions.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
+import { local, runtime } from "./support/runtime.js";
 
 const QUERY = "Where is the Eiffel Tower?";
-const LOCAL = { quantized: true, local_files_only: true };
+const LOCAL = { quantized: true, localFilesOnly: true };
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-shared-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -61,10 +60,10 @@ describe("one ONNX Runtime session per model file in the inference worker", () =
 
   test("a released handle is refused; another handle on the same session goes on", async () => {
     const host = await inferenceHost(0);
-    const id = resolveModelSource(crossEncoder(), true).id;
+    const location = resolveModelSource(crossEncoder(), true);
     const before = host.sessionCounts();
-    const first = await host.load(id, LOCAL);
-    const second = await host.load(id, LOCAL);
+    const first = await host.load(runtime, location, LOCAL);
+    const second = await host.load(runtime, location, LOCAL);
     expect(second.handle).not.toBe(first.handle);
     expect(host.sessionCounts().sessions).toBe(before.sessions + 1); // one session, two handles
     const row = {
@@ -148,14 +147,17 @@ describe("one model per file on the caller's thread, and one pipeline per embedd
   });
 
   test("a disposed caller's-thread model refuses its calls; another holder of the same model goes on", async () => {
-    const id = resolveModelSource(crossEncoder(), true).id;
+    const location = local(crossEncoder());
     const before = callerSessionCounts();
-    const [first, second] = await Promise.all([loadCallerSequenceModel(id, LOCAL), loadCallerSequenceModel(id, LOCAL)]);
+    const [first, second] = await Promise.all([
+      loadCallerSequenceModel(runtime, location, LOCAL),
+      loadCallerSequenceModel(runtime, location, LOCAL),
+    ]);
     expect(callerSessionCounts().sessions).toBe(before.sessions + 1); // one model, two holders
     const row = {
-      input_ids: new Tensor("int64", BigInt64Array.from([2n, 5n, 3n]), [1, 3]),
-      attention_mask: new Tensor("int64", new BigInt64Array(3).fill(1n), [1, 3]),
-      token_type_ids: new Tensor("int64", new BigInt64Array(3), [1, 3]),
+      input_ids: runtime.tensor("int64", BigInt64Array.from([2n, 5n, 3n]), [1, 3]),
+      attention_mask: runtime.tensor("int64", new BigInt64Array(3).fill(1n), [1, 3]),
+      token_type_ids: runtime.tensor("int64", new BigInt64Array(3), [1, 3]),
     };
     const { logits } = await first(row);
     await first.dispose?.();

@@ -2,9 +2,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { AutoModelForSequenceClassification, AutoTokenizer, env, pipeline } from "@xenova/transformers";
-
-import { resolveModelSource } from "../src/models/model_source.js";
 import {
   BERT_PRESETS,
   buildBertModel,
@@ -17,6 +14,10 @@ import { bertClassify, bertForward } from "./support/bert_reference.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { shuffled } from "./support/random.js";
 import { cosine } from "./support/vectors.js";
+import { pretrained, transformers } from "./support/runtime.js";
+
+// Run on the runtime the tests run on (support/runtime.ts): the models this package builds must load in both.
+const { AutoModelForSequenceClassification, AutoTokenizer, env, pipeline } = transformers;
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "testing-models-"));
 const dirOf = (name: string) => path.join(root, name);
@@ -29,10 +30,8 @@ afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** Loads a local model directory through the same resolution the library uses. */
-function localId(dir: string, quantized = true): string {
-  return resolveModelSource(dir, quantized).id;
-}
+/** `from_pretrained` arguments of a local model directory, as the library's runtime adapter builds them. */
+const localModel = (dir: string, quantized = true) => pretrained(dir, quantized);
 
 function ids(tensor: { data: unknown }): number[] {
   return Array.from(tensor.data as BigInt64Array, Number);
@@ -84,7 +83,7 @@ describe("buildLexicalBiEncoder", () => {
   test("a document sharing the query's rare terms has a higher cosine than one that does not", async () => {
     const dir = dirOf("bi");
     buildLexicalBiEncoder(dir, { corpus: TEST_CORPUS });
-    const embed = await pipeline("feature-extraction", localId(dir), { local_files_only: true });
+    const embed = await pipeline("feature-extraction", ...localModel(dir));
     const query = "how do glaciers carve valleys";
     const output = await embed([query, TEST_CORPUS[17], TEST_CORPUS[2], TEST_CORPUS[0]], {
       pooling: "mean",
@@ -107,8 +106,8 @@ describe("buildLexicalCrossEncoder", () => {
   buildLexicalCrossEncoder(dir2, { corpus: TEST_CORPUS, numLabels: 2 });
 
   async function logits(modelDir: string, query: string, docs: string[]): Promise<number[][]> {
-    const tokenizer = await AutoTokenizer.from_pretrained(localId(modelDir));
-    const model = await AutoModelForSequenceClassification.from_pretrained(localId(modelDir));
+    const tokenizer = await AutoTokenizer.from_pretrained(...localModel(modelDir));
+    const model = await AutoModelForSequenceClassification.from_pretrained(...localModel(modelDir));
     const inputs = tokenizer(new Array(docs.length).fill(query), { text_pair: docs, padding: true, truncation: true });
     const { logits: out } = await model(inputs);
     await model.dispose();
@@ -168,11 +167,8 @@ describe("buildBertModel", () => {
     const dir = dirOf("tiny-embedding");
     await buildBertModel(dir, { preset: "tiny", head: "embedding", seed: 3, corpus: TEST_CORPUS });
     const weights = readOnnxInitializers(path.join(dir, "onnx", "model.onnx"));
-    const tokenizer = await AutoTokenizer.from_pretrained(localId(dir, false));
-    const embed = await pipeline("feature-extraction", localId(dir, false), {
-      quantized: false,
-      local_files_only: true,
-    });
+    const tokenizer = await AutoTokenizer.from_pretrained(...localModel(dir, false));
+    const embed = await pipeline("feature-extraction", ...localModel(dir, false));
     const model = embed.model;
     // A padded batch of two pairs of different lengths also exercises the attention mask.
     const inputs = tokenizer(
@@ -209,9 +205,9 @@ describe("buildBertModel", () => {
     const dir = dirOf("tiny-classification");
     await buildBertModel(dir, { preset: "tiny", head: "classification", numLabels: 2, quantize: true, seed: 5 });
     const weights = readOnnxInitializers(path.join(dir, "onnx", "model.onnx"));
-    const tokenizer = await AutoTokenizer.from_pretrained(localId(dir));
-    const fp32 = await AutoModelForSequenceClassification.from_pretrained(localId(dir, false), { quantized: false });
-    const int8 = await AutoModelForSequenceClassification.from_pretrained(localId(dir, true), { quantized: true });
+    const tokenizer = await AutoTokenizer.from_pretrained(...localModel(dir));
+    const fp32 = await AutoModelForSequenceClassification.from_pretrained(...localModel(dir, false));
+    const int8 = await AutoModelForSequenceClassification.from_pretrained(...localModel(dir, true));
     for (const [query, doc] of texts) {
       const inputs = tokenizer(query, { text_pair: doc });
       const got = Array.from((await fp32(inputs)).logits.data as Float32Array);
@@ -225,16 +221,13 @@ describe("buildBertModel", () => {
     // int8 vs fp32 on the full hidden states of the embedding twin (logits of a random head are too few numbers).
     const embDir = dirOf("tiny-embedding-q");
     await buildBertModel(embDir, { preset: "tiny", head: "embedding", quantize: true, seed: 5 });
-    const embTokenizer = await AutoTokenizer.from_pretrained(localId(embDir));
+    const embTokenizer = await AutoTokenizer.from_pretrained(...localModel(embDir));
     const inputs = embTokenizer(
       texts.map((t) => t[1]),
       { padding: true },
     );
-    const e32 = await pipeline("feature-extraction", localId(embDir, false), {
-      quantized: false,
-      local_files_only: true,
-    });
-    const e8 = await pipeline("feature-extraction", localId(embDir, true), { quantized: true, local_files_only: true });
+    const e32 = await pipeline("feature-extraction", ...localModel(embDir, false));
+    const e8 = await pipeline("feature-extraction", ...localModel(embDir, true));
     const a = (await e32.model(inputs)).last_hidden_state.data as Float32Array;
     const b = (await e8.model(inputs)).last_hidden_state.data as Float32Array;
     expect(cosine(a, b)).toBeGreaterThanOrEqual(0.99);
@@ -274,11 +267,11 @@ describe("buildBertModel", () => {
     expect(BERT_PRESETS[preset].layers).toBe(layers);
     expect(weights.get(`encoder.layer.${layers - 1}.intermediate.dense.weight`)?.dims).toEqual([hidden, ffn]);
     expect(weights.has(`encoder.layer.${layers}.intermediate.dense.weight`)).toBe(false);
-    const tokenizer = await AutoTokenizer.from_pretrained(localId(dir));
+    const tokenizer = await AutoTokenizer.from_pretrained(...localModel(dir));
     const inputs = tokenizer(["what causes tides"], { text_pair: ["the moon pulls the oceans"], padding: true });
     const logits: number[][] = [];
     for (const quantized of [false, true]) {
-      const model = await AutoModelForSequenceClassification.from_pretrained(localId(dir, quantized), { quantized });
+      const model = await AutoModelForSequenceClassification.from_pretrained(...localModel(dir, quantized));
       const out = await model(inputs);
       expect(out.logits.dims).toEqual([1, 1]);
       logits.push(Array.from(out.logits.data as Float32Array));

@@ -2,10 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { pipeline } from "@xenova/transformers";
-
 import { InvalidArgumentError, ModelLoadError, TransformersEmbeddings } from "../src/index.js";
-import { resolveModelSource } from "../src/models/model_source.js";
+import { pretrained, transformers } from "./support/runtime.js";
 import { buildBertModel } from "../src/testing/index.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { buildTestModels } from "./support/models.js";
@@ -22,10 +20,7 @@ describe("TransformersEmbeddings", () => {
     const dir = path.join(root, "tiny-bert");
     await buildBertModel(dir, { preset: "tiny", head: "embedding", seed: 9, corpus: TEST_CORPUS }); // fp32 only
     const texts = [TEST_CORPUS[0], "short", TEST_CORPUS[5]];
-    const reference = await pipeline("feature-extraction", resolveModelSource(dir, false).id, {
-      local_files_only: true,
-      quantized: false,
-    });
+    const reference = await transformers.pipeline("feature-extraction", ...pretrained(dir, false));
     for (const pooling of ["mean", "cls"] as const) {
       const embeddings = new TransformersEmbeddings({ model: dir, pooling, batchSize: 2, quantized: false });
       const ours = await embeddings.embedDocuments(texts);

@@ -2,11 +2,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { AutoTokenizer, env, pipeline } from "@xenova/transformers";
-
 import { buildTokenizer } from "../src/testing/index.js";
+import { runtime, transformers } from "./support/runtime.js";
 
-describe("@xenova/transformers under jest (ESM, offline)", () => {
+const { AutoTokenizer, env, pipeline } = transformers;
+
+describe(`${runtime.name} under jest (ESM, offline)`, () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "xenova-smoke-"));
   const saved = { allowRemoteModels: env.allowRemoteModels, localModelPath: env.localModelPath };
 

@@ -5,7 +5,6 @@ import path from "node:path";
 
 import { AutoModelForSequenceClassification, Tensor, env } from "@xenova/transformers";
 
-import { resolveModelSource } from "../src/models/model_source.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../src/testing/index.js";
 import { cachedBertModel, machineLine, median, readCorpusTexts } from "./support.js";
 
@@ -34,9 +33,11 @@ console.log(
 const { dir } = await cachedBertModel({ preset: "minilm-l6", head: "classification", quantize: true });
 const BATCH = 32;
 for (const quantized of [false, true]) {
-  const model = await AutoModelForSequenceClassification.from_pretrained(resolveModelSource(dir, quantized).id, {
+  // A local folder as 2.17 loads it: by name, from its parent given as the file cache (transformers_runtime.ts).
+  const model = await AutoModelForSequenceClassification.from_pretrained(path.basename(dir), {
     quantized,
     local_files_only: true,
+    cache_dir: path.dirname(dir),
   });
   for (const length of [128, 256]) {
     const size = BATCH * length;

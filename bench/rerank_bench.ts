@@ -13,8 +13,6 @@ import path from "node:path";
 import { Document } from "@langchain/core/documents";
 import { AutoModelForSequenceClassification, AutoTokenizer, Tensor, env } from "@xenova/transformers";
 
-import { resolveModelSource } from "../src/models/model_source.js";
-
 import { CascadeCompressor } from "../src/rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../src/rerank/cross_encoder_compressor.js";
 import { encodeText } from "../src/rerank/token_cache.js";
@@ -47,9 +45,13 @@ const { dir, buildMs } = await cachedBertModel({
   corpus,
 });
 console.log(`model: ${dir} (${buildMs ? `built in ${(buildMs / 1000).toFixed(1)} s` : "cached"})`);
-const id = resolveModelSource(dir, true).id;
-const tokenizer = (await AutoTokenizer.from_pretrained(id)) as unknown as CrossEncoderTokenizer;
-const model = await AutoModelForSequenceClassification.from_pretrained(id, { quantized: true });
+// A local folder as 2.17 loads it: by name, from its parent given as the file cache (transformers_runtime.ts).
+const local = { local_files_only: true, cache_dir: path.dirname(dir) };
+const tokenizer = (await AutoTokenizer.from_pretrained(path.basename(dir), local)) as unknown as CrossEncoderTokenizer;
+const model = await AutoModelForSequenceClassification.from_pretrained(path.basename(dir), {
+  ...local,
+  quantized: true,
+});
 const session = (model as unknown as { session: { run(feeds: Record<string, Tensor>): Promise<unknown> } }).session;
 // The served path: the reranker loads the model itself, into its inference worker.
 const reranker = new CrossEncoderCompressor({ model: dir, quantized: true, maxLength: MAX_LENGTH, topN: 10 });

@@ -1,9 +1,10 @@
-// The two-stage retriever as an agent tool, inside LangGraph's prebuilt ReAct agent.
+// The two-stage retriever as an agent tool, inside LangChain v1's `createAgent` (the successor of LangGraph's
+// deprecated `createReactAgent`).
 // Run: npx tsx examples/agent_tool.ts (the scripted model below stands in for a real tool-calling chat model).
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
-import { createReactAgent } from "@langchain/langgraph/prebuilt";
+import { createAgent } from "langchain";
 import { z } from "zod";
 
 import { TwoStageRetriever } from "two-stage-retriever";
@@ -27,7 +28,7 @@ export async function runAgent(
   llm: BaseChatModel,
   question: string,
 ): Promise<BaseMessage[]> {
-  const agent = createReactAgent({ llm, tools: [searchNotesTool(retriever)] });
+  const agent = createAgent({ model: llm, tools: [searchNotesTool(retriever)] });
   const { messages } = await agent.invoke({ messages: [{ role: "user", content: question }] });
   return messages;
 }

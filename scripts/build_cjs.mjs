@@ -1,17 +1,24 @@
 // The CommonJS flavour of the package, built from tsc's ES module output in dist/ (run after `tsc`):
 // dist/**/*.js -> dist/**/*.cjs (esbuild, format cjs) and dist/**/*.d.ts -> dist/**/*.d.cts, side by side as
 // LangChain's packages ship them. Relative specifiers get the .cjs extension; `import.meta.url` becomes the file's
-// own URL; ESM-only dependencies are required through dist/esm_require.cjs (a clear error on Node.js without
-// require(esm)). The CLI (dist/cli) stays ES module only.
-import { copyFileSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+// own URL. The transformers.js runtimes are imported in one place (src/models/transformers_runtime.ts): the ES module
+// only @xenova/transformers stays a dynamic import() (which CommonJS can do on every Node.js, without require(esm));
+// @huggingface/transformers, which ships CommonJS, is required, so it loads even where import() cannot (Jest without
+// --experimental-vm-modules). The CLI (dist/cli) stays ES module only.
+// The declarations name types of optional dependencies (faiss-node): those are vendored into dist/vendor/ and the
+// declarations point there, so the published types compile (skipLibCheck: false) where the optional package is absent.
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(root, "dist");
-/** Dependencies published as ES modules only. */
+/** Dependencies published as ES modules only: they must stay import() in the CommonJS build. */
 const ESM_ONLY = ["@xenova/transformers"];
+/** Dependencies with a CommonJS build of their own: their import() becomes require(). */
+const REQUIRED = ["@huggingface/transformers"];
 const IMPORT_META_URL = "__twoStageImportMetaUrl";
 
 function* files(dir) {
@@ -26,6 +33,28 @@ function* files(dir) {
 /** `./x.js` -> `./x.cjs` in require() calls, import() calls and `from "..."` clauses. */
 function cjsSpecifiers(code) {
   return code.replace(/((?:require|import)\(|from\s+)"(\.{1,2}\/[^"]*)\.js"/g, '$1"$2.cjs"');
+}
+
+/** Optional dependencies whose types the declarations use: package name -> its declaration file. */
+const VENDORED_TYPES = { "faiss-node": "faiss-node/lib/index.d.ts" };
+const require = createRequire(import.meta.url);
+mkdirSync(path.join(dist, "vendor"), { recursive: true });
+for (const [name, file] of Object.entries(VENDORED_TYPES)) {
+  const version = require(`${name}/package.json`).version;
+  const types = `// The type declarations of ${name} ${version} (MIT), vendored by two-stage-retriever's build so its own\n// declarations compile where the optional ${name} is not installed.\n${readFileSync(require.resolve(file), "utf8")}`;
+  writeFileSync(path.join(dist, "vendor", `${name}.d.ts`), types);
+}
+
+/** `from "faiss-node"` -> `from "<relative>/vendor/faiss-node.js"` in a declaration file. */
+function vendoredTypes(file, code) {
+  for (const name of Object.keys(VENDORED_TYPES)) {
+    const target = path
+      .relative(path.dirname(file), path.join(dist, "vendor", `${name}.js`))
+      .split(path.sep)
+      .join("/");
+    code = code.replaceAll(`from "${name}"`, `from "${target.startsWith(".") ? target : `./${target}`}"`);
+  }
+  return code;
 }
 
 let js = 0;
@@ -46,19 +75,19 @@ for (const file of files(dist)) {
     if (/\bimport\.meta\b/.test(code)) throw new Error(`${file}: import.meta left in the CommonJS build`);
     code = cjsSpecifiers(code);
     for (const id of ESM_ONLY) {
-      const helper = path.relative(path.dirname(file), path.join(dist, "esm_require.cjs")).split(path.sep).join("/");
-      code = code.replaceAll(
-        `require("${id}")`,
-        `require("${helper.startsWith(".") ? helper : `./${helper}`}").requireEsm("${id}")`,
-      );
+      if (code.includes(`require("${id}")`)) throw new Error(`${file}: ${id} is ES module only; import() it`);
     }
+    for (const id of REQUIRED)
+      code = code.replaceAll(`import("${id}")`, `Promise.resolve().then(() => require("${id}"))`);
     writeFileSync(file.replace(/\.js$/, ".cjs"), code);
     js++;
   } else if (file.endsWith(".d.ts")) {
-    const source = readFileSync(file, "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "");
+    const original = readFileSync(file, "utf8");
+    const vendored = vendoredTypes(file, original);
+    if (vendored !== original) writeFileSync(file, vendored);
+    const source = vendored.replace(/^\/\/# sourceMappingURL=.*$/m, "");
     writeFileSync(file.replace(/\.d\.ts$/, ".d.cts"), cjsSpecifiers(source));
     dts++;
   }
 }
-copyFileSync(path.join(root, "scripts", "cjs", "esm_require.cjs"), path.join(dist, "esm_require.cjs"));
 console.log(`CommonJS build: ${js} modules, ${dts} declaration files`);

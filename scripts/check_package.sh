@@ -4,10 +4,14 @@
 #      written there; only `two-stage-retriever` in `npm install` becomes the packed tarball. The quickstart's default
 #      hub models cannot be downloaded here: the project's lexical test models are placed at ./Xenova/<model>, the
 #      local-directory path the README names;
-#   2. reuses that install for each consumer kind, each run for real: plain CommonJS `require` (and the clear error
-#      without require(esm)), and TypeScript with module nodenext in an ES module package and in a CommonJS package,
-#      moduleResolution bundler, and module commonjs, each type-checked with skipLibCheck false (wrong calls must not
-#      compile), then run: import, lexical models from `/testing`, a FAISS search, a retriever invoke;
+#   2. reuses that install for each consumer kind, each run for real: plain CommonJS `require` (also without
+#      require(esm): the ES-module-only runtime is loaded with import()), and TypeScript with module nodenext in an ES
+#      module package and in a CommonJS package, moduleResolution bundler, and module commonjs, each type-checked with
+#      skipLibCheck false (wrong calls must not compile), then run: import, lexical models from `/testing`, a FAISS
+#      search, a retriever invoke; then the test runners (scripts/check_test_runners.sh: Jest CommonJS and ES module
+#      through `two-stage-retriever/jest-environment`, Vitest, node --test, and Jest with @huggingface/transformers);
+#   2b. in a second, small install without optional dependencies (no faiss-node, pg or @langchain/community): the main
+#      entry's declarations type-check with skipLibCheck false, in an ES module and a CommonJS package;
 #   3. executes examples/notebook.ipynb with Jupyter and the tslab kernel (`jupyter nbconvert --execute`, which fails
 #      when a cell errors). Needs jupyter-nbconvert, python3-ipykernel and tslab: .ci/run installs them.
 set -euo pipefail
@@ -111,11 +115,7 @@ main().then(() => console.log("require, lexical models, FAISS search, invoke"), 
 JS
 echo '{ "type": "commonjs" }' >cjs/package.json
 ok "CommonJS require (plain JS)" "$(node cjs/main.js)"
-if node --no-experimental-require-module cjs/main.js >cjs/no-require-esm.out 2>&1; then
-  die "require without require(esm) should fail with a clear error"
-fi
-grep -q "Use Node.js >= 20.19 or >= 22.12" cjs/no-require-esm.out || { cat cjs/no-require-esm.out; die "no clear error without require(esm)"; }
-ok "CommonJS without require(esm)" "refused with the Node.js version to use"
+ok "CommonJS without require(esm)" "$(node --no-experimental-require-module cjs/main.js)"
 
 # One TypeScript consumer, compiled under each configuration. `typeChecks` is never called: it proves the types are
 # real (a wrong call that compiled would make its @ts-expect-error unused, which is an error).
@@ -204,6 +204,57 @@ ts_consumer nodenext-esm module '"module": "nodenext", "moduleResolution": "node
 ts_consumer nodenext-cjs commonjs '"module": "nodenext", "moduleResolution": "nodenext"' cjs
 ts_consumer bundler module '"module": "esnext", "moduleResolution": "bundler"' esm
 ts_consumer commonjs commonjs '"module": "commonjs"' cjs
+
+# The test runners users run, in this install (they add jest, vitest and then @huggingface/transformers to it).
+CHECK_PACKAGE_ELAPSED=$((SECONDS - started)) bash "$root/scripts/check_test_runners.sh" "$app"
+
+# 2b. The main entry's declarations without the optional packages: a project of its own, installed without them.
+alone="$scratch/types-alone"
+mkdir -p "$alone/esm" "$alone/cjs"
+(cd "$alone" && npm init -y >/dev/null && npm pkg set type=module overrides.sharp=^0.34.0 &&
+  npm install --omit=optional --ignore-scripts "$tarball" @langchain/core \
+    "typescript@$(node -p "require('$root/node_modules/typescript/package.json').version")" \
+    "@types/node@$(node -p "require('$root/node_modules/@types/node/package.json').version")" >install.log 2>&1) ||
+  { cat "$alone/install.log"; die "the install without optional packages failed"; }
+for absent in faiss-node pg @langchain/community; do
+  [ ! -e "$alone/node_modules/$absent" ] || die "types-alone: $absent is installed; the check needs it absent"
+done
+for kind in esm cjs; do
+  echo "{ \"type\": \"$([ $kind = esm ] && echo module || echo commonjs)\" }" >"$alone/$kind/package.json"
+  cat >"$alone/$kind/main.ts" <<'TS'
+import { CrossEncoderCompressor, TransformersEmbeddings, TwoStageRetriever, loadFaiss } from "two-stage-retriever";
+import type { TwoStageRetrieverParams } from "two-stage-retriever";
+export const compressor = new CrossEncoderCompressor({ topN: 3, transformersRuntime: "auto" });
+export const embeddings = new TransformersEmbeddings({ onProgress: (event) => void event.phase });
+export const load: typeof loadFaiss = loadFaiss;
+export type Params = TwoStageRetrieverParams;
+export const retrieverClass: typeof TwoStageRetriever = TwoStageRetriever;
+TS
+  cat >"$alone/$kind/tsconfig.json" <<'JSON'
+{ "compilerOptions": { "module": "nodenext", "moduleResolution": "nodenext", "target": "ES2022", "strict": true,
+  "skipLibCheck": false, "types": ["node"], "noEmit": true } }
+JSON
+  (cd "$alone/$kind" && npx tsc -p .) || die "types-alone ($kind): the declarations need an optional package"
+done
+ok "types without optional packages" "faiss-node, pg, @langchain/community absent: esm + cjs type-check (skipLibCheck false)"
+
+# The /pgvector subpath names pg's and @langchain/community's types: with both installed it still needs @types/pg
+# (pg ships none), as src/pgvector.ts and docs say; with @types/pg it type-checks.
+version_of() { node -p "require('$root/node_modules/$1/package.json').version"; }
+(cd "$alone" && npm install --ignore-scripts "@langchain/community@$(version_of @langchain/community)" \
+  "pg@$(version_of pg)" >>install.log 2>&1) || { tail -20 "$alone/install.log"; die "installing pg and @langchain/community failed"; }
+cat >"$alone/esm/pgvector.ts" <<'TS'
+import { connectPgvectorStore, type PgvectorStoreParams } from "two-stage-retriever/pgvector";
+export const connect: typeof connectPgvectorStore = connectPgvectorStore;
+export type Params = PgvectorStoreParams;
+TS
+if (cd "$alone/esm" && npx tsc -p . >pgvector-no-types.txt 2>&1); then
+  die "/pgvector type-checked without @types/pg: drop it from the docs"
+fi
+grep -q "'pg'" "$alone/esm/pgvector-no-types.txt" || { cat "$alone/esm/pgvector-no-types.txt"; die "/pgvector without @types/pg failed for another reason"; }
+(cd "$alone" && npm install --ignore-scripts "@types/pg@$(version_of @types/pg)" >>install.log 2>&1) || die "installing @types/pg failed"
+(cd "$alone/esm" && npx tsc -p .) || die "/pgvector does not type-check with pg, @types/pg and @langchain/community"
+ok "types of /pgvector" "need pg + @types/pg + @langchain/community; with them: type-check (skipLibCheck false)"
 
 # 3. The notebook, in this project (tslab compiles every import to require).
 command -v jupyter >/dev/null && command -v tslab >/dev/null ||

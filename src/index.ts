@@ -87,6 +87,14 @@ export type {
 export { TokenCache, withTokenCache } from "./rerank/token_cache.js";
 export { CostEstimator } from "./rerank/cost_estimator.js";
 export type { ModelSourceParams } from "./models/model_source.js";
+export type { ModelDownloadProgress, ProgressEvent } from "./models/types.js";
+export { PROGRESS_EVENT } from "./models/progress.js";
+export {
+  TRANSFORMERS_RUNTIMES,
+  TRANSFORMERS_RUNTIME_ENV,
+  type TransformersRuntimeChoice,
+  type TransformersRuntimeName,
+} from "./models/transformers_runtime.js";
 
 // Models on disk: the default model directory and importing artifacts into it
 export { defaultModelDirectory, MODEL_DIRECTORY_ENV } from "./models/model_directory.js";

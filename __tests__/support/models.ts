@@ -2,10 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { AutoModelForSequenceClassification, AutoTokenizer, type Tensor, env } from "@xenova/transformers";
-
-import { resolveModelSource } from "../../src/models/model_source.js";
 import type { CrossEncoderSequenceModel, CrossEncoderTokenizer } from "../../src/models/cross_encoder_model.js";
+import type { RuntimeTensor } from "../../src/models/types.js";
+import { local, offline, runtime } from "./runtime.js";
 import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "../../src/testing/index.js";
 import { TEST_CORPUS } from "./corpus.js";
 
@@ -19,7 +18,7 @@ export interface TestModels {
 }
 
 export function buildTestModels(corpus: readonly string[] = TEST_CORPUS): TestModels {
-  env.allowRemoteModels = false;
+  runtime.env.allowRemoteModels = false;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-models-"));
   const models = {
     root,
@@ -41,13 +40,12 @@ export async function countingCrossEncoder(dir: string): Promise<{
   calls: () => number;
   rows: () => number;
 }> {
-  const id = resolveModelSource(dir, true).id;
-  const tokenizer = (await AutoTokenizer.from_pretrained(id)) as unknown as CrossEncoderTokenizer;
-  const model = (await AutoModelForSequenceClassification.from_pretrained(id)) as unknown as CrossEncoderSequenceModel;
+  const tokenizer: CrossEncoderTokenizer = await runtime.loadTokenizer(local(dir), offline());
+  const model = await runtime.loadSequenceClassifier(local(dir), offline());
   let calls = 0;
   let rows = 0;
   const counted = Object.assign(
-    async (inputs: Record<string, Tensor>) => {
+    async (inputs: Record<string, RuntimeTensor>) => {
       calls += 1;
       rows += inputs.input_ids.dims[0] as number;
       return model(inputs);

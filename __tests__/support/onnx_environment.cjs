@@ -1,7 +1,7 @@
 // Jest runs each test file in its own VM realm, so `new Float32Array()` inside a test is not an instance of the
 // Float32Array that onnxruntime-node checks against ("A float32 tensor's data must be type of Float32Array").
 // Handing the test realm the outer realm's typed-array constructors makes tensors built in tests acceptable to
-// ONNX Runtime (transformers.js issue #57).
+// ONNX Runtime (transformers.js issue #57): that is the published `two-stage-retriever/jest-environment`, extended.
 // Each test file also gets its own (initially missing) default model directory, so models imported on this machine
 // (`npm run models:fetch`, `two-stage models import`) never change what a test loads; the directory the tests would
 // otherwise have used stays readable as TWO_STAGE_MODEL_DIR_OUTSIDE_TESTS. Everything else is jest's stock Node
@@ -10,31 +10,12 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const crypto = require("node:crypto");
-const { TestEnvironment } = require("jest-environment-node");
+// The typed-array part is the package's published environment (`two-stage-retriever/jest-environment`).
+const TwoStageJestEnvironment = require("../../src/testing/jest_environment.cjs");
 
-const SHARED_CONSTRUCTORS = [
-  "ArrayBuffer",
-  "SharedArrayBuffer",
-  "DataView",
-  "Int8Array",
-  "Uint8Array",
-  "Uint8ClampedArray",
-  "Int16Array",
-  "Uint16Array",
-  "Int32Array",
-  "Uint32Array",
-  "Float32Array",
-  "Float64Array",
-  "BigInt64Array",
-  "BigUint64Array",
-];
-
-class OnnxFriendlyEnvironment extends TestEnvironment {
+class OnnxFriendlyEnvironment extends TwoStageJestEnvironment {
   constructor(config, context) {
     super(config, context);
-    for (const name of SHARED_CONSTRUCTORS) {
-      this.global[name] = globalThis[name];
-    }
     const env = this.global.process.env;
     if (env.TWO_STAGE_MODEL_DIR) env.TWO_STAGE_MODEL_DIR_OUTSIDE_TESTS = env.TWO_STAGE_MODEL_DIR;
     this.modelDir = path.join(

@@ -3,6 +3,13 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 import { MODEL_DIRECTORY_ENV, defaultModelDirectory, listModelDirectory } from "../models/model_directory.js";
+import {
+  TRANSFORMERS_RUNTIMES,
+  type TransformersRuntime,
+  resolveRuntimeName,
+  runtimeInstalled,
+  transformersRuntime,
+} from "../models/transformers_runtime.js";
 import { loadFaiss } from "../recall/faiss/faiss_native.js";
 import type { ParsedArgs } from "./args.js";
 import { renderTable } from "./table.js";
@@ -83,25 +90,48 @@ export async function checkOnnxRuntime(
   }
 }
 
-async function checkModelCache(): Promise<DoctorCheck> {
-  const { env } = await import("@xenova/transformers");
-  const dir = env.cacheDir;
-  const models: string[] = [];
-  if (dir && fs.existsSync(dir)) {
-    for (const org of fs.readdirSync(dir)) {
-      const orgDir = path.join(dir, org);
-      if (!fs.statSync(orgDir).isDirectory()) continue;
-      for (const name of fs.readdirSync(orgDir)) models.push(`${org}/${name}`);
-    }
+/**
+ * Checks that the transformers.js runtime the process would use loads, and names the ONNX Runtime under it and the
+ * other runtime when it is installed too.
+ */
+export async function checkTransformersRuntime(
+  load: () => Promise<TransformersRuntime> = () => transformersRuntime(),
+): Promise<DoctorCheck> {
+  try {
+    const runtime = await load();
+    const others = TRANSFORMERS_RUNTIMES.filter((name) => name !== runtime.name && runtimeInstalled(name));
+    return {
+      name: "transformers runtime",
+      status: "ok",
+      detail:
+        `${runtime.name} ${runtime.version} on onnxruntime-node ${runtime.onnxRuntimeVersion ?? "(unknown)"} ` +
+        `(${runtime.chosenBy})${others.length ? `; also installed: ${others.join(", ")}` : ""}`,
+    };
+  } catch (error) {
+    const { name } = resolveRuntimeName(undefined);
+    return failed(
+      "transformers runtime",
+      error,
+      name === "@huggingface/transformers"
+        ? "ONNXRUNTIME_NODE_INSTALL=skip npm install @huggingface/transformers, or unset TWO_STAGE_TRANSFORMERS_RUNTIME"
+        : "reinstall (npm ci); onnxruntime-node ships binaries for linux/macOS/windows x64 and arm64",
+    );
   }
+}
+
+/**
+ * Where hub downloads are cached: the default model directory (this package passes it as `cache_dir`), not
+ * transformers.js' own `env.cacheDir` inside node_modules, so a reinstall keeps them.
+ */
+function checkHubCache(): DoctorCheck {
+  const dir = defaultModelDirectory();
+  const downloaded = listModelDirectory(dir).filter((m) => !m.imported);
   return {
-    name: "model cache",
-    status: models.length > 0 ? "ok" : "warn",
-    detail: `${dir ?? "(none)"}: ${models.length > 0 ? models.join(", ") : "no models downloaded yet"}`,
-    fix:
-      models.length > 0
-        ? undefined
-        : "models download on first use; offline, import them (two-stage models import) or pass local model directories",
+    name: "hub cache",
+    status: "ok",
+    detail: `${dir} (outside node_modules): ${
+      downloaded.length > 0 ? downloaded.map((m) => m.id).join(", ") : "no models downloaded yet"
+    }`,
   };
 }
 
@@ -125,7 +155,12 @@ function checkModelDirectory(): DoctorCheck {
 }
 
 async function checkHub(timeoutMs = 4000): Promise<DoctorCheck> {
-  const { env } = await import("@xenova/transformers");
+  let env: { remoteHost: string };
+  try {
+    ({ env } = await transformersRuntime());
+  } catch {
+    return { name: "model hub", status: "warn", detail: "not checked: no transformers.js runtime loads" };
+  }
   try {
     const response = await fetch(env.remoteHost, { method: "HEAD", signal: AbortSignal.timeout(timeoutMs) });
     return { name: "model hub", status: "ok", detail: `${env.remoteHost} answers (HTTP ${response.status})` };
@@ -144,7 +179,14 @@ async function checkHub(timeoutMs = 4000): Promise<DoctorCheck> {
 
 /** Runs every check; the checks never throw. */
 export async function runDoctor(): Promise<DoctorCheck[]> {
-  return [checkFaiss(), await checkOnnxRuntime(), checkModelDirectory(), await checkModelCache(), await checkHub()];
+  return [
+    checkFaiss(),
+    await checkOnnxRuntime(),
+    await checkTransformersRuntime(),
+    checkModelDirectory(),
+    checkHubCache(),
+    await checkHub(),
+  ];
 }
 
 /**

@@ -9,6 +9,7 @@ import { type Stage1Kind, checkStage1Kind } from "../recall/build_stage1.js";
 import { InvalidArgumentError, ModelLoadError, RemoteServiceError } from "../errors.js";
 import { defaultModelDirectory } from "../models/model_directory.js";
 import { localModelDirectory } from "../models/model_source.js";
+import { transformersRuntime } from "../models/transformers_runtime.js";
 import { CascadeCompressor, DEFAULT_CASCADE_KEEP } from "../rerank/cascade_compressor.js";
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { RemoteReranker } from "../rerank/remote/remote_reranker.js";
@@ -221,7 +222,7 @@ export function chosenReranker(choice: ModelChoice, scoreCache?: ScoreCache): Cr
 
 /** Fails within `timeoutMs` when the model hub cannot be reached (a blocked network can hang a fetch for minutes). */
 async function checkHub(timeoutMs = 5000): Promise<void> {
-  const { env } = await import("@xenova/transformers");
+  const { env } = await transformersRuntime();
   if (env.allowRemoteModels === false) throw new Error("env.allowRemoteModels is false");
   try {
     await fetch(new URL(`${DEFAULT_EMBEDDING_MODEL}/resolve/main/config.json`, env.remoteHost), {

@@ -1,12 +1,11 @@
-import { AutoModelForSequenceClassification, env } from "@xenova/transformers";
-
 import { TwoStageError } from "../errors.js";
+import type { ModelLocation, RuntimeLoadOptions, TransformersRuntime } from "./runtime_types.js";
 import { IDLE_SESSIONS, SharedSessions, modelFilesKey } from "./shared_sessions.js";
 import type { CrossEncoderSequenceModel } from "./sequence_model.js";
 
 /**
- * The sequence-classification models loaded on the caller's thread (`inferenceWorker: false`), one per model file:
- * shared by every copy of this module in the process (the ES module and CommonJS builds both loaded).
+ * The sequence-classification models loaded on the caller's thread (`inferenceWorker: false`), one per runtime and
+ * model file: shared by every copy of this module in the process (the ES module and CommonJS builds both loaded).
  */
 const MODELS = Symbol.for("two-stage-retriever.caller-sequence-models.v1");
 
@@ -24,21 +23,20 @@ export function callerSessionCounts(): { sessions: number; idle: number } {
 }
 
 /**
- * Loads a transformers.js sequence-classification model on the caller's thread, or shares the one already loaded
+ * Loads a sequence-classification model on the caller's thread through `runtime`, or shares the one already loaded
  * from the same file (see `shared_sessions.ts`). `dispose()` gives this holder's share back; later calls on it are
  * refused, and other holders go on.
  */
 export async function loadCallerSequenceModel(
-  id: string,
-  options: { quantized: boolean; local_files_only: boolean },
+  runtime: TransformersRuntime,
+  location: ModelLocation,
+  options: RuntimeLoadOptions,
 ): Promise<CrossEncoderSequenceModel> {
   const file = `onnx/${options.quantized ? "model_quantized" : "model"}.onnx`;
-  const key = modelFilesKey("sequence-classification", id, [file, "config.json"], env);
-  const lease = await models().acquire(
-    key,
-    () =>
-      AutoModelForSequenceClassification.from_pretrained(id, options) as unknown as Promise<CrossEncoderSequenceModel>,
-  );
+  const { id, cacheDir } = runtime.pretrained(location, options);
+  const settings = { ...runtime.env, cacheDir: cacheDir ?? runtime.env.cacheDir };
+  const key = modelFilesKey(`${runtime.name}:sequence-classification`, id, [file, "config.json"], settings);
+  const lease = await models().acquire(key, () => runtime.loadSequenceClassifier(location, options));
   const shared = lease.value;
   let released = false;
   const model = async (inputs: Parameters<CrossEncoderSequenceModel>[0]) => {

@@ -2,9 +2,14 @@ import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SHARE_ENV, Worker } from "node:worker_threads";
 
-import { env } from "@xenova/transformers";
-
 import { ModelLoadError, TwoStageError } from "../errors.js";
+import type {
+  ModelDownloadProgress,
+  ModelLocation,
+  RuntimeLoadOptions,
+  RuntimeSettings,
+  TransformersRuntime,
+} from "./runtime_types.js";
 import { IDLE_SESSIONS, type Lease, SharedSessions, modelFilesKey } from "./shared_sessions.js";
 import type { HostRequest, WireError, WireTensor, WorkerReply } from "./inference_protocol.js";
 
@@ -21,11 +26,11 @@ const ENV_KEYS = [
   "cacheDir",
   "useFS",
   "useFSCache",
-] as const satisfies readonly (keyof typeof env)[];
+] as const satisfies readonly (keyof RuntimeSettings)[];
 
-type Settings = Pick<typeof env, (typeof ENV_KEYS)[number]>;
+type Settings = Pick<RuntimeSettings, (typeof ENV_KEYS)[number]>;
 
-function settingsSnapshot(): Settings {
+function settingsSnapshot(env: RuntimeSettings): Settings {
   return Object.fromEntries(ENV_KEYS.map((key) => [key, env[key]])) as Settings;
 }
 
@@ -74,6 +79,8 @@ function fromWire(error: WireError): Error {
 export class InferenceHost {
   private readonly worker: Worker;
   private readonly loads = new Map<number, Waiter<WorkerSession>>();
+  /** Download progress listeners of loads in flight. */
+  private readonly progress = new Map<number, (event: ModelDownloadProgress) => void>();
   private readonly calls = new Map<number, Waiter<Logits>>();
   private readonly sessions = new SharedSessions<WorkerSession>(IDLE_SESSIONS, ({ session }) =>
     this.dropSession(session),
@@ -107,9 +114,14 @@ export class InferenceHost {
   }
 
   private receive(reply: WorkerReply): void {
+    if (reply.type === "progress") {
+      this.progress.get(reply.session)?.(reply.event as unknown as ModelDownloadProgress);
+      return;
+    }
     if (reply.type === "loaded" || reply.type === "loadError") {
       const waiter = this.loads.get(reply.session);
       this.loads.delete(reply.session);
+      this.progress.delete(reply.session);
       if (reply.type === "loaded") {
         waiter?.resolve({ session: reply.session, config: reply.config, inputNames: reply.inputNames });
       } else {
@@ -157,17 +169,35 @@ export class InferenceHost {
   }
 
   /**
-   * Loads a sequence-classification model into the worker (`from_pretrained(id, options)` there), or shares the
-   * session already loaded from the same file; returns a handle of its own.
+   * Loads a sequence-classification model into the worker with `runtime` (`from_pretrained(id, options)` there), or
+   * shares the session already loaded from the same file by the same runtime; returns a handle of its own.
    */
-  async load(id: string, options: { quantized: boolean; local_files_only: boolean }): Promise<HostedModel> {
+  async load(
+    runtime: Pick<TransformersRuntime, "name" | "env" | "pretrained">,
+    location: ModelLocation,
+    options: RuntimeLoadOptions,
+  ): Promise<HostedModel> {
     if (this.failure) throw this.failure;
-    const settings = settingsSnapshot();
+    const settings = settingsSnapshot(runtime.env);
+    const { id, options: pretrainedOptions, cacheDir } = runtime.pretrained(location, options);
+    const onProgress = options.onProgress;
     const file = `onnx/${options.quantized ? "model_quantized" : "model"}.onnx`;
-    const key = modelFilesKey("sequence-classification", id, [file, "config.json"], settings);
+    const key = modelFilesKey(`${runtime.name}:sequence-classification`, id, [file, "config.json"], {
+      ...settings,
+      cacheDir: cacheDir ?? settings.cacheDir,
+    });
     const lease = await this.sessions.acquire(key, () => {
       const session = this.nextSession++;
-      return this.request(this.loads, session, { type: "load", session, id, options, settings });
+      if (onProgress) this.progress.set(session, onProgress);
+      return this.request(this.loads, session, {
+        type: "load",
+        session,
+        runtime: runtime.name,
+        id,
+        options: pretrainedOptions,
+        progress: onProgress !== undefined,
+        settings,
+      });
     });
     const handle = this.nextHandle++;
     this.handles.set(handle, lease);

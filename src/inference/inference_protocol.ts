@@ -15,9 +15,14 @@ export type HostRequest =
   | {
       type: "load";
       session: number;
-      /** `from_pretrained` id: a hub id, or a path relative to `settings.localModelPath`. */
+      /** The transformers.js package to load the model with (the caller's choice: transformers_runtime.ts). */
+      runtime: string;
+      /** `from_pretrained` id: a hub id, or a local folder's name (its parent is the options' `cache_dir`). */
       id: string;
-      options: { quantized: boolean; local_files_only: boolean };
+      /** `from_pretrained` options, as the runtime takes them (transformers_runtime.ts `pretrained`). */
+      options: Record<string, unknown>;
+      /** Send the runtime's download progress events back (`progress` replies). */
+      progress: boolean;
       /** The caller's transformers.js settings that decide where the model is read from. */
       settings: Record<string, unknown>;
     }
@@ -35,5 +40,6 @@ export interface WireError {
 export type WorkerReply =
   | { type: "loaded"; session: number; config: Record<string, unknown>; inputNames?: string[] }
   | { type: "loadError"; session: number; error: WireError }
+  | { type: "progress"; session: number; event: Record<string, unknown> }
   | { type: "result"; call: number; data: Float32Array; dims: number[] }
   | { type: "runError"; call: number; error: WireError };

@@ -38,25 +38,34 @@ if (nice > 0 && process.platform === "linux") {
   }
 }
 
-const { AutoModelForSequenceClassification, Tensor, env } = await import("@xenova/transformers");
-
-/** Loaded models by session number. @type {Map<number, any>} */
+/**
+ * Loaded models by session number, each with the Tensor class of the runtime that loaded it.
+ * @type {Map<number, { model: any, Tensor: any }>}
+ */
 const sessions = new Map();
-/** Loads run one at a time: each applies the caller's settings to the one transformers.js `env`. */
+/** Loads run one at a time: each applies the caller's settings to the runtime's one `env`. */
 let loading = Promise.resolve();
 
 /** @param {Extract<HostRequest, { type: "load" }>} request */
-async function load({ session, id, options, settings }) {
+async function load({ session, runtime, id, options, progress, settings }) {
   try {
+    // The package the caller's runtime adapter chose (src/models/transformers_runtime.ts names them; this plain
+    // script cannot import that TypeScript module from the sources). The options come from it ready to pass on.
+    const { AutoModelForSequenceClassification, Tensor, env } = await import(runtime);
     Object.assign(env, settings);
-    const model = await AutoModelForSequenceClassification.from_pretrained(id, options);
+    const progress_callback = progress
+      ? (/** @type {Record<string, unknown>} */ event) => reply({ type: "progress", session, event: { ...event } })
+      : undefined;
+    const model = await AutoModelForSequenceClassification.from_pretrained(id, { ...options, progress_callback });
+    // 2.17 keeps its session as `session`, 3 and 4 by name in `sessions`.
+    const inputNames = (model.session ?? model.sessions?.model)?.inputNames;
     reply({
       type: "loaded",
       session,
       config: JSON.parse(JSON.stringify(model.config ?? {})),
-      inputNames: Array.isArray(model.session?.inputNames) ? [...model.session.inputNames] : undefined,
+      inputNames: Array.isArray(inputNames) ? [...inputNames] : undefined,
     });
-    sessions.set(session, model);
+    sessions.set(session, { model, Tensor });
   } catch (error) {
     reply({ type: "loadError", session, error: wireError(error) });
   }
@@ -65,8 +74,9 @@ async function load({ session, id, options, settings }) {
 /** @param {Extract<HostRequest, { type: "run" }>} request */
 async function run({ session, call, inputs }) {
   try {
-    const model = sessions.get(session);
-    if (!model) throw new Error(`session ${session} was released`);
+    const loaded = sessions.get(session);
+    if (!loaded) throw new Error(`session ${session} was released`);
+    const { model, Tensor } = loaded;
     /** @type {Record<string, any>} */
     const feeds = {};
     for (const [name, input] of Object.entries(inputs)) feeds[name] = new Tensor(input.type, input.data, input.dims);
@@ -82,9 +92,9 @@ async function run({ session, call, inputs }) {
 
 /** @param {Extract<HostRequest, { type: "release" }>} request */
 async function release({ session }) {
-  const model = sessions.get(session);
+  const loaded = sessions.get(session);
   sessions.delete(session);
-  await model?.dispose?.().catch(() => undefined);
+  await loaded?.model.dispose?.().catch(() => undefined);
   // ONNX Runtime 1.14's session.release is a no-op: the native session is freed when this isolate collects it.
   // With --expose-gc (the process's flag), collect now.
   /** @type {{ gc?: () => void }} */ (globalThis).gc?.();

@@ -20,12 +20,13 @@ export interface ModelFileSettings {
 
 /** The file a transformers.js load reads for `id` and `file`, and whether it is there. */
 function resolvedFile(id: string, file: string, settings: ModelFileSettings): string | undefined {
-  // As transformers.js 2.17's getModelFile looks for it on disk: its file cache (under the local path, then under
-  // the request path), then the local model path. A hub id that is in none of them is downloaded by the load.
+  // As transformers.js's getModelFile looks for it on disk: its file cache (under the local path, then under the
+  // request path), then the local model path. A hub id that is in none of them is downloaded by the load.
   const request = `${id.replace(/\/$/, "")}/${file}`;
   if (/^https?:\/\//.test(request)) return undefined;
   const local = `${settings.localModelPath.replace(/\/$/, "")}/${request.replace(/^\//, "")}`;
-  const candidates: string[] = [];
+  // @huggingface/transformers 3 and 4 read an absolute path (no hub id) as it is.
+  const candidates: string[] = path.isAbsolute(request) ? [request] : [];
   if (settings.useFSCache && settings.cacheDir) {
     candidates.push(path.join(settings.cacheDir, local), path.join(settings.cacheDir, request));
   }

@@ -1,21 +1,20 @@
-import { env } from "@xenova/transformers";
-
 import { ModelLoadError, TwoStageError } from "../errors.js";
+import type { ModelLocation, RuntimeLoadOptions, TransformersRuntime } from "./runtime_types.js";
 import type { CrossEncoderSequenceModel } from "./sequence_model.js";
 import { type InferenceHost, inferenceHost } from "./inference_host.js";
 import type { WireTensor } from "./inference_protocol.js";
 
-/** What the inference worker loads, as `from_pretrained` takes it. */
+/** What the inference worker loads, and with which runtime. */
 export interface WorkerModelSpec {
-  /** `from_pretrained` id: a hub id, or a path relative to `env.localModelPath`. */
-  id: string;
-  options: { quantized: boolean; local_files_only: boolean };
+  runtime: Pick<TransformersRuntime, "name" | "env" | "pretrained">;
+  location: ModelLocation;
+  options: RuntimeLoadOptions;
   /** How much lower the inference threads' CPU priority is on Linux (0 keeps the process's). */
   nice: number;
 }
 
 /**
- * Loads a transformers.js sequence-classification model into the inference worker and returns it as a
+ * Loads a sequence-classification model into the inference worker, with the caller's transformers.js runtime, and returns it as a
  * {@link CrossEncoderSequenceModel}: called with the same tensors, it answers with the same logits, computed off the
  * caller's thread. `dispose()` releases its handle on the session in the worker (shared by every load of the same
  * model file).
@@ -24,14 +23,14 @@ export async function loadWorkerSequenceModel(
   spec: WorkerModelSpec,
   host?: InferenceHost,
 ): Promise<CrossEncoderSequenceModel> {
-  if (env.useCustomCache) {
+  if (spec.runtime.env.useCustomCache) {
     throw new ModelLoadError(
       "transformers.js env.useCustomCache is set, and the inference worker cannot reach a cache object that lives on " +
         "this thread. Pass inferenceWorker: false to load the model on this thread (through your cache), or unset it.",
     );
   }
   const worker = host ?? (await inferenceHost(spec.nice));
-  const { handle, config, inputNames } = await worker.load(spec.id, spec.options);
+  const { handle, config, inputNames } = await worker.load(spec.runtime, spec.location, spec.options);
   let released = false;
   const model = async (inputs: Parameters<CrossEncoderSequenceModel>[0]) => {
     if (released) {

@@ -1,15 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { AutoTokenizer } from "@xenova/transformers";
-
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { positionLimit } from "./model_config.js";
-import { type ModelSourceParams, resolveModelSource } from "./model_source.js";
+import { type ModelSourceParams, resolveModelSource, runtimeLoadOptions } from "./model_source.js";
+import { type TransformersRuntime, transformersRuntime } from "./transformers_runtime.js";
 import { loadCallerSequenceModel } from "../inference/caller_sequence_model.js";
 import { loadWorkerSequenceModel } from "../inference/worker_sequence_model.js";
 import type { CrossEncoderSequenceModel } from "../inference/sequence_model.js";
-import type { CrossEncoderActivation, CrossEncoderTokenizer, PairTemplate } from "./types.js";
+import type { CrossEncoderActivation, CrossEncoderTokenizer, PairTemplate, TensorFactory } from "./types.js";
 
 export type { CrossEncoderSequenceModel } from "../inference/sequence_model.js";
 export type { CrossEncoderActivation, CrossEncoderTokenizer } from "./types.js";
@@ -29,22 +28,45 @@ export interface LoadedCrossEncoder {
   typeVocabSize?: number;
   /** Which model file was loaded (path, size, modification time), when it was loaded from a local folder. */
   fingerprint?: string;
+  /** Builds the model's input tensors (the runtime's own Tensor class). */
+  tensor: TensorFactory;
+  /** The transformers.js runtime that loaded the model (undefined for an injected one). */
+  runtime?: string;
 }
 
-/** Reads the pair template (`[CLS] q [SEP] d [SEP]` for BERT) off the tokenizer by encoding empty texts. */
+/** Where `part` first occurs in `ids` at or after `from`; -1 when it does not. */
+function indexOfRun(ids: number[], part: number[], from = 0): number {
+  for (let i = from; i + part.length <= ids.length; i++) {
+    if (part.every((id, j) => ids[i + j] === id)) return i;
+  }
+  return -1;
+}
+
+/**
+ * Reads the pair template (`[CLS] q [SEP] d [SEP]` for BERT) off the tokenizer: the special tokens it puts around
+ * and between two one-word texts. (Not two empty texts: `@huggingface/transformers` treats an empty second text as
+ * none.)
+ */
 export function pairTemplate(tokenizer: CrossEncoderTokenizer): PairTemplate {
   const single = tokenizer.encode("", null, { add_special_tokens: true });
-  const pair = tokenizer.encode("", "", { add_special_tokens: true });
-  if (single.length < 2 || pair.length < 3) {
+  const a = tokenizer.encode("a", null, { add_special_tokens: false });
+  const b = tokenizer.encode("b", null, { add_special_tokens: false });
+  const pair = tokenizer.encode("a", "b", { add_special_tokens: true });
+  const at = a.length > 0 ? indexOfRun(pair, a) : -1;
+  const bt = at >= 0 && b.length > 0 ? indexOfRun(pair, b, at + a.length) : -1;
+  if (single.length < 2 || at < 1 || bt < 0 || bt + b.length >= pair.length) {
     throw new ModelLoadError(
-      `The tokenizer adds [${single.join(", ")}] around a text and [${pair.join(", ")}] around a pair; a cross-encoder ` +
-        "needs a pair template like [CLS] query [SEP] document [SEP]. Use a tokenizer.json with a TemplateProcessing " +
-        "post-processor (BERT, MiniLM, ELECTRA and RoBERTa rerankers have one).",
+      `The tokenizer adds [${single.join(", ")}] around a text and gives [${pair.join(", ")}] for the pair ("a", ` +
+        `"b"); a cross-encoder needs a pair template like [CLS] query [SEP] document [SEP]. Use a tokenizer.json ` +
+        "with a TemplateProcessing post-processor (BERT, MiniLM, ELECTRA and RoBERTa rerankers have one).",
     );
   }
-  const prefix = [single[0]];
-  const suffix = [single[single.length - 1]];
-  return { prefix, middle: pair.slice(1, pair.length - 1), suffix, pad: tokenizer.pad_token_id ?? 0 };
+  return {
+    prefix: pair.slice(0, at),
+    middle: pair.slice(at + a.length, bt),
+    suffix: pair.slice(bt + b.length),
+    pad: tokenizer.pad_token_id ?? 0,
+  };
 }
 
 /** Head size from a model config: `id2label` entries, else `num_labels`, else 1. */
@@ -116,13 +138,14 @@ export async function loadCrossEncoder(
   source: ModelSourceParams,
   thread: InferenceThreadOptions,
 ): Promise<LoadedCrossEncoder> {
-  const location = resolveModelSource(model, quantized, source);
-  const options = { quantized, local_files_only: location.localFilesOnly };
-  const tokenizing = AutoTokenizer.from_pretrained(location.id, options) as unknown as Promise<CrossEncoderTokenizer>;
+  const runtime = await transformersRuntime(source.transformersRuntime);
+  const location = resolveModelSource(model, quantized, source, runtime.env);
+  const options = runtimeLoadOptions(location, quantized, source);
+  const tokenizing = runtime.loadTokenizer(location, options);
   // Either way, one session per model file, shared by every reranker that loads it (see shared_sessions.ts).
   const modelLoading = thread.worker
-    ? loadWorkerSequenceModel({ id: location.id, options, nice: thread.nice })
-    : loadCallerSequenceModel(location.id, options);
+    ? loadWorkerSequenceModel({ runtime, location, options, nice: thread.nice })
+    : loadCallerSequenceModel(runtime, location, options);
   let tokenizer: CrossEncoderTokenizer;
   let loaded: CrossEncoderSequenceModel;
   try {
@@ -138,7 +161,7 @@ export async function loadCrossEncoder(
     );
   }
   return {
-    ...fromParts(tokenizer, loaded),
+    ...fromParts(tokenizer, loaded, runtime),
     fingerprint: location.dir ? fileFingerprint(location.dir, quantized) : undefined,
   };
 }
@@ -153,8 +176,15 @@ function fileFingerprint(dir: string, quantized: boolean): string | undefined {
   }
 }
 
-/** Derives what the reranker needs from a ready tokenizer and model (loaded here or injected by the caller). */
-export function fromParts(tokenizer: CrossEncoderTokenizer, model: CrossEncoderSequenceModel): LoadedCrossEncoder {
+/**
+ * Derives what the reranker needs from a ready tokenizer and model (loaded here or injected by the caller);
+ * `runtime` is the one that loaded (or, injected, built) the model: its Tensor class builds the inputs.
+ */
+export function fromParts(
+  tokenizer: CrossEncoderTokenizer,
+  model: CrossEncoderSequenceModel,
+  runtime: Pick<TransformersRuntime, "tensor" | "name">,
+): LoadedCrossEncoder {
   const positions = positionLimit(model.config) ?? 512;
   const declared = tokenizer.model_max_length;
   const maxLength = Math.min(
@@ -170,5 +200,7 @@ export function fromParts(tokenizer: CrossEncoderTokenizer, model: CrossEncoderS
     maxLength,
     inputNames: Array.isArray(inputNames) ? [...inputNames] : undefined,
     typeVocabSize: model.config?.type_vocab_size,
+    tensor: runtime.tensor,
+    runtime: runtime.name,
   };
 }

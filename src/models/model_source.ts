@@ -1,14 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { env } from "@xenova/transformers";
-
 import { ModelLoadError } from "../errors.js";
-import { defaultModelDirectory } from "./model_directory.js";
+import { MODEL_MANIFEST_FILE, defaultModelDirectory } from "./model_directory.js";
+import type { RuntimeLoadOptions, TransformersRuntimeChoice } from "./transformers_runtime.js";
+import { progressReporter } from "./progress.js";
+import type { ProgressEvent } from "./types.js";
 
 /** Where to load a model from, as `from_pretrained` needs it. */
 export interface ModelSource {
-  /** What to pass to `from_pretrained`: a hub id, or a path relative to `env.localModelPath`. */
+  /** A hub id, or the absolute local directory (the runtime adapter turns it into what `from_pretrained` takes). */
   id: string;
   /** True for local directories: never touch the network. */
   localFilesOnly: boolean;
@@ -31,6 +32,20 @@ export interface ModelSourceParams {
    * @default false (also offline when transformers.js has `env.allowRemoteModels = false`)
    */
   offline?: boolean;
+  /**
+   * Which transformers.js runtime loads and runs the model: `@xenova/transformers` 2.17 (this package's dependency),
+   * `@huggingface/transformers` 3 or 4 (an optional peer: install it beside this package), or `"auto"`.
+   * @default `$TWO_STAGE_TRANSFORMERS_RUNTIME`, else "auto": `@xenova/transformers`, or `@huggingface/transformers`
+   * when only that one is installed
+   */
+  transformersRuntime?: TransformersRuntimeChoice;
+  /**
+   * Called with progress: each model file's download (`phase: "download"`, the runtime's own events) and, for
+   * embeddings, texts embedded so far (`phase: "embed"`). Inside a LangChain run the same events also reach its
+   * callbacks as the custom event `"two_stage_progress"` (`handleCustomEvent`).
+   * @default none
+   */
+  onProgress?: (event: ProgressEvent) => void;
 }
 
 function isDirectory(candidate: string): boolean {
@@ -90,15 +105,31 @@ export function looksLikePath(model: string): boolean {
 }
 
 /**
- * Resolves a model name to something `from_pretrained` can load: an existing directory (absolute, relative to the
- * working directory, or under `localModelRoot`) loads from disk only; anything else is a hub id, refused when
- * offline. transformers.js joins ids onto `env.localModelPath`, so local directories are passed relative to it.
+ * Resolves a model name to where it loads from: an existing directory (absolute, relative to the working directory,
+ * or under `localModelRoot`) loads from disk only; anything else is a hub id, refused when offline (`params.offline`,
+ * or the runtime's `env.allowRemoteModels` is false).
  */
-export function resolveModelSource(model: string, quantized: boolean, params: ModelSourceParams = {}): ModelSource {
+export function resolveModelSource(
+  model: string,
+  quantized: boolean,
+  params: ModelSourceParams = {},
+  runtimeSettings: { allowRemoteModels?: boolean } = {},
+): ModelSource {
+  const offline = params.offline === true || runtimeSettings.allowRemoteModels === false;
   const dir = localModelDirectory(model, params);
   if (dir) {
-    checkModelDirectory(dir, quantized, model);
-    return { id: path.relative(path.resolve(env.localModelPath), dir), localFilesOnly: true, dir };
+    try {
+      checkModelDirectory(dir, quantized, model);
+    } catch (error) {
+      // A hub id whose folder in the model root lacks a file (the hub cache holds only what was downloaded so far,
+      // e.g. the int8 file when fp32 is asked for): the hub completes it, into the same folder.
+      const inCache = !looksLikePath(model) && dir === path.resolve(modelRoot(params), model);
+      if (inCache && !offline && !fs.existsSync(path.join(dir, MODEL_MANIFEST_FILE))) {
+        return { id: model, localFilesOnly: false };
+      }
+      throw error;
+    }
+    return { id: dir, localFilesOnly: true, dir };
   }
   if (looksLikePath(model)) {
     const candidates = localModelCandidates(model, params);
@@ -108,7 +139,6 @@ export function resolveModelSource(model: string, quantized: boolean, params: Mo
         "it was built with, relative to the working directory), or pass the model again.",
     );
   }
-  const offline = params.offline === true || env.allowRemoteModels === false;
   if (offline) {
     throw new ModelLoadError(
       `Model '${model}' is not a local directory (looked in ${localModelCandidates(model, params).join(" and ")}), ` +
@@ -119,4 +149,24 @@ export function resolveModelSource(model: string, quantized: boolean, params: Mo
     );
   }
   return { id: model, localFilesOnly: false };
+}
+
+/**
+ * What a runtime loads `location` with: the int8 or fp32 file, disk only for a local folder, the hub cache in the
+ * model root (`localModelRoot`, else the default model directory: outside node_modules, so a reinstall keeps the
+ * downloads, and a downloaded model is then found there by id, offline), and download progress as `onProgress`
+ * events (and LangChain custom events, inside a run: see progress.ts).
+ */
+export function runtimeLoadOptions(
+  location: ModelSource,
+  quantized: boolean,
+  params: ModelSourceParams = {},
+): RuntimeLoadOptions {
+  const report = progressReporter(params.onProgress);
+  return {
+    quantized,
+    localFilesOnly: location.localFilesOnly,
+    cacheDir: modelRoot(params),
+    onProgress: report && ((event) => report({ ...event, phase: "download" })),
+  };
 }

@@ -1,10 +1,12 @@
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
-import type { FeatureExtractionPipeline, Tensor } from "@xenova/transformers";
+import type { FeatureExtractionPipeline } from "@xenova/transformers";
 
 import { DEFAULT_EMBEDDING_MODEL } from "../defaults.js";
 import { InvalidArgumentError, ModelLoadError } from "../errors.js";
 import { checkModelName, checkTextList, describeValue, positiveInteger } from "../validation.js";
-import { type ModelSourceParams, resolveModelSource } from "./model_source.js";
+import { type ModelSourceParams, resolveModelSource, runtimeLoadOptions } from "./model_source.js";
+import { type RuntimeEncoder, transformersRuntime } from "./transformers_runtime.js";
+import { progressReporter } from "./progress.js";
 import { type EmbeddingProfile, type KnownEmbeddingId, resolveEmbeddingProfile } from "./embedding_profiles.js";
 import type { Lease } from "../inference/shared_sessions.js";
 import { acquireFeatureExtraction } from "../inference/feature_extraction_sessions.js";
@@ -64,9 +66,10 @@ export interface TransformersEmbeddingsParams extends EmbeddingsParams, ModelSou
   maxLength?: number;
   /**
    * A ready transformers.js feature-extraction pipeline: nothing is loaded (share one model). It stays the
-   * caller's: `dispose()` does not free it, and it keeps serving later calls.
+   * caller's: `dispose()` does not free it, and it keeps serving later calls. A pipeline of
+   * `@huggingface/transformers` is accepted too (with `transformersRuntime: "@huggingface/transformers"`).
    */
-  extractor?: FeatureExtractionPipeline;
+  extractor?: FeatureExtractionPipeline | { tokenizer: unknown; model: unknown };
 }
 
 /**
@@ -155,10 +158,10 @@ export class TransformersEmbeddings extends Embeddings {
   readonly profile: EmbeddingProfile;
 
   private readonly source: ModelSourceParams;
-  private loading?: Promise<FeatureExtractionPipeline>;
-  /** This instance's share of the pipeline it loaded (one per model, shared by every instance that loads it). */
-  private lease?: Promise<Lease<FeatureExtractionPipeline>>;
-  private readonly injected?: FeatureExtractionPipeline;
+  private loading?: Promise<RuntimeEncoder>;
+  /** This instance's share of the encoder it loaded (one per model, shared by every instance that loads it). */
+  private lease?: Promise<Lease<RuntimeEncoder>>;
+  private readonly injected?: { tokenizer: unknown; model: unknown };
 
   constructor(params: TransformersEmbeddingsParams = {}) {
     super(params);
@@ -166,7 +169,12 @@ export class TransformersEmbeddings extends Embeddings {
     checkModelName("model", this.model, DEFAULT_EMBEDDING_MODEL);
     this.quantized = params.quantized ?? this.quantized;
     this.batchSize = params.batchSize ?? this.batchSize;
-    this.source = { localModelRoot: params.localModelRoot, offline: params.offline };
+    this.source = {
+      localModelRoot: params.localModelRoot,
+      offline: params.offline,
+      transformersRuntime: params.transformersRuntime,
+      onProgress: params.onProgress,
+    };
     if (params.pooling !== undefined && params.pooling !== "mean" && params.pooling !== "cls") {
       throw new InvalidArgumentError(`Unknown pooling '${String(params.pooling)}'. Expected one of: mean, cls.`);
     }
@@ -198,17 +206,27 @@ export class TransformersEmbeddings extends Embeddings {
     this.maxBatchTokens = params.maxBatchTokens ?? this.maxBatchTokens;
     positiveInteger("maxBatchTokens", this.maxBatchTokens);
     if (params.extractor) {
-      this.injected = params.extractor;
-      this.loading = Promise.resolve(params.extractor);
+      const injected = params.extractor;
+      this.injected = injected;
+      this.loading = transformersRuntime(this.source.transformersRuntime).then((runtime) =>
+        runtime.encoderFromPipeline(injected),
+      );
     }
   }
 
-  private load(): Promise<FeatureExtractionPipeline> {
+  private load(): Promise<RuntimeEncoder> {
     if (!this.loading) {
-      const location = resolveModelSource(this.model, this.quantized, this.source);
-      const lease = acquireFeatureExtraction(location.id, {
-        quantized: this.quantized,
-        local_files_only: location.localFilesOnly,
+      const lease = transformersRuntime(this.source.transformersRuntime).then((runtime) => {
+        // A source that cannot be resolved is refused with its own message (it says what to do).
+        const location = resolveModelSource(this.model, this.quantized, this.source, runtime.env);
+        const options = runtimeLoadOptions(location, this.quantized, this.source);
+        return acquireFeatureExtraction(runtime, location, options).catch((error: unknown) => {
+          throw new ModelLoadError(
+            `Could not load embedding model '${this.model}'${location.dir ? ` from ${location.dir}` : " from the hub"}` +
+              ` with ${runtime.name}: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        });
       });
       this.lease = lease;
       this.loading = lease
@@ -216,11 +234,7 @@ export class TransformersEmbeddings extends Embeddings {
         .catch((error: unknown) => {
           this.loading = undefined;
           this.lease = undefined;
-          throw new ModelLoadError(
-            `Could not load embedding model '${this.model}'${location.dir ? ` from ${location.dir}` : " from the hub"}: ` +
-              `${error instanceof Error ? error.message : String(error)}`,
-            { cause: error },
-          );
+          throw error;
         });
     }
     return this.loading;
@@ -244,13 +258,13 @@ export class TransformersEmbeddings extends Embeddings {
                 ...texts.map((text) => extractor.tokenizer.encode(text, null, { add_special_tokens: true }).length),
               ),
           );
-    const inputs = extractor.tokenizer(texts, { padding: true, truncation: true, max_length: maxLength });
+    const inputs = extractor.tokenizer.batch(texts, { padding: true, truncation: true, max_length: maxLength });
     const closing = extractor.tokenizer.encode("", null, { add_special_tokens: true });
     if (closing.length >= 2) {
       const columns = inputs.input_ids.dims[1] as number;
       closeTruncatedRows(inputs.input_ids.data, inputs.attention_mask.data, columns, closing[closing.length - 1]);
     }
-    const outputs = (await extractor.model(inputs)) as Record<string, Tensor>;
+    const outputs = await extractor.model(inputs);
     const hiddenStates = outputs.last_hidden_state ?? outputs.token_embeddings ?? Object.values(outputs)[0];
     const [batch, sequence, hidden] = hiddenStates.dims as number[];
     return poolRows(
@@ -277,12 +291,16 @@ export class TransformersEmbeddings extends Embeddings {
     const extractor = await this.load();
     const out = new Array<number[]>(texts.length);
     const { batches, lengths } = this.plan(extractor, prefixed);
+    const report = progressReporter(this.source.onProgress);
+    let done = 0;
     for (const batch of batches) {
       const vectors = await this.embedBatch(
         batch.map((i) => prefixed[i]),
         Math.max(...batch.map((i) => lengths[i])),
       );
       batch.forEach((textIndex, row) => (out[textIndex] = vectors[row]));
+      done += batch.length;
+      report?.({ phase: "embed", done, total: texts.length });
     }
     return out;
   }
@@ -292,13 +310,9 @@ export class TransformersEmbeddings extends Embeddings {
    * (a single text longer than the budget gets a batch of its own). Token counts are read from a bounded head of
    * each text (the model truncates there anyway).
    */
-  private plan(extractor: FeatureExtractionPipeline, texts: string[]): { batches: number[][]; lengths: number[] } {
-    const tokenizer = extractor.tokenizer as unknown as {
-      model_max_length?: number;
-      encode(text: string, pair: null, options: { add_special_tokens: boolean }): number[];
-    };
-    const maxPositions = (extractor.model as unknown as { config?: { max_position_embeddings?: number } }).config
-      ?.max_position_embeddings;
+  private plan(extractor: RuntimeEncoder, texts: string[]): { batches: number[][]; lengths: number[] } {
+    const tokenizer = extractor.tokenizer;
+    const maxPositions = extractor.model.config?.max_position_embeddings;
     const maxLength = Math.min(this.maxLength ?? tokenizer.model_max_length ?? 512, maxPositions ?? 512, 8192);
     const lengths = texts.map((text) => {
       const head = text.length > maxLength * 8 ? text.slice(0, maxLength * 8) : text;

@@ -1,5 +1,8 @@
-// Shared vocabulary of the models room: types that profiles, config readers and loaders all name. A leaf file: it
-// imports nothing, so every file can import it without a circle.
+// Shared vocabulary of the models room: types that profiles, config readers and loaders all name. A leaf of this
+// room: it imports only types of the rooms below, so every file can import it without a circle.
+import type { ModelDownloadProgress } from "../inference/runtime_types.js";
+
+export type { ModelDownloadProgress, RuntimeTensor, TensorFactory } from "../inference/runtime_types.js";
 
 /** Token pooling of an embedding model: mean over attended tokens, or the first ([CLS] / `<s>`) token. */
 export type EmbeddingPooling = "mean" | "cls";
@@ -34,3 +37,14 @@ export interface PairTemplate {
   suffix: number[];
   pad: number;
 }
+
+/** Progress of a model download or of embedding a corpus (the `onProgress` option). */
+export type ProgressEvent =
+  | ({ phase: "download" } & ModelDownloadProgress)
+  | {
+      phase: "embed";
+      /** Texts embedded so far in this `embedDocuments` call. */
+      done: number;
+      /** Texts in the call. */
+      total: number;
+    };

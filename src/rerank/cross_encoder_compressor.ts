@@ -24,6 +24,7 @@ import { ScoringCompressor } from "./scoring_compressor.js";
 
 export { headTokens } from "./token_cache.js";
 import { modelInputs } from "./model_inputs.js";
+import { transformersRuntime } from "../models/transformers_runtime.js";
 import {
   type EncodedPair,
   type PaddedBatch,
@@ -150,7 +151,12 @@ export class CrossEncoderCompressor extends ScoringCompressor {
     this.maxQueryLength = params.maxQueryLength;
     this.passageOverlap = params.passageOverlap;
     this.scoreThreshold = params.scoreThreshold;
-    this.source = { localModelRoot: params.localModelRoot, offline: params.offline };
+    this.source = {
+      localModelRoot: params.localModelRoot,
+      offline: params.offline,
+      transformersRuntime: params.transformersRuntime,
+      onProgress: params.onProgress,
+    };
 
     checkCrossEncoderSettings(this);
     if ((params.tokenizer === undefined) !== (params.sequenceModel === undefined)) {
@@ -166,7 +172,9 @@ export class CrossEncoderCompressor extends ScoringCompressor {
   private load(): Promise<LoadedCrossEncoder> {
     if (!this.loading) {
       const pending = this.injected
-        ? Promise.resolve().then(() => fromParts(this.injected!.tokenizer, this.injected!.model))
+        ? transformersRuntime(this.source.transformersRuntime).then((runtime) =>
+            fromParts(this.injected!.tokenizer, this.injected!.model, runtime),
+          )
         : loadCrossEncoder(this.model, this.quantized, this.source, {
             worker: this.inferenceWorker,
             nice: this.inferenceNice,

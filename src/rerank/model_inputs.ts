@@ -1,6 +1,5 @@
-import { Tensor } from "@xenova/transformers";
-
 import { ModelLoadError } from "../errors.js";
+import type { RuntimeTensor, TensorFactory } from "../models/types.js";
 import type { PaddedBatch } from "./pair_batcher.js";
 
 /** What decides the model inputs: the graph's declared inputs and the size of its token type vocabulary. */
@@ -9,6 +8,8 @@ export interface ModelInputSpec {
   inputNames?: readonly string[];
   /** `type_vocab_size` of the config; 1 means every token is type 0. */
   typeVocabSize?: number;
+  /** Builds a tensor with the Tensor class of the runtime that loaded the model. */
+  tensor: TensorFactory;
 }
 
 const BUILT = ["input_ids", "attention_mask", "token_type_ids"] as const;
@@ -19,7 +20,7 @@ const BUILT = ["input_ids", "attention_mask", "token_type_ids"] as const;
  * when the model's type vocabulary has a single entry (segment B would index past it). A model that does not expose
  * its inputs gets all three, as before.
  */
-export function modelInputs(batch: PaddedBatch, spec: ModelInputSpec): Record<string, Tensor> {
+export function modelInputs(batch: PaddedBatch, spec: ModelInputSpec): Record<string, RuntimeTensor> {
   const shape = [batch.rows, batch.columns];
   const names = spec.inputNames ?? BUILT;
   const unknown = names.filter((name) => !(BUILT as readonly string[]).includes(name));
@@ -29,13 +30,13 @@ export function modelInputs(batch: PaddedBatch, spec: ModelInputSpec): Record<st
         `provides ${BUILT.join(", ")}. Use a sequence-classification export whose inputs are among those.`,
     );
   }
-  const inputs: Record<string, Tensor> = {};
+  const inputs: Record<string, RuntimeTensor> = {};
   for (const name of names) {
-    if (name === "input_ids") inputs[name] = new Tensor("int64", batch.inputIds, shape);
-    else if (name === "attention_mask") inputs[name] = new Tensor("int64", batch.attentionMask, shape);
+    if (name === "input_ids") inputs[name] = spec.tensor("int64", batch.inputIds, shape);
+    else if (name === "attention_mask") inputs[name] = spec.tensor("int64", batch.attentionMask, shape);
     else {
       const types = spec.typeVocabSize === 1 ? new BigInt64Array(batch.tokenTypeIds.length) : batch.tokenTypeIds;
-      inputs[name] = new Tensor("int64", types, shape);
+      inputs[name] = spec.tensor("int64", types, shape);
     }
   }
   return inputs;
