@@ -6,11 +6,11 @@ import os from "node:os";
 import path from "node:path";
 
 import { AIMessage } from "@langchain/core/messages";
-import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { MultiServerMCPClient } from "@langchain/mcp-adapters";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createAgent } from "langchain";
 
 import { ScriptedToolModel } from "../examples/scripted_tool_model.js";
 import { TwoStageRetriever } from "../src/index.js";
@@ -196,7 +196,7 @@ describe("@langchain/mcp-adapters", () => {
           tool_calls: [{ id: "call-1", name: "search", args: { query: QUERY, topK: 1 } }],
         }),
       ]);
-      const agent = createReactAgent({ llm, tools: [search] });
+      const agent = createAgent({ model: llm, tools: [search] });
       const { messages } = await agent.invoke({ messages: [{ role: "user", content: "What reranks passages?" }] });
       const toolMessage = messages.find((m) => m.getType() === "tool")!;
       const [best] = await retriever.invoke(QUERY, { configurable: { topK: 1 } });

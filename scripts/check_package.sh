@@ -12,6 +12,8 @@
 #      through `two-stage-retriever/jest-environment`, Vitest, node --test, and Jest with @huggingface/transformers);
 #   2b. in a second, small install without optional dependencies (no faiss-node, pg or @langchain/community): the main
 #      entry's declarations type-check with skipLibCheck false, in an ES module and a CommonJS package;
+#   2c. with /serve's optional peers (fastify, @modelcontextprotocol/sdk, zod) added to the README install: a rerank
+#      server answers TEI's /rerank and the retriever's MCP tools answer the SDK's own Client;
 #   3. executes examples/notebook.ipynb with Jupyter and the tslab kernel (`jupyter nbconvert --execute`, which fails
 #      when a cell errors). Needs jupyter-nbconvert, python3-ipykernel and tslab: .ci/run installs them.
 set -euo pipefail
@@ -255,6 +257,45 @@ grep -q "'pg'" "$alone/esm/pgvector-no-types.txt" || { cat "$alone/esm/pgvector-
 (cd "$alone" && npm install --ignore-scripts "@types/pg@$(version_of @types/pg)" >>install.log 2>&1) || die "installing @types/pg failed"
 (cd "$alone/esm" && npx tsc -p .) || die "/pgvector does not type-check with pg, @types/pg and @langchain/community"
 ok "types of /pgvector" "need pg + @types/pg + @langchain/community; with them: type-check (skipLibCheck false)"
+
+# 2c. The /serve subpath with its optional peers (fastify, @modelcontextprotocol/sdk, zod) beside the README install:
+# a rerank server answering TEI's /rerank, and the retriever's MCP tools answering the SDK's own Client.
+(cd "$app" && npm install "fastify@$(version_of fastify)" "@modelcontextprotocol/sdk@$(version_of @modelcontextprotocol/sdk)" \
+  "zod@$(version_of zod)" >>install.log 2>&1) || { tail -20 "$app/install.log"; die "installing /serve's optional peers failed"; }
+cat >"$app/serve_check.mjs" <<'JS'
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { TwoStageRetriever, TransformersEmbeddings, CrossEncoderCompressor } from "two-stage-retriever";
+import { createRetrieverMcpServer, startRerankServer } from "two-stage-retriever/serve";
+import { buildLexicalBiEncoder, buildLexicalCrossEncoder } from "two-stage-retriever/testing";
+
+const texts = ["Tides are caused by the Moon's gravity.", "Espresso needs finely ground coffee.", "Rivers flow to the sea."];
+buildLexicalBiEncoder("serve-models/bi", { corpus: texts });
+buildLexicalCrossEncoder("serve-models/ce", { corpus: texts });
+const server = await startRerankServer({ reranker: { model: "serve-models/ce" }, port: 0 });
+const ranks = await (await fetch(`${server.url}/rerank`, {
+  method: "POST", headers: { "content-type": "application/json" },
+  body: JSON.stringify({ query: "what causes tides", texts }),
+})).json();
+await server.close();
+if (ranks[0]?.index !== 0) throw new Error(`unexpected /rerank answer ${JSON.stringify(ranks)}`);
+const retriever = await TwoStageRetriever.fromTexts(texts, {}, {
+  embeddings: new TransformersEmbeddings({ model: "serve-models/bi" }),
+  compressor: new CrossEncoderCompressor({ model: "serve-models/ce" }), recallK: 3, topK: 2,
+});
+const mcp = await createRetrieverMcpServer({ retriever });
+const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+await mcp.connect(serverSide);
+const client = new Client({ name: "check", version: "1.0.0" });
+await client.connect(clientSide);
+const result = await client.callTool({ name: "search", arguments: { query: "what causes tides", topK: 1 } });
+const found = JSON.parse(result.content[0].text);
+await client.close();
+await retriever.dispose();
+if (!found.results[0].text.startsWith("Tides")) throw new Error(`unexpected search answer ${JSON.stringify(found)}`);
+console.log(`/rerank best ${ranks[0].index}, MCP search best "${found.results[0].text}"`);
+JS
+ok "/serve (rerank server + MCP tools)" "$(cd "$app" && node serve_check.mjs)"
 
 # 3. The notebook, in this project (tslab compiles every import to require).
 command -v jupyter >/dev/null && command -v tslab >/dev/null ||
