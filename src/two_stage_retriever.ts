@@ -546,7 +546,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
         ...(filter === undefined ? {} : { filter: typeof filter === "function" ? "function" : filter }),
       },
       () => untilAborted(this.recallChecked(query, recallK, filter), signal),
-      (found, ms) => ({ ...recallTrace(found, this.source), ms }),
+      (found, ms) => ({ ...recallTrace(found, this.source), ms: roundMs(ms) }),
     );
     signal?.throwIfAborted();
     if (candidates.length === 0) {
@@ -571,7 +571,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
               score: (i) => candidates[i].metadata.recallScore as number,
             })
           : { ranked: fallbackTrace(reranked.documents) }),
-        ms,
+        ms: roundMs(ms),
       }),
     );
     this.lastTimings = { recallMs, rerankMs };
@@ -718,4 +718,9 @@ function fallbackTrace(documents: readonly DocumentInterface<RetrievedDocumentMe
     score: null,
     move: doc.metadata.recallRank - (k + 1),
   }));
+}
+
+/** Milliseconds as a trace shows them: to 0.01 ms. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
 }
