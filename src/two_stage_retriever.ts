@@ -19,7 +19,15 @@ import {
   type RetrievedDocumentMetadata,
   shadowMetadata,
 } from "./documents/result_metadata.js";
-import { checkDocumentList, checkQuery, describeValue, positiveInteger } from "./validation.js";
+import {
+  batchIds,
+  checkDocumentList,
+  checkIndexDocuments,
+  checkQuery,
+  checkUpsert,
+  describeValue,
+  positiveInteger,
+} from "./validation.js";
 import {
   type RetrievalOptions,
   type TwoStageConfigurable,
@@ -32,6 +40,7 @@ import {
   buildStage1,
   checkStage1Kind,
   stage1Source,
+  updateStage1,
 } from "./recall/build_stage1.js";
 import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "./recall/stage1_folder.js";
 import { type RecallFilter, type RecallSource, isRecallSource } from "./recall/recall_source.js";
@@ -345,15 +354,57 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     return retriever;
   }
 
-  /** Adds documents to stage 1 (sources that hold their own index). */
-  async addDocuments(docs: DocumentInterface[], options?: { ids?: string[] }): Promise<string[] | void> {
+  /**
+   * Adds documents to stage 1 (sources that hold their own index). With `upsert: true`, a document whose id is held
+   * replaces it (its vector too) instead of being refused. A stage 1 built by the factories or `load` keeps its FAISS
+   * store and BM25 index in step: everything is checked and embedded before either changes. {@link save} makes it
+   * durable.
+   */
+  async addDocuments(
+    docs: DocumentInterface[],
+    options?: { ids?: string[]; upsert?: boolean },
+  ): Promise<string[] | void> {
     this.checkNotDisposed();
+    if (this.parts) {
+      checkIndexDocuments(docs, "docs");
+      const { store, bm25 } = this.parts;
+      const upsert = checkUpsert(options?.upsert);
+      const held = (id: string) => !upsert && (store?.has(id) === true || bm25?.has(id) === true);
+      const ids = batchIds(docs, options?.ids, held, "index");
+      await updateStage1(this.parts, { documents: docs, ids });
+      return ids;
+    }
     if (!this.source.addDocuments) {
       throw new InvalidArgumentError(
         `Stage 1 (${this.source.name}) does not take documents from here; add them to it directly.`,
       );
     }
     return this.source.addDocuments(docs, options);
+  }
+
+  /**
+   * Deletes documents from stage 1 by id (sources that hold their own index): a FAISS store and a BM25 index built
+   * by the factories or `load` are kept in step. An id stage 1 does not hold is refused before anything changes.
+   * {@link save} makes it durable (crash-safely: after a kill, the old or the new index loads, whole).
+   *
+   * @example
+   * ```ts
+   * await retriever.delete({ ids: ["faq-12"] });
+   * await retriever.save("./my-index");
+   * ```
+   */
+  async delete(params: { ids: string[] }): Promise<void> {
+    this.checkNotDisposed();
+    if (this.parts) {
+      await updateStage1(this.parts, { deleteIds: params?.ids });
+      return;
+    }
+    if (!this.source.delete) {
+      throw new InvalidArgumentError(
+        `Stage 1 (${this.source.name}) does not delete documents from here; delete them from it directly.`,
+      );
+    }
+    await this.source.delete(params);
   }
 
   /**

@@ -81,12 +81,14 @@ const MODEL_FLAGS = [...MODEL_FLAG_OPTIONS, "json"];
 const COMMANDS: Record<string, Command> = {
   index: {
     summary: "read .txt/.md (split into chunks) and .jsonl records, embed them, write a FAISS index atomically",
-    usage: `two-stage index <files|dirs|corpus.jsonl> --out <dir> [--append | --rebuild] [--chunk-size 1000] [--chunk-overlap 100]
+    usage: `two-stage index <files|dirs|corpus.jsonl> --out <dir> [--append | --update | --rebuild] [--chunk-size 1000] [--chunk-overlap 100]
        two-stage index <files|dirs|corpus.jsonl> --store <url|pglite:dir> [--table two_stage_docs] [--append | --rebuild] [--hnsw]
 
   --out <dir>           the index folder (created; an existing index needs --append or --rebuild; a folder that
                         is not an index is refused, never overwritten)
   --append              add to the index in --out
+  --update              bring the index in --out in line with the inputs: embed only new and changed files (by the
+                        content hash the index records per file), remove the documents of files no longer given
   --rebuild             replace the index in --out
   --chunk-size <n>      characters per chunk of .txt/.md files (default 1000)
   --chunk-overlap <n>   characters shared by consecutive chunks (default 100; must be smaller than --chunk-size)
@@ -103,7 +105,7 @@ ${STORE_HELP}
 
 ${MODEL_HELP}`,
     valued: [...MODEL_VALUED, "out", "chunk-size", "chunk-overlap", "store", "table"],
-    flags: [...MODEL_FLAGS, "append", "rebuild", "hnsw", "follow-symlinks"],
+    flags: [...MODEL_FLAGS, "append", "update", "rebuild", "hnsw", "follow-symlinks"],
     run: withStore(indexCommand, indexStoreCommand, ["table", "hnsw"]),
   },
   query: {
