@@ -127,9 +127,12 @@ ${MODEL_HELP}`,
   },
   eval: {
     summary: "sweep recallK on a BEIR collection: nDCG, MRR, stage-1 recall, latency, and the recallK to use",
-    usage: `two-stage eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out <prefix>] [--oracle-max-corpus N] [--stage1-only] [--fp32]
+    usage: `two-stage eval <dataset-dir> [--index <dir>] [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out <prefix>] [--oracle-max-corpus N] [--stage1-only] [--fp32]
 
-  --dataset <dir>            a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv (or qrels.tsv)
+  <dataset-dir>, --dataset <dir>
+                             a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv (or qrels.tsv)
+  --index <dir>              reuse an index built over the dataset's corpus (two-stage index <dir>/corpus.jsonl
+                             --out <index>) instead of embedding the corpus again; its models and stage 1 are used
   --recall-k <list>          comma-separated recallK values to sweep (default 10,20,50,100,200)
   --top-k <n>                nDCG@n and MRR@n after reranking (default 10; at most the largest --recall-k)
   --max-queries <n>          evaluate the first n judged queries
@@ -158,6 +161,7 @@ ${MODEL_HELP}`,
     valued: [
       ...MODEL_VALUED,
       "dataset",
+      "index",
       "recall-k",
       "top-k",
       "max-queries",
