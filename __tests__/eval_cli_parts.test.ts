@@ -96,7 +96,7 @@ describe("the runtime estimate", () => {
       rerank: true,
     };
     const estimate = await estimateEvalRuntime(work, embeddings, reranker, "what causes tides?");
-    expect([embedded, reranked]).toEqual([16, 16]);
+    expect([embedded, reranked]).toEqual([32, 32]); // 16 warm-up + 16 timed
     expect(estimate.sample).toBe(16);
     expect(estimate.indexMs).toBeCloseTo(1000 * estimate.embedMsPerDocument, 6);
     expect(estimate.queriesMs).toBeCloseTo(300 * (estimate.embedMsPerDocument + 200 * estimate.rerankMsPerPair), 6);
