@@ -152,6 +152,7 @@ describe("a hybrid retriever keeps FAISS and BM25 in step", () => {
       { upsert: true },
     );
     await expect(retriever.delete({ ids: ["c3", "c1"] })).rejects.toThrow("not in the index ('c1')");
+    await expect(retriever.delete(undefined as never)).rejects.toThrow("delete takes { ids: string[] }");
     await expect(retriever.addDocuments([new Document({ pageContent: "x", id: "c4" })])).rejects.toThrow(
       /'c4' is already in the index/,
     );

@@ -21,6 +21,7 @@ import {
 } from "./documents/result_metadata.js";
 import {
   batchIds,
+  checkDeleteIds,
   checkDocumentList,
   checkIndexDocuments,
   checkQuery,
@@ -396,7 +397,9 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   async delete(params: { ids: string[] }): Promise<void> {
     this.checkNotDisposed();
     if (this.parts) {
-      await updateStage1(this.parts, { deleteIds: params?.ids });
+      const { store, bm25 } = this.parts;
+      const held = (id: string) => (store?.has(id) ?? true) && (bm25?.has(id) ?? true);
+      await updateStage1(this.parts, { deleteIds: checkDeleteIds(params, held, "index") });
       return;
     }
     if (!this.source.delete) {
