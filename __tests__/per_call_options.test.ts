@@ -15,6 +15,7 @@ import {
   InvalidArgumentError,
   type RecallFilter,
   type RecallSource,
+  RemoteReranker,
   TwoStageRetriever,
   type TwoStageRetrieverParams,
 } from "../src/index.js";
@@ -194,6 +195,28 @@ describe("the config's signal and rerankTimeoutMs stop stage 2's work", () => {
     await whole.invoke(QUERY);
     expect(fullCalls()).toBe(10);
     await Promise.all([reranker.dispose(), full.dispose()]);
+  });
+
+  test("a RemoteReranker as stage 2: the abort cancels the request in flight and sends no further batch", async () => {
+    const controller = new AbortController();
+    const reason = new Error("user left");
+    const requests: AbortSignal[] = [];
+    const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (String(input).endsWith("/info")) {
+        return new Response(JSON.stringify({ model_id: "stub", max_client_batch_size: 2 }), { status: 200 });
+      }
+      requests.push(init!.signal!);
+      controller.abort(reason); // the caller leaves while the first batch is at the server
+      return new Promise<Response>((_, reject) =>
+        init!.signal!.addEventListener("abort", () => reject(init!.signal!.reason)),
+      );
+    }) as unknown as typeof globalThis.fetch;
+    const remote = new RemoteReranker({ url: "http://tei.local", fetch });
+    const { retriever } = await setup({ compressor: remote, onRerankError: "fallback" });
+    await expect(retriever.invoke(QUERY, { signal: controller.signal })).rejects.toBe(reason);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(requests).toHaveLength(1); // 10 candidates in batches of 2 would be 5 requests
+    expect(requests[0].aborted).toBe(true);
   });
 
   test("an already aborted signal refuses the call before stage 1", async () => {
