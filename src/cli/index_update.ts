@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 
 import type { Document, DocumentInterface } from "@langchain/core/documents";
 
+import { InvalidArgumentError } from "../errors.js";
 import type { Stage1Parts } from "../recall/build_stage1.js";
 import type { SkippedInput } from "./input_documents.js";
 import { cliIds } from "./cli_stage1.js";
@@ -113,6 +114,20 @@ export function planUpdate(
     }
     plan.removed.push(source);
     plan.deleteIds.push(...held.ids({ source }));
+  }
+  // A new document must not take the id of one that stays (e.g. two .jsonl files with the same _id): it would
+  // replace another file's document silently.
+  const deleting = new Set(plan.deleteIds);
+  const clash = plan.documents.find((doc) => {
+    const id = String(doc.metadata.docId);
+    return !deleting.has(id) && held.has(id);
+  });
+  if (clash) {
+    throw new InvalidArgumentError(
+      `--update: document id '${String(clash.metadata.docId)}' of ${String(clash.metadata.source)} is already held ` +
+        "by a document of another input file. Ids must be unique across files: change one of them, or rebuild " +
+        "with --rebuild.",
+    );
   }
   return plan;
 }
