@@ -367,7 +367,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   ): Promise<string[] | void> {
     this.checkNotDisposed();
     if (this.parts) {
-      checkIndexDocuments(docs, "docs");
+      checkIndexDocuments(docs);
       const { store, bm25 } = this.parts;
       const upsert = checkUpsert(options?.upsert);
       const held = (id: string) => !upsert && (store?.has(id) === true || bm25?.has(id) === true);

@@ -264,9 +264,13 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
     embedQueries: choice.stage1 !== "bm25",
     rerank: !stage1Only,
   };
+  // Timed without the score cache: cached scores would time cache reads, and the sample's scores must not enter it.
+  const untimed = scoreCache && !timing && work.rerank ? instantiate(choice).reranker : undefined;
   const estimate =
     docs.length > 0 && dataset.queries.length > 0
-      ? await estimateEvalRuntime(work, embeddings, reranker, dataset.queries[0].text)
+      ? await estimateEvalRuntime(work, embeddings, timing ?? untimed ?? reranker, dataset.queries[0].text).finally(
+          () => untimed?.dispose(),
+        )
       : undefined;
   if (!json && estimate && estimate.totalMs >= ESTIMATE_PRINT_MS) {
     process.stderr.write(`${renderEstimate(estimate, work)}\n`);
