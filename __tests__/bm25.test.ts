@@ -349,7 +349,7 @@ describe("Bm25Index filters and ids", () => {
     ).rejects.toThrow(InvalidArgumentError); // a taken id is a bad argument, as in FaissVectorStore (IndexError before 0.3)
     await expect(
       index.addDocuments([new Document({ pageContent: "a", id: "d" }), new Document({ pageContent: "b", id: "d" })]),
-    ).rejects.toThrow(/Document id 'd' is already in the index/);
+    ).rejects.toThrow(/Document id 'd' appears twice in this batch/);
     await expect(index.addDocuments([new Document({ pageContent: "a" })], { ids: [] })).rejects.toThrow(
       InvalidArgumentError,
     );

@@ -38,7 +38,10 @@ describe("two-stage CLI", () => {
     expect(fs.existsSync(path.join(indexDir, "two-stage.json"))).toBe(true);
     const again = cli("index", path.join(root, "notes.md"), "--out", indexDir);
     expect(again.status).toBe(1);
-    expect(again.stderr).toContain("already holds an index. Pass --append to add to it or --rebuild to replace it.");
+    expect(again.stderr).toContain(
+      "already holds an index. Pass --update to re-embed only new and changed files (and drop removed ones), " +
+        "--append to add to it, or --rebuild to replace it.",
+    );
   });
 
   test("a failed (re)index leaves the previous index intact; a malformed line names file and line", () => {
@@ -180,7 +183,9 @@ describe("two-stage CLI", () => {
     expect(topK.status).toBe(1);
     expect(topK.stderr).toContain("topK (5) must not exceed recallK (2)");
     const both = cli("index", path.join(root, "notes.md"), "--out", indexDir, "--append", "--rebuild");
-    expect(both.stderr).toContain("Pass --append (add to the index) or --rebuild (replace it), not both.");
+    expect(both.stderr).toContain(
+      "Pass one of --append (add to the index), --update (bring it in line with the inputs) or --rebuild (replace it).",
+    );
     const overlap = cli(
       "index",
       path.join(root, "notes.md"),

@@ -20,7 +20,10 @@ export type {
   StageTimings,
   Explanation,
   ExplainedCandidate,
+  TwoStageRetrieverCallOptions,
 } from "./two_stage_retriever.js";
+export type { TwoStageConfigurable } from "./retrieval_options.js";
+export type { RankingTrace, TracedRank, TracedDrop } from "./rerank/ranking_trace.js";
 
 // Stage 1
 export type { RecallSource, RecallCandidate, RecallFilter } from "./recall/recall_source.js";

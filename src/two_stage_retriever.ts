@@ -1,8 +1,14 @@
-import type { CallbackManagerForRetrieverRun, Callbacks } from "@langchain/core/callbacks/manager";
+import {
+  CallbackManager,
+  type CallbackManagerForRetrieverRun,
+  type Callbacks,
+  parseCallbackConfigArg,
+} from "@langchain/core/callbacks/manager";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import type { BaseDocumentCompressor } from "@langchain/core/retrievers/document_compressors";
+import { type RunnableConfig, ensureConfig } from "@langchain/core/runnables";
 import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 
 import { withRun } from "./callbacks.js";
@@ -13,13 +19,29 @@ import {
   type RetrievedDocumentMetadata,
   shadowMetadata,
 } from "./documents/result_metadata.js";
-import { checkDocumentList, checkQuery, describeValue, durationMs, positiveInteger } from "./validation.js";
+import {
+  batchIds,
+  checkDeleteIds,
+  checkDocumentList,
+  checkIndexDocuments,
+  checkQuery,
+  checkUpsert,
+  describeValue,
+  positiveInteger,
+} from "./validation.js";
+import {
+  type RetrievalOptions,
+  type TwoStageConfigurable,
+  callRetrievalOptions,
+  checkRetrievalOptions,
+} from "./retrieval_options.js";
 import {
   type BuildStage1Params,
   type Stage1Kind,
   buildStage1,
   checkStage1Kind,
   stage1Source,
+  updateStage1,
 } from "./recall/build_stage1.js";
 import { type Stage1Parts, loadStage1, partsKind, saveStage1 } from "./recall/stage1_folder.js";
 import { type RecallFilter, type RecallSource, isRecallSource } from "./recall/recall_source.js";
@@ -33,8 +55,10 @@ import {
 } from "./rerank/candidate_ranking.js";
 import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 import { type Stage2, toStage2 } from "./rerank/stage2.js";
+import { TRACE_LIMIT, type TracedRank, rankingTrace, traceScore } from "./rerank/ranking_trace.js";
 import { documentsFromTexts } from "./documents/documents_from_texts.js";
 import { copyDocument } from "./documents/copy_document.js";
+import { traceId } from "./documents/document_key.js";
 import {
   RETRIEVER_FIELD,
   type RetrieverOverrides,
@@ -90,6 +114,13 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
    */
   onRerankError?: "throw" | "fallback";
 }
+
+/**
+ * The config of one call (`invoke`, `batch`, `explain`, an agent tool): LangChain's `RunnableConfig`, whose
+ * `configurable` may set {@link TwoStageConfigurable} options for this call, and whose `signal` (or `timeout`) stops
+ * it — stage 2 starts no further batch or request once it fires.
+ */
+export type TwoStageRetrieverCallOptions = RunnableConfig<TwoStageConfigurable & Record<string, unknown>>;
 
 /** Options of the factories: the retriever's options plus what to build stage 1 with. */
 export type TwoStageRetrieverFactoryParams = Omit<TwoStageRetrieverParams, "vectorStore" | "stage1"> &
@@ -222,21 +253,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     this.filter = params.filter;
     this.rerankTimeoutMs = params.rerankTimeoutMs;
     this.onRerankError = params.onRerankError ?? this.onRerankError;
-    positiveInteger("recallK", this.recallK);
-    positiveInteger("topK", this.topK);
-    if (this.topK > this.recallK) {
-      throw new InvalidArgumentError(
-        `topK (${this.topK}) must not exceed recallK (${this.recallK}): stage 2 can only return candidates stage 1 found.`,
-        { argument: "topK" },
-      );
-    }
-    durationMs("rerankTimeoutMs", this.rerankTimeoutMs, "omit rerankTimeoutMs");
-    if (this.onRerankError !== "throw" && this.onRerankError !== "fallback") {
-      throw new InvalidArgumentError(
-        `Unknown onRerankError '${String(this.onRerankError)}'. Expected one of: throw, fallback.`,
-        { argument: "onRerankError" },
-      );
-    }
+    checkRetrievalOptions(this.options);
     if (params.compressor !== undefined && typeof params.compressor?.compressDocuments !== "function") {
       throw new InvalidArgumentError(
         `compressor must be a LangChain document compressor (with compressDocuments(documents, query)); got ` +
@@ -338,15 +355,59 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     return retriever;
   }
 
-  /** Adds documents to stage 1 (sources that hold their own index). */
-  async addDocuments(docs: DocumentInterface[], options?: { ids?: string[] }): Promise<string[] | void> {
+  /**
+   * Adds documents to stage 1 (sources that hold their own index). With `upsert: true`, a document whose id is held
+   * replaces it (its vector too) instead of being refused. A stage 1 built by the factories or `load` keeps its FAISS
+   * store and BM25 index in step: everything is checked and embedded before either changes. {@link save} makes it
+   * durable.
+   */
+  async addDocuments(
+    docs: DocumentInterface[],
+    options?: { ids?: string[]; upsert?: boolean },
+  ): Promise<string[] | void> {
     this.checkNotDisposed();
+    if (this.parts) {
+      checkIndexDocuments(docs);
+      const { store, bm25 } = this.parts;
+      const upsert = checkUpsert(options?.upsert);
+      const held = (id: string) => !upsert && (store?.has(id) === true || bm25?.has(id) === true);
+      const ids = batchIds(docs, options?.ids, held, "index");
+      await updateStage1(this.parts, { documents: docs, ids });
+      return ids;
+    }
     if (!this.source.addDocuments) {
       throw new InvalidArgumentError(
         `Stage 1 (${this.source.name}) does not take documents from here; add them to it directly.`,
       );
     }
     return this.source.addDocuments(docs, options);
+  }
+
+  /**
+   * Deletes documents from stage 1 by id (sources that hold their own index): a FAISS store and a BM25 index built
+   * by the factories or `load` are kept in step. An id stage 1 does not hold is refused before anything changes.
+   * {@link save} makes it durable (crash-safely: after a kill, the old or the new index loads, whole).
+   *
+   * @example
+   * ```ts
+   * await retriever.delete({ ids: ["faq-12"] });
+   * await retriever.save("./my-index");
+   * ```
+   */
+  async delete(params: { ids: string[] }): Promise<void> {
+    this.checkNotDisposed();
+    if (this.parts) {
+      const { store, bm25 } = this.parts;
+      const held = (id: string) => (store?.has(id) ?? true) && (bm25?.has(id) ?? true);
+      await updateStage1(this.parts, { deleteIds: checkDeleteIds(params, held, "index") });
+      return;
+    }
+    if (!this.source.delete) {
+      throw new InvalidArgumentError(
+        `Stage 1 (${this.source.name}) does not delete documents from here; delete them from it directly.`,
+      );
+    }
+    await this.source.delete(params);
   }
 
   /**
@@ -440,8 +501,8 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   }
 
   /** {@link recall} on checked arguments: the query is checked once, at the public method that received it. */
-  private async recallChecked(query: string, recallK: number): Promise<Document[]> {
-    const found = await this.source.recall(query, recallK, this.filter);
+  private async recallChecked(query: string, recallK: number, filter = this.filter): Promise<Document[]> {
+    const found = await this.source.recall(query, recallK, filter);
     return found.slice(0, recallK).map(({ document, score, details }, i) =>
       copyDocument(document, {
         ...shadowMetadata(document.metadata, [...RETRIEVAL_METADATA_KEYS, ...Object.keys(details ?? {})]),
@@ -456,7 +517,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
    * Every stage-1 candidate with both ranks, both scores and whether it is returned, the returned documents, and
    * each stage's milliseconds — from the very retrieval `invoke` runs, so `returned` marks exactly what `invoke`
    * returns (after dedupe, `scoreThreshold`, timeouts and fallbacks). If the best documents sit near `recallK`,
-   * raise it.
+   * raise it. `config` is the callbacks, or a config as `invoke` takes it (per-call `configurable` options, `signal`).
    *
    * @example
    * ```ts
@@ -464,8 +525,10 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
    * candidates.filter((c) => c.returned).map((c) => `${c.recallRank} → ${c.rerankRank}`); // ["7 → 1", "1 → 2", ...]
    * ```
    */
-  async explain(query: string, callbacks?: Callbacks): Promise<Explanation> {
-    const { candidates, ranking, documents, timings } = await this.retrieve(query, callbacks);
+  async explain(query: string, config?: Callbacks | TwoStageRetrieverCallOptions): Promise<Explanation> {
+    const { callbacks, configurable, signal } = parseCallbackConfigArg(config) as TwoStageRetrieverCallOptions;
+    const options = callRetrievalOptions(this.options, configurable);
+    const { candidates, ranking, documents, timings } = await this.retrieve(query, callbacks, options, signal);
     const returned = new Set(documents.map((doc) => doc.metadata.recallRank as number));
     const rerankRank = new Map(ranking?.order.map((candidate, rank) => [candidate, rank + 1]));
     return {
@@ -486,29 +549,89 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     };
   }
 
+  /**
+   * Retrieves the `topK` best documents for `query` (LangChain's `Runnable.invoke`, which `batch`, `stream`,
+   * `withConfig` and agent tools call). `options.configurable` may change `recallK`, `topK`, `filter`,
+   * `rerankTimeoutMs` and `onRerankError` for this call — checked exactly as the constructor checks them — and
+   * `options.signal` (or `timeout`) stops the call: stage 2 starts no further batch or request, and the call rejects
+   * with the signal's reason (never a fallback).
+   *
+   * @example
+   * ```ts
+   * const docs = await retriever.invoke("what causes tides?", { configurable: { topK: 2, filter: { lang: "en" } } });
+   * docs.length; // 2
+   * ```
+   */
+  override async invoke(
+    input: string,
+    options?: TwoStageRetrieverCallOptions,
+  ): Promise<DocumentInterface<RetrievedDocumentMetadata>[]> {
+    // BaseRetriever.invoke hands _getRelevantDocuments only the run manager; this is its body with the config kept.
+    const config = ensureConfig(parseCallbackConfigArg(options)) as TwoStageRetrieverCallOptions;
+    const manager = await CallbackManager.configure(
+      config.callbacks,
+      this.callbacks,
+      config.tags,
+      this.tags,
+      config.metadata,
+      this.metadata,
+      { verbose: this.verbose },
+    );
+    const runManager = await manager?.handleRetrieverStart(
+      this.toJSON(),
+      input,
+      config.runId,
+      undefined,
+      undefined,
+      undefined,
+      config.runName,
+    );
+    try {
+      const call = callRetrievalOptions(this.options, config.configurable);
+      const { documents } = await this.retrieve(input, runManager, call, config.signal);
+      await runManager?.handleRetrieverEnd(documents);
+      return documents;
+    } catch (error) {
+      await runManager?.handleRetrieverError(error);
+      throw error;
+    }
+  }
+
   override async _getRelevantDocuments(
     query: string,
     runManager?: CallbackManagerForRetrieverRun,
   ): Promise<DocumentInterface<RetrievedDocumentMetadata>[]> {
-    return (await this.retrieve(query, runManager)).documents;
+    return (await this.retrieve(query, runManager, this.options)).documents;
   }
 
-  /** The one retrieval path behind `invoke`, `explain` and the CLI: stage 1, then stage 2 with its policies. */
+  /**
+   * The one retrieval path behind `invoke`, `explain` and the CLI: stage 1, then stage 2 with its policies. The
+   * `recall` and `rerank` runs end with what they did (ids, ranks, scores, moves; see `ranking_trace.ts`).
+   */
   private async retrieve(
     query: string,
     callbacks: CallbackManagerForRetrieverRun | Callbacks | undefined,
+    options: RetrievalOptions,
+    signal?: AbortSignal,
   ): Promise<Retrieval> {
     this.checkNotDisposed();
     checkQuery(query);
+    signal?.throwIfAborted();
+    const { recallK, topK, filter } = options;
     const child = (tag: string): Callbacks | undefined =>
       callbacks && "getChild" in callbacks ? callbacks.getChild(tag) : (callbacks as Callbacks | undefined);
     const { result: candidates, ms: recallMs } = await withRun(
       child("recall"),
       "recall",
-      { query, recallK: this.recallK },
-      () => this.recallChecked(query, this.recallK),
-      (found, ms) => ({ candidates: found.length, ms }),
+      {
+        query,
+        recallK,
+        ...(filter === undefined ? {} : { filter: typeof filter === "function" ? "function" : filter }),
+      },
+      () => untilAborted(this.recallChecked(query, recallK, filter), signal),
+      (found, ms) => ({ ...recallTrace(found, this.source), ms: roundMs(ms) }),
     );
+    signal?.throwIfAborted();
     if (candidates.length === 0) {
       this.lastTimings = { recallMs, rerankMs: 0 };
       return { candidates, documents: [], timings: this.lastTimings };
@@ -519,12 +642,19 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
     } = await withRun(
       child("rerank"),
       "rerank",
-      { query, candidates: candidates.length, topK: this.topK },
-      (run) => this.rerank(candidates, query, run?.getChild()),
+      { query, candidates: candidates.length, topK },
+      (run) => this.rerank(candidates, query, run?.getChild(), options, signal),
       (reranked, ms) => ({
         returned: reranked.documents.length,
-        reranked: reranked.documents[0]?.metadata.reranked === true,
-        ms,
+        reranked: reranked.fallback === undefined && reranked.documents[0]?.metadata.reranked === true,
+        ...(reranked.fallback === undefined ? {} : { fallback: reranked.fallback }),
+        ...(reranked.ranking
+          ? rankingTrace(candidates, reranked.ranking, {
+              rank: (i) => i + 1,
+              score: (i) => candidates[i].metadata.recallScore as number,
+            })
+          : { ranked: fallbackTrace(reranked.documents) }),
+        ms: roundMs(ms),
       }),
     );
     this.lastTimings = { recallMs, rerankMs };
@@ -533,30 +663,41 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
 
   /**
    * Stage 2 with its policies: the compressor's ranking, or stage-1 order marked `reranked: false` when the rerank
-   * exceeds `rerankTimeoutMs` or fails under `onRerankError: "fallback"`.
+   * exceeds `rerankTimeoutMs` or fails under `onRerankError: "fallback"`. The timeout and the caller's `signal` both
+   * abort the signal stage 2 gets, so the work stops (no further batch or request), not only the waiting; a caller's
+   * abort rejects with its reason.
    */
   private async rerank(
     candidates: Document[],
     query: string,
     callbacks: Callbacks | undefined,
-  ): Promise<{ ranking?: CandidateRanking; documents: DocumentInterface<RetrievedDocumentMetadata>[] }> {
+    options: RetrievalOptions,
+    signal: AbortSignal | undefined,
+  ): Promise<{
+    ranking?: CandidateRanking;
+    documents: DocumentInterface<RetrievedDocumentMetadata>[];
+    fallback?: string;
+  }> {
+    const { rerankTimeoutMs, topK } = options;
     let timer: NodeJS.Timeout | undefined;
-    const cancel = this.rerankTimeoutMs === undefined ? undefined : new AbortController();
+    const cancel = rerankTimeoutMs === undefined && signal === undefined ? undefined : new AbortController();
+    const forward = () => cancel!.abort(signal!.reason);
+    signal?.addEventListener("abort", forward, { once: true });
     try {
-      const rerank = this.stage2.rank(candidates, query, this.topK, callbacks, cancel?.signal);
+      const rerank = this.stage2.rank(candidates, query, topK, callbacks, cancel?.signal);
       let outcome: Awaited<typeof rerank>;
-      if (this.rerankTimeoutMs === undefined) {
+      if (cancel === undefined) {
         outcome = await rerank;
       } else {
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            const reason = new RerankTimeout(`rerank exceeded ${this.rerankTimeoutMs} ms`);
-            reject(reason);
-            cancel!.abort(reason); // the work stops too, not only the waiting
-          }, this.rerankTimeoutMs);
-        });
-        rerank.catch(() => undefined); // a rerank that fails after the timeout must not go unhandled
-        outcome = await Promise.race([rerank, timeout]);
+        if (rerankTimeoutMs !== undefined) {
+          // The work stops too, not only the waiting: stage 2 sees the same signal.
+          timer = setTimeout(
+            () => cancel.abort(new RerankTimeout(`rerank exceeded ${rerankTimeoutMs} ms`)),
+            rerankTimeoutMs,
+          );
+        }
+        rerank.catch(() => undefined); // a rerank that fails after the abort must not go unhandled
+        outcome = await untilAborted(rerank, cancel.signal);
       }
       const { ranking } = outcome;
       const documents = outcome.documents.map((doc) =>
@@ -568,17 +709,26 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
       );
       return { ranking, documents };
     } catch (error) {
+      if (signal?.aborted) throw signal.reason; // the caller stopped the call: no fallback
       if (error instanceof RerankTimeout) {
-        return { documents: this.fallback(candidates, `rerank exceeded ${this.rerankTimeoutMs} ms`) };
+        const reason = `rerank exceeded ${rerankTimeoutMs} ms`;
+        return { documents: this.fallback(candidates, reason, topK), fallback: reason };
       }
-      if (this.onRerankError === "fallback") {
+      if (options.onRerankError === "fallback") {
         const reason = `rerank failed: ${error instanceof Error ? error.message : String(error)}`;
-        return { documents: this.fallback(candidates, reason) };
+        return { documents: this.fallback(candidates, reason, topK), fallback: reason };
       }
       throw error;
     } finally {
       if (timer) clearTimeout(timer);
+      signal?.removeEventListener("abort", forward);
     }
+  }
+
+  /** The retriever's own options: what a call runs with unless its `configurable` changes some. */
+  private get options(): RetrievalOptions {
+    const { recallK, topK, filter, rerankTimeoutMs, onRerankError } = this;
+    return { recallK, topK, filter, rerankTimeoutMs, onRerankError };
   }
 
   private checkNotDisposed(): void {
@@ -590,8 +740,8 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   }
 
   /** Stage-1 order, cut to topK, marked as not reranked (timeouts and the `fallback` policy). */
-  private fallback(candidates: Document[], reason: string): Document<RetrievedDocumentMetadata>[] {
-    return candidates.slice(0, this.topK).map((doc) =>
+  private fallback(candidates: Document[], reason: string, topK: number): Document<RetrievedDocumentMetadata>[] {
+    return candidates.slice(0, topK).map((doc) =>
       copyDocument<RetrievedDocumentMetadata>(doc, {
         ...(doc.metadata as RetrievedDocumentMetadata),
         reranked: false,
@@ -608,4 +758,52 @@ function usesStore(stage1: Stage1, store: VectorStoreInterface): boolean {
 
 function isVectorStore(stage1: Stage1): stage1 is VectorStoreInterface {
   return typeof (stage1 as Partial<VectorStoreInterface>).similaritySearchWithScore === "function";
+}
+
+/**
+ * `work`, or a rejection with the signal's reason as soon as `signal` aborts (the work itself is stopped by whoever
+ * holds the signal; this stops the waiting).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort!));
+}
+
+/** The `recall` run's outputs: the candidates' ids and scores in stage-1 order (ids and numbers, bounded). */
+function recallTrace(candidates: readonly Document[], source: RecallSource): Record<string, unknown> {
+  const shown = candidates.slice(0, TRACE_LIMIT);
+  return {
+    candidates: candidates.length,
+    source: source.name,
+    scoreKind: source.scoreKind,
+    ranked: shown.map((doc, i) => ({
+      rank: i + 1,
+      id: traceId(doc),
+      score: traceScore(doc.metadata.recallScore as number),
+    })),
+    ...(candidates.length > shown.length ? { omitted: candidates.length - shown.length } : {}),
+  };
+}
+
+/** The `rerank` run's ranked list when stage-1 order was returned (timeout, fallback): nothing moved. */
+function fallbackTrace(documents: readonly DocumentInterface<RetrievedDocumentMetadata>[]): TracedRank[] {
+  return documents.slice(0, TRACE_LIMIT).map((doc, k) => ({
+    rank: k + 1,
+    id: traceId(doc),
+    inputRank: doc.metadata.recallRank,
+    inputScore: traceScore(doc.metadata.recallScore),
+    score: null,
+    move: doc.metadata.recallRank - (k + 1),
+  }));
+}
+
+/** Milliseconds as a trace shows them: to 0.01 ms. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
 }

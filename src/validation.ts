@@ -208,8 +208,10 @@ export function batchIds(
     }
     if (taken(id) || batch.has(id)) {
       throw new InvalidArgumentError(
-        `Document id '${id}' is already in the ${holder}. Ids must be unique; pass another id, or delete the old ` +
-          "document first.",
+        batch.has(id)
+          ? `Document id '${id}' appears twice in this batch. Ids must be unique; pass each document once.`
+          : `Document id '${id}' is already in the ${holder}. Ids must be unique: pass another id, or replace the ` +
+              `stored document with addDocuments(documents, { ids, upsert: true }) (or delete({ ids: ['${id}'] }) first).`,
         { argument: "ids" },
       );
     }
@@ -286,4 +288,48 @@ export function checkModelName(name: string, value: unknown, example: string): a
       "default model.",
     { argument: name },
   );
+}
+
+/** Throws unless `upsert` is a boolean or undefined (then false). */
+export function checkUpsert(upsert: unknown): boolean {
+  if (upsert === undefined) return false;
+  if (typeof upsert === "boolean") return upsert;
+  throw new InvalidArgumentError(`upsert must be true or false; got ${describeValue(upsert)}.`, { argument: "upsert" });
+}
+
+/**
+ * The ids of a `delete({ ids })` call, checked: an array of non-empty strings, each held (`has`); repeats count once.
+ * Refused with an {@link InvalidArgumentError} (argument `ids`) naming the first bad or unknown ids, before anything
+ * is deleted. Every stage 1 that deletes applies it.
+ */
+export function checkDeleteIds(params: unknown, has: (id: string) => boolean, holder: "index" | "store"): string[] {
+  const ids = (params as { ids?: unknown } | undefined)?.ids;
+  if (!Array.isArray(ids)) {
+    throw new InvalidArgumentError(
+      `delete takes { ids: string[] }; got ${params === undefined ? "no argument" : `ids ${describeValue(ids)}`}. ` +
+        'Pass the ids of the documents to remove, e.g. delete({ ids: ["doc-1"] }).',
+      { argument: "ids" },
+    );
+  }
+  ids.forEach((id: unknown, i) => {
+    if (typeof id !== "string" || id === "") {
+      throw new InvalidArgumentError(`ids[${i}] is ${describeValue(id)}; ids are non-empty strings.`, {
+        argument: "ids",
+      });
+    }
+  });
+  const unique = [...new Set(ids as string[])];
+  const unknown = unique.filter((id) => !has(id));
+  if (unknown.length > 0) {
+    const shown = unknown
+      .slice(0, 5)
+      .map((id) => `'${id}'`)
+      .join(", ");
+    throw new InvalidArgumentError(
+      `${unknown.length} of the ids to delete ${unknown.length === 1 ? "is" : "are"} not in the ${holder} ` +
+        `(${shown}${unknown.length > 5 ? ", …" : ""}); nothing was deleted. Pass only ids the ${holder} holds.`,
+      { argument: "ids" },
+    );
+  }
+  return unique;
 }

@@ -12,7 +12,9 @@ import { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type ParsedArgs, intListOption, intOption, nonNegativeIntOption, stringOption } from "./args.js";
 import { ScoreCacheFile } from "../rerank/score_cache_file.js";
 import { renderKeepSweep } from "./keep_sweep_table.js";
-import { instantiate, prepareModels } from "./models.js";
+import { type ModelChoice, instantiate, prepareModels } from "./models.js";
+import { ESTIMATE_PRINT_MS, type EvalWork, estimateEvalRuntime, renderEstimate } from "./eval_estimate.js";
+import { indexModelChoice, loadEvalIndex } from "./eval_index.js";
 import { buildCliStage1 } from "./cli_stage1.js";
 import { announceModels, print } from "./output.js";
 import { Progress } from "./progress.js";
@@ -90,11 +92,33 @@ export function renderReport(report: EvaluationReport): string {
       : "",
     `Recommendation: recallK = ${rec.recallK} (nDCG@${report.topK} ${rec.ndcg.toFixed(4)}, within 0.005 of the best ${rec.bestNdcg.toFixed(4)}; ` +
       `p50 latency ${rec.latencyP50Ms.toFixed(0)} ms per query).`,
+    edgeNote(report),
     report.keepSweep ? renderKeepSweep(report.keepSweep, report.topK) : "",
     `Wall time: ${(report.wallMs / 1000).toFixed(1)} s.`,
   ]
     .filter(Boolean)
     .join("\n");
+}
+
+/**
+ * The recallK values to sweep next when the recommendation is the largest recallK tried (nDCG may still grow past
+ * the edge of the sweep): the edge, 1.5× and 2.5× it. Undefined when the recommendation lies inside the sweep.
+ */
+export function nextSweep(report: EvaluationReport): number[] | undefined {
+  if (report.stage1Only || report.results.length === 0) return undefined;
+  const largest = Math.max(...report.results.map((r) => r.recallK));
+  if (report.recommendation.recallK !== largest) return undefined;
+  return [largest, Math.round(largest * 1.5), Math.round(largest * 2.5)];
+}
+
+/** The line that says the recommendation sits at the edge of the sweep, and which sweep to run next. */
+function edgeNote(report: EvaluationReport): string {
+  const next = nextSweep(report);
+  if (!next) return "";
+  return (
+    `recallK = ${next[0]} is the largest value tried, so the sweep cannot show whether a deeper stage 1 helps more. ` +
+    `Next: --recall-k ${next.join(",")} (the relevant documents beyond recallK: "judged beyond" above).`
+  );
 }
 
 /** Stage 1 that `eval` runs over the dataset's documents. */
@@ -126,18 +150,78 @@ const IN_MEMORY_STAGE1: EvalStage1Builder = {
   }),
 };
 
-/** `two-stage eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out prefix]` */
-export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = IN_MEMORY_STAGE1): Promise<void> {
-  const datasetDir = stringOption(args, "dataset");
-  if (!datasetDir)
+/** The dataset folder of `eval`: its one positional argument, or `--dataset` (the same folder if both are given). */
+export function evalDatasetArgument(args: ParsedArgs): string {
+  const flagged = stringOption(args, "dataset");
+  const [positional, ...more] = args.positionals;
+  if (more.length > 0) {
     throw new InvalidArgumentError(
-      "eval needs --dataset <dir> (a BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv).",
-    );
-  if (args.positionals.length > 0) {
-    throw new InvalidArgumentError(
-      `eval takes no positional arguments; got '${args.positionals.join(" ")}'. Lists are comma-separated: --recall-k 10,20,50.`,
+      `eval takes one dataset folder; got '${args.positionals.join(" ")}'. Lists are comma-separated: --recall-k 10,20,50.`,
     );
   }
+  if (flagged !== undefined && positional !== undefined && flagged !== positional) {
+    throw new InvalidArgumentError(
+      `eval got two datasets: '${positional}' and --dataset '${flagged}'. Pass one: two-stage eval <dir>.`,
+    );
+  }
+  const dir = flagged ?? positional;
+  if (!dir) {
+    throw new InvalidArgumentError(
+      "eval needs a dataset: two-stage eval <dir> (or --dataset <dir>), a BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv.",
+    );
+  }
+  return dir;
+}
+
+/**
+ * `--index <dir>`: stage 1 read from an index folder built over the dataset's corpus (no embedding of the corpus),
+ * with the models its manifest records. Undefined without `--index`.
+ */
+function evalIndexOption(
+  args: ParsedArgs,
+  stage1: EvalStage1Builder,
+): { builder: EvalStage1Builder; choice: Partial<ModelChoice> } | undefined {
+  const dir = stringOption(args, "index");
+  if (dir === undefined) return undefined;
+  if (stage1 !== IN_MEMORY_STAGE1) {
+    throw new InvalidArgumentError(
+      "--index reuses an index folder; --store loads the dataset into a table. Pass one of them.",
+      { argument: "--index" },
+    );
+  }
+  const choice = indexModelChoice(dir);
+  const flaggedKind = stringOption(args, "stage1");
+  if (flaggedKind !== undefined && flaggedKind !== choice.stage1) {
+    throw new InvalidArgumentError(
+      `--index ${dir} holds a ${choice.stage1} stage 1, not ${flaggedKind}. Drop --stage1, or build the index with --stage1 ${flaggedKind}.`,
+      { argument: "--stage1" },
+    );
+  }
+  const flaggedModel = stringOption(args, "embedding-model");
+  if (flaggedModel !== undefined && choice.embeddingModel !== undefined && flaggedModel !== choice.embeddingModel) {
+    throw new InvalidArgumentError(
+      `--index ${dir} was embedded with ${choice.embeddingModel}, not ${flaggedModel}: queries embedded by another ` +
+        "model would be compared with its vectors. Drop --embedding-model, or build the index with that model.",
+      { argument: "--embedding-model" },
+    );
+  }
+  return {
+    choice,
+    builder: {
+      kind: choice.stage1,
+      build: async (_kind, docs, embeddings, fusion) => {
+        const loaded = await loadEvalIndex(dir, docs, embeddings, fusion.denseWeight ?? choice.denseWeight);
+        return { source: loaded.source, details: loaded.details, close: async () => loaded.dispose() };
+      },
+    },
+  };
+}
+
+/** `two-stage eval <dir> [--index <dir>] [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out prefix]` */
+export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = IN_MEMORY_STAGE1): Promise<void> {
+  const datasetDir = evalDatasetArgument(args);
+  const reused = evalIndexOption(args, stage1);
+  if (reused) stage1 = reused.builder;
   const json = args.options.has("json");
   const stage1Only = args.options.has("stage1-only");
   const recallKs = intListOption(
@@ -160,7 +244,7 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
   const { choice, embeddings, reranker, fallbackReason } = await prepareModels(
     args,
     texts,
-    stage1.kind ? { stage1: stage1.kind } : {},
+    reused ? reused.choice : stage1.kind ? { stage1: stage1.kind } : {},
     { scoreCache },
   );
   if (!json) process.stderr.write(`${announceModels(choice, fallbackReason)}\n`);
@@ -170,6 +254,27 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
   // Scores read from --score-cache would time cache reads: stage 2 is timed on a twin without the cache (it shares
   // the loaded model sessions).
   const timing = scoreCache && latencyQueries > 0 && !choice.stage1Only ? instantiate(choice).reranker : undefined;
+  const queryCount = Math.min(dataset.queries.length, maxQueries ?? dataset.queries.length);
+  const work: EvalWork = {
+    documents: docs,
+    queries: queryCount,
+    recallKs,
+    latencyQueries: stage1Only ? 0 : latencyQueries,
+    embedCorpus: !reused && choice.stage1 !== "bm25",
+    embedQueries: choice.stage1 !== "bm25",
+    rerank: !stage1Only,
+  };
+  // Timed without the score cache: cached scores would time cache reads, and the sample's scores must not enter it.
+  const untimed = scoreCache && !timing && work.rerank ? instantiate(choice).reranker : undefined;
+  const estimate =
+    docs.length > 0 && dataset.queries.length > 0
+      ? await estimateEvalRuntime(work, embeddings, timing ?? untimed ?? reranker, dataset.queries[0].text).finally(
+          () => untimed?.dispose(),
+        )
+      : undefined;
+  if (!json && estimate && estimate.totalMs >= ESTIMATE_PRINT_MS) {
+    process.stderr.write(`${renderEstimate(estimate, work)}\n`);
+  }
   const indexStarted = performance.now();
   let built: EvalStage1 | undefined;
   let report: EvaluationReport;
@@ -183,7 +288,7 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
       recallK: Math.max(...recallKs),
       topK,
     });
-    const total = Math.min(dataset.queries.length, maxQueries ?? dataset.queries.length);
+    const total = queryCount;
     const progress = new Progress("evaluating", total);
     report = await evaluate(retriever, dataset, {
       recallKs,
@@ -227,6 +332,8 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
       models: choice,
       fallbackReason,
       emptyDocuments,
+      ...(estimate ? { estimate } : {}),
+      ...(nextSweep(report) ? { nextSweep: nextSweep(report) } : {}),
       indexMs,
       totalMs: wall,
       runFiles,

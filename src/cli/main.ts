@@ -82,12 +82,14 @@ const MODEL_FLAGS = [...MODEL_FLAG_OPTIONS, "json"];
 const COMMANDS: Record<string, Command> = {
   index: {
     summary: "read .txt/.md (split into chunks) and .jsonl records, embed them, write a FAISS index atomically",
-    usage: `two-stage index <files|dirs|corpus.jsonl> --out <dir> [--append | --rebuild] [--chunk-size 1000] [--chunk-overlap 100]
+    usage: `two-stage index <files|dirs|corpus.jsonl> --out <dir> [--append | --update | --rebuild] [--chunk-size 1000] [--chunk-overlap 100]
        two-stage index <files|dirs|corpus.jsonl> --store <url|pglite:dir> [--table two_stage_docs] [--append | --rebuild] [--hnsw]
 
   --out <dir>           the index folder (created; an existing index needs --append or --rebuild; a folder that
                         is not an index is refused, never overwritten)
   --append              add to the index in --out
+  --update              bring the index in --out in line with the inputs: embed only new and changed files (by the
+                        content hash the index records per file), remove the documents of files no longer given
   --rebuild             replace the index in --out
   --chunk-size <n>      characters per chunk of .txt/.md files (default 1000)
   --chunk-overlap <n>   characters shared by consecutive chunks (default 100; must be smaller than --chunk-size)
@@ -104,7 +106,7 @@ ${STORE_HELP}
 
 ${MODEL_HELP}`,
     valued: [...MODEL_VALUED, "out", "chunk-size", "chunk-overlap", "store", "table"],
-    flags: [...MODEL_FLAGS, "append", "rebuild", "hnsw", "follow-symlinks"],
+    flags: [...MODEL_FLAGS, "append", "update", "rebuild", "hnsw", "follow-symlinks"],
     run: withStore(indexCommand, indexStoreCommand, ["table", "hnsw"]),
   },
   query: {
@@ -126,9 +128,12 @@ ${MODEL_HELP}`,
   },
   eval: {
     summary: "sweep recallK on a BEIR collection: nDCG, MRR, stage-1 recall, latency, and the recallK to use",
-    usage: `two-stage eval --dataset <dir> [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out <prefix>] [--oracle-max-corpus N] [--stage1-only] [--fp32]
+    usage: `two-stage eval <dataset-dir> [--index <dir>] [--recall-k 10,20,50,100,200] [--top-k 10] [--max-queries N] [--run-out <prefix>] [--oracle-max-corpus N] [--stage1-only] [--fp32]
 
-  --dataset <dir>            a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv (or qrels.tsv)
+  <dataset-dir>, --dataset <dir>
+                             a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv (or qrels.tsv)
+  --index <dir>              reuse an index built over the dataset's corpus (two-stage index <dir>/corpus.jsonl
+                             --out <index>) instead of embedding the corpus again; its models and stage 1 are used
   --recall-k <list>          comma-separated recallK values to sweep (default 10,20,50,100,200)
   --top-k <n>                nDCG@n and MRR@n after reranking (default 10; at most the largest --recall-k)
   --max-queries <n>          evaluate the first n judged queries
@@ -157,6 +162,7 @@ ${MODEL_HELP}`,
     valued: [
       ...MODEL_VALUED,
       "dataset",
+      "index",
       "recall-k",
       "top-k",
       "max-queries",

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 import type { DocumentInterface } from "@langchain/core/documents";
 
 /**
@@ -24,4 +26,22 @@ export function duplicateKeys(doc: DocumentInterface): string[] {
   const key = documentKey(doc);
   const text = `text:${doc.pageContent}`;
   return key === text ? [key] : [key, text];
+}
+
+/** Longest id a trace shows; a longer one is cut and marked with `…`. */
+const TRACE_ID_LENGTH = 80;
+
+/**
+ * A short, readable name of a document for traces (callback run outputs, LangSmith): its id under
+ * {@link documentKey} (`doc.id`, else `metadata.id`, else `metadata.docId`; cut to 80 characters), else
+ * `sha256:` and the first 12 hex digits of the SHA-256 of its text — the same text gives the same name in every
+ * run, and the text itself never goes into the trace.
+ */
+export function traceId(doc: DocumentInterface): string {
+  const key = documentKey(doc);
+  if (key.startsWith("id:")) {
+    const id = key.slice(3);
+    return id.length > TRACE_ID_LENGTH ? `${id.slice(0, TRACE_ID_LENGTH - 1)}…` : id;
+  }
+  return `sha256:${createHash("sha256").update(doc.pageContent).digest("hex").slice(0, 12)}`;
 }

@@ -5,7 +5,7 @@ import type { DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 
 import { InvalidArgumentError } from "../errors.js";
-import { checkIndexDocuments } from "../validation.js";
+import { batchIds, checkDeleteIds, checkIndexDocuments } from "../validation.js";
 import { Bm25Index, type Bm25IndexParams } from "./bm25/bm25_index.js";
 import { FaissVectorStore, type FaissVectorStoreParams } from "./faiss/faiss_vector_store.js";
 import { HybridSource, type HybridSourceParams } from "./hybrid_source.js";
@@ -138,4 +138,85 @@ export async function addToStage1(
     onEmbedded(batch.length);
   }
   await store.addVectors(vectors, documents, { ids });
+}
+
+/** A change to a built stage 1: documents to add or replace (by id) and ids to delete. */
+export interface Stage1Update {
+  /** Documents to add; one whose id is held replaces the held document (upsert). */
+  documents?: DocumentInterface[];
+  /** Their ids (else each document's `id`, else random UUIDs). */
+  ids?: string[];
+  /** Ids of documents to delete; each must be held. */
+  deleteIds?: string[];
+  /** Called as documents are embedded, with the count of each batch (64 documents). */
+  onEmbedded?: (count: number) => void;
+}
+
+/** What {@link updateStage1} did. */
+export interface Stage1UpdateResult {
+  /** Documents added under a new id. */
+  added: number;
+  /** Documents that replaced a held one (same id). */
+  replaced: number;
+  /** Documents deleted. */
+  deleted: number;
+}
+
+/**
+ * Applies a change to a built stage 1, its FAISS store and BM25 index kept in step: everything is checked (documents,
+ * ids, that each id to delete is held by every part) and the new documents embedded before any part changes, then
+ * each part deletes and upserts the same ids. In memory; `saveStage1` makes it durable (crash-safely: the old or the
+ * new folder, whole).
+ */
+export async function updateStage1(parts: Stage1Parts, update: Stage1Update): Promise<Stage1UpdateResult> {
+  const documents = update.documents ?? [];
+  checkIndexDocuments(documents);
+  const ids = batchIds(documents, update.ids, () => false, "index");
+  const held = (id: string) => (parts.store?.has(id) ?? true) && (parts.bm25?.has(id) ?? true);
+  const deleteIds = checkDeleteIds({ ids: update.deleteIds ?? [] }, held, "index");
+  const deleting = new Set(deleteIds);
+  const replaced = ids.filter((id) => !deleting.has(id) && held(id)).length;
+  const store = parts.store;
+  let flat: Float32Array | undefined;
+  let dim = 0;
+  if (store && documents.length > 0) {
+    const vectors: number[][] = [];
+    for (let start = 0; start < documents.length; start += EMBED_BATCH) {
+      const batch = documents.slice(start, start + EMBED_BATCH);
+      vectors.push(...(await store.embeddings.embedDocuments(batch.map((doc) => doc.pageContent))));
+      update.onEmbedded?.(batch.length);
+    }
+    dim = vectors[0].length;
+    flat = new Float32Array(vectors.length * dim);
+    vectors.forEach((vector, row) => {
+      if (vector.length !== dim) {
+        throw new InvalidArgumentError(
+          `The embedding of document ${row} has dimension ${vector.length}, not ${dim}; the embedding model is inconsistent.`,
+        );
+      }
+      let norm = 0;
+      for (const x of vector) norm += x * x;
+      if (!Number.isFinite(norm) || norm === 0) {
+        // addFlatVectors would refuse it too, but only after the deletes: refuse it while nothing has changed.
+        throw new InvalidArgumentError(
+          `The embedding of document ${row} is all zeros or not finite; it cannot be indexed for cosine search. Check its text.`,
+        );
+      }
+      flat!.set(vector, row * dim);
+    });
+    if (store.dim !== undefined && dim !== store.dim) {
+      throw new InvalidArgumentError(
+        `The embeddings have dimension ${dim}, but the index holds dimension ${store.dim}. Update with the model the index was built with.`,
+      );
+    }
+  }
+  if (deleteIds.length > 0) {
+    await store?.delete({ ids: deleteIds });
+    await parts.bm25?.delete({ ids: deleteIds });
+  }
+  if (documents.length > 0) {
+    if (store && flat) store.addFlatVectors(flat, dim, documents, ids, { upsert: true });
+    await parts.bm25?.addDocuments(documents, { ids, upsert: true });
+  }
+  return { added: documents.length - replaced, replaced, deleted: deleteIds.length };
 }

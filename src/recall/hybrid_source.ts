@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { DocumentInterface } from "@langchain/core/documents";
 
 import { InvalidArgumentError } from "../errors.js";
-import { describeValue, positiveInteger } from "../validation.js";
+import { checkDeleteIds, checkUpsert, describeValue, positiveInteger } from "../validation.js";
 import { documentKey } from "../documents/document_key.js";
 import { isRecallSource, type RecallCandidate, type RecallFilter, type RecallSource } from "./recall_source.js";
 
@@ -266,7 +266,10 @@ export class HybridSource implements RecallSource {
    * UUIDs) so the sources agree on identity. Every source must support `addDocuments`. Not atomic across sources:
    * if a later source refuses the batch, earlier sources keep it.
    */
-  async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+  async addDocuments(
+    documents: DocumentInterface[],
+    options?: { ids?: string[]; upsert?: boolean },
+  ): Promise<string[]> {
     const missing = this.sources.filter((entry) => typeof entry.source.addDocuments !== "function");
     if (missing.length > 0) {
       throw new InvalidArgumentError(
@@ -277,7 +280,23 @@ export class HybridSource implements RecallSource {
       throw new InvalidArgumentError(`Got ${options.ids.length} ids for ${documents.length} documents.`);
     }
     const ids = documents.map((doc, i) => options?.ids?.[i] ?? doc.id ?? randomUUID());
-    for (const entry of this.sources) await entry.source.addDocuments!(documents, { ids });
+    const upsert = checkUpsert(options?.upsert);
+    for (const entry of this.sources) await entry.source.addDocuments!(documents, { ids, upsert });
     return ids;
+  }
+
+  /**
+   * Deletes the documents with these ids from every source, kept in step: an id some source does not hold (asked
+   * through `has`, where a source has it) is refused before any source changes. Every source must support `delete`.
+   */
+  async delete(params: { ids: string[] }): Promise<void> {
+    const missing = this.sources.filter((entry) => typeof entry.source.delete !== "function");
+    if (missing.length > 0) {
+      throw new InvalidArgumentError(
+        `Cannot delete documents: the source(s) ${missing.map((m) => m.name).join(", ")} have no delete. Delete from each source directly.`,
+      );
+    }
+    const ids = checkDeleteIds(params, (id) => this.sources.every((entry) => entry.source.has?.(id) ?? true), "index");
+    for (const entry of this.sources) await entry.source.delete!({ ids });
   }
 }

@@ -31,8 +31,18 @@ export interface RecallSource {
    * `k` is a positive integer (validated by the caller and again by the source before any native call).
    */
   recall(query: string, k: number, filter?: RecallFilter): Promise<RecallCandidate[]>;
-  /** Adds documents (sources that hold their own index). */
-  addDocuments?(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[] | void>;
+  /**
+   * Adds documents (sources that hold their own index); with `upsert`, a document whose id is held replaces the held
+   * one instead of being refused.
+   */
+  addDocuments?(
+    documents: DocumentInterface[],
+    options?: { ids?: string[]; upsert?: boolean },
+  ): Promise<string[] | void>;
+  /** Deletes the documents with these ids (sources that hold their own index); an unknown id is refused. */
+  delete?(params: { ids: string[] }): Promise<void>;
+  /** Whether a document with this id is held (sources that can tell). */
+  has?(id: string): boolean;
   /**
    * The documents `ids` name by the identity rule (`text:<start>` for one without an id), in the order of `ids`,
    * undefined where none matches (sources that can look documents up: FAISS, BM25, hybrids of them).

@@ -152,8 +152,19 @@ export class VectorStoreSource implements RecallSource {
     }
   }
 
-  async addDocuments(documents: Document[], options?: { ids?: string[] }): Promise<string[] | void> {
+  async addDocuments(documents: Document[], options?: { ids?: string[]; upsert?: boolean }): Promise<string[] | void> {
     return this.store.addDocuments(documents, options);
+  }
+
+  /** Deletes from the store (`store.delete({ ids })`). */
+  async delete(params: { ids: string[] }): Promise<void> {
+    await this.store.delete(params);
+  }
+
+  /** Whether the store holds this id, for a store that can tell (`has(id)`, as {@link FaissVectorStore}); else true. */
+  has(id: string): boolean {
+    const store = this.store as VectorStoreInterface & { has?: unknown };
+    return typeof store.has === "function" ? (store.has as (id: string) => boolean).call(store, id) : true;
   }
 
   async getDocuments(ids: readonly string[]): Promise<(Document | undefined)[]> {

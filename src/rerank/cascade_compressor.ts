@@ -7,6 +7,7 @@ import { InvalidArgumentError } from "../errors.js";
 import { checkDocumentList, checkQuery, describeValue, durationMs, positiveInteger } from "../validation.js";
 import { type CandidateRanking, type DroppedReason, type StageRanking, rankedDocuments } from "./candidate_ranking.js";
 import { costEstimatorOf } from "./cost_estimator.js";
+import { rankingTrace } from "./ranking_trace.js";
 import type { CrossEncoderCompressorParams } from "./cross_encoder_params.js";
 import { type ScoreOptions, type StageReranker, isStageReranker } from "./relevance_scorer.js";
 import type { SavedRemoteRerankerParams } from "./remote/remote_reranker_params.js";
@@ -282,6 +283,7 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
         inputCount: count,
         keptCount: ranking.order.length,
         unread: ranking.reranked?.filter((read) => !read).length ?? 0,
+        ...rankingTrace(documents, ranking),
         ms,
       }),
     );
@@ -338,12 +340,17 @@ export class CascadeCompressor extends BaseDocumentCompressor implements Ranking
             for (const candidate of order.slice(keep)) dropped[candidate] = "cascadeCut";
             input = order.slice(0, keep);
           }
-          return { read, order };
+          return { read, order, ranking };
         },
-        ({ read, order }, ms) => ({
+        ({ read, order, ranking }, ms) => ({
           inputCount,
           readCount: read.length,
           keptCount: last ? order.length : Math.min(keep, order.length),
+          // Ranks are within this stage: inputRank is the place the previous stage (or the caller) gave.
+          ...rankingTrace(
+            read.map((i) => documents[i]),
+            ranking,
+          ),
           ms,
         }),
       );

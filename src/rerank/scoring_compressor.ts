@@ -12,6 +12,7 @@ import { documentKey, duplicateKeys } from "../documents/document_key.js";
 import type { RerankedDocumentMetadata } from "../documents/result_metadata.js";
 import { type CandidateRanking, rankedDocuments, rankScoredCandidates } from "./candidate_ranking.js";
 import type { ScoreOptions, ScoringCost, StageReranker } from "./relevance_scorer.js";
+import { rankingTrace } from "./ranking_trace.js";
 
 /** One result of {@link ScoringCompressor.rerank}. */
 export interface RerankResult {
@@ -165,6 +166,7 @@ export abstract class ScoringCompressor extends BaseDocumentCompressor implement
         inputCount: documents.length,
         keptCount: ranking.order.length,
         outputCount: Math.min(ranking.order.length, topN ?? ranking.order.length),
+        ...rankingTrace(documents, ranking),
         ms,
       }),
     );

@@ -1,7 +1,14 @@
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 
 import { InvalidArgumentError } from "../../errors.js";
-import { batchIds, checkIndexDocuments, checkQuery, describeValue } from "../../validation.js";
+import {
+  batchIds,
+  checkDeleteIds,
+  checkIndexDocuments,
+  checkQuery,
+  checkUpsert,
+  describeValue,
+} from "../../validation.js";
 import { type IndexPart, saveIndexFolder } from "../index_folder/index_manifest.js";
 import { BM25_FILES, BM25_VERSION, type StoredDocument, readBm25Files, writeBm25Files } from "./bm25_files.js";
 
@@ -182,13 +189,23 @@ export class Bm25Index implements RecallSource {
   }
 
   /**
-   * Adds documents. Ids come from `options.ids`, else each document's `id`, else random UUIDs; an id already in the
-   * index (or twice in the batch) is refused before anything changes. Documents are copied, never mutated.
+   * Adds documents. Ids come from `options.ids`, else each document's `id`, else random UUIDs; an id twice in the
+   * batch is refused, and so is an id already in the index unless `options.upsert` is true — then the stored
+   * document is replaced (the new one is added last, as an added one is). Everything is checked before anything
+   * changes. Documents are copied, never mutated.
    */
-  async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+  async addDocuments(
+    documents: DocumentInterface[],
+    options?: { ids?: string[]; upsert?: boolean },
+  ): Promise<string[]> {
     checkIndexDocuments(documents);
-    const newIds = batchIds(documents, options?.ids, (id) => this.idToNumber.has(id), "index");
+    const upsert = checkUpsert(options?.upsert);
+    const newIds = batchIds(documents, options?.ids, (id) => !upsert && this.idToNumber.has(id), "index");
     if (documents.length === 0) return [];
+    // Analyzed before anything changes: an analyzer that throws leaves the index as it was.
+    const analyzed = documents.map((doc) => this.analyzer.analyze(doc.pageContent));
+    const replaced = upsert ? newIds.filter((id) => this.idToNumber.has(id)) : [];
+    if (replaced.length > 0) this.removeChecked(replaced);
 
     const first = this.documents.length;
     const pendingMark = this.pendingTerms.length;
@@ -196,8 +213,7 @@ export class Bm25Index implements RecallSource {
     try {
       let tfs = new Uint32Array(Math.max(1024, this.terms.length));
       const seen: number[] = [];
-      documents.forEach((doc, i) => {
-        const tokens = this.analyzer.analyze(doc.pageContent);
+      analyzed.forEach((tokens, i) => {
         lengths[i] = tokens.length;
         for (const token of tokens) {
           let term = this.vocabulary.get(token);
@@ -237,6 +253,79 @@ export class Bm25Index implements RecallSource {
     this.docLengths = grownLengths;
     this.dirty = true;
     return newIds;
+  }
+
+  /** Whether a document with this id is in the index. */
+  has(id: string): boolean {
+    return this.idToNumber.has(id);
+  }
+
+  /**
+   * The ids of the documents in the index, in insertion order; with a filter, of those that pass it (e.g.
+   * `ids({ source: "notes/a.md" })`).
+   */
+  ids(filter?: RecallFilter): string[] {
+    return this.documents
+      .filter((doc) => matchesFilter(filter, typeof filter === "function" ? copyDocument(doc) : doc))
+      .map((doc) => doc.id);
+  }
+
+  /**
+   * Deletes the documents with these ids and their postings; the collection statistics (N, avgdl, document
+   * frequencies) are recomputed, so scores are what an index built without them gives. Every id must be in the
+   * index: an unknown one is refused (an {@link InvalidArgumentError} naming it) before anything changes. In memory:
+   * {@link save} makes it durable.
+   */
+  async delete(params?: { ids?: string[] }): Promise<void> {
+    const ids = checkDeleteIds(params, (id) => this.idToNumber.has(id), "index");
+    if (ids.length > 0) this.removeChecked(ids);
+  }
+
+  /**
+   * Removes held ids: documents, lengths and postings are compacted in order (document numbers renumbered), so ties
+   * still go to the document added first. Terms left without postings stay in the vocabulary (they match nothing).
+   */
+  private removeChecked(ids: readonly string[]): void {
+    this.refresh(); // pending postings into the compact arrays first
+    const n = this.documents.length;
+    const gone = new Uint8Array(n);
+    for (const id of ids) gone[this.idToNumber.get(id)!] = 1;
+    const renumber = new Int32Array(n);
+    let kept = 0;
+    for (let d = 0; d < n; d++) renumber[d] = gone[d] ? -1 : kept++;
+    const terms = this.offsets.length - 1;
+    const offsets = new Uint32Array(terms + 1);
+    const docs = new Uint32Array(this.postingDocs.length);
+    const tfs = new (this.postingTfs instanceof Uint16Array ? Uint16Array : Uint32Array)(this.postingTfs.length);
+    let at = 0;
+    for (let t = 0; t < terms; t++) {
+      for (let p = this.offsets[t]; p < this.offsets[t + 1]; p++) {
+        const d = renumber[this.postingDocs[p]];
+        if (d < 0) continue;
+        docs[at] = d;
+        tfs[at] = this.postingTfs[p];
+        at += 1;
+      }
+      offsets[t + 1] = at;
+    }
+    this.offsets = offsets;
+    this.postingDocs = docs.slice(0, at);
+    this.postingTfs = tfs.slice(0, at);
+    const lengths = new Uint32Array(kept);
+    const remaining: StoredDocument[] = [];
+    for (let d = 0; d < n; d++) {
+      if (gone[d]) continue;
+      lengths[renumber[d]] = this.docLengths[d];
+      remaining.push(this.documents[d]);
+    }
+    this.documents.length = 0;
+    this.documents.push(...remaining);
+    this.idToNumber.clear();
+    remaining.forEach((doc, d) => this.idToNumber.set(doc.id, d));
+    this.docLengths = lengths;
+    this.scores = new Float64Array(0);
+    this.dirty = true;
+    this.refresh();
   }
 
   /** Merges pending postings into the compact arrays and recomputes the collection statistics. */

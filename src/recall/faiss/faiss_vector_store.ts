@@ -9,7 +9,9 @@ import { documentsFromTexts } from "../../documents/documents_from_texts.js";
 import { DisposedError, IndexError, InvalidArgumentError } from "../../errors.js";
 import {
   batchIds,
+  checkDeleteIds,
   checkIndexDocuments,
+  checkUpsert,
   describeValue,
   positiveInteger,
   requiredPositiveInteger,
@@ -27,7 +29,7 @@ import {
   readFaissFolder,
 } from "./faiss_folder.js";
 import { loadFaiss } from "./faiss_native.js";
-import { filteredSearch } from "../filtered_search.js";
+import { filteredSearch, matchesFilter } from "../filtered_search.js";
 import { type IndexPart, saveIndexFolder } from "../index_folder/index_manifest.js";
 import { flatIndexBytes, readFlatIndex } from "./flat_index_file.js";
 import type { RecallFilter } from "../recall_source.js";
@@ -63,6 +65,17 @@ export interface FaissLoadReport {
   verified: boolean;
   /** Vectors that were not unit length and were normalised on load (L2 indexes, or IP indexes written elsewhere). */
   renormalizedRows: number;
+}
+
+/** Options of {@link FaissVectorStore.addDocuments} and {@link FaissVectorStore.addVectors}. */
+export interface FaissAddOptions {
+  /** The documents' ids (else each document's `id`, else random UUIDs). */
+  ids?: string[];
+  /**
+   * Replace a document whose id is already in the store (its vector too) instead of refusing the batch.
+   * @default false
+   */
+  upsert?: boolean;
 }
 
 /** L2-normalises rows in place; returns the first row that is all zeros or not finite, else -1. */
@@ -158,10 +171,34 @@ export class FaissVectorStore extends VectorStore {
     return this.dimension;
   }
 
-  override async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+  /**
+   * Embeds and adds documents. Ids come from `options.ids`, else each document's `id`, else random UUIDs. An id
+   * already in the store is refused, unless `options.upsert` is true: then its document and vector are replaced
+   * (see {@link addFlatVectors}).
+   */
+  override async addDocuments(documents: DocumentInterface[], options?: FaissAddOptions): Promise<string[]> {
     this.checkDocuments(documents);
+    if (options?.upsert !== true) batchIds(documents, options?.ids, (id) => this.docs.has(id), "store"); // before embedding
     const vectors = await this.embeddings.embedDocuments(documents.map((d) => d.pageContent));
     return this.addVectors(vectors, documents, options);
+  }
+
+  /** Whether a document with this id is in the store. */
+  has(id: string): boolean {
+    this.checkNotDisposed();
+    return this.docs.has(id);
+  }
+
+  /**
+   * The ids of the documents in the store, in index order; with a filter, of those that pass it (e.g.
+   * `ids({ source: "notes/a.md" })`).
+   */
+  ids(filter?: FaissFilter): string[] {
+    this.checkNotDisposed();
+    if (filter === undefined) return [...this.labels];
+    return this.labels.filter((id) =>
+      matchesFilter(filter, typeof filter === "function" ? this.toDocument(id) : this.docs.get(id)!),
+    );
   }
 
   /** Checks a batch of documents (text a string, metadata JSON-serialisable) before anything is embedded or added. */
@@ -172,7 +209,7 @@ export class FaissVectorStore extends VectorStore {
   override async addVectors(
     vectors: number[][],
     documents: DocumentInterface[],
-    options?: { ids?: string[] },
+    options?: FaissAddOptions,
   ): Promise<string[]> {
     if (!Array.isArray(vectors)) {
       throw new InvalidArgumentError(`vectors must be an array of number arrays; got ${describeValue(vectors)}.`);
@@ -198,16 +235,23 @@ export class FaissVectorStore extends VectorStore {
       }
       flat.set(vector, row * dim);
     });
-    return this.addFlatVectors(flat, dim, documents, options?.ids);
+    return this.addFlatVectors(flat, dim, documents, options?.ids, { upsert: options?.upsert });
   }
 
   /**
    * Adds row-major vectors in one native call. Ids come from `ids`, else each document's `id`, else random UUIDs;
-   * an id already in the store (or twice in the batch) is refused before anything changes. Metadata must survive
-   * JSON (no cycles, BigInt, functions, symbols, NaN/Infinity, Map/Set…): it is checked here, so a store that
-   * accepted a document can always be saved.
+   * an id twice in the batch is refused, and so is an id already in the store unless `upsert` is true — then the
+   * stored document and its vector are replaced (the new one goes to the end of the index, as an added one does).
+   * Everything is checked before anything changes. Metadata must survive JSON (no cycles, BigInt, functions,
+   * symbols, NaN/Infinity, Map/Set…): it is checked here, so a store that accepted a document can always be saved.
    */
-  addFlatVectors(flat: Float32Array, dim: number, documents: DocumentInterface[], ids?: string[]): string[] {
+  addFlatVectors(
+    flat: Float32Array,
+    dim: number,
+    documents: DocumentInterface[],
+    ids?: string[],
+    options: { upsert?: boolean } = {},
+  ): string[] {
     this.checkNotDisposed();
     this.checkDocuments(documents);
     if (!(flat instanceof Float32Array)) {
@@ -223,7 +267,8 @@ export class FaissVectorStore extends VectorStore {
         `Vectors have dimension ${dim}, but the index holds dimension ${this.dimension}. Use the same embedding model for every document.`,
       );
     }
-    const newIds = batchIds(documents, ids, (id) => this.docs.has(id), "store");
+    const upsert = checkUpsert(options?.upsert);
+    const newIds = batchIds(documents, ids, (id) => !upsert && this.docs.has(id), "store");
     if (documents.length === 0) return [];
     const vectors = flat.slice();
     const bad = normalizeRows(vectors, dim);
@@ -232,6 +277,8 @@ export class FaissVectorStore extends VectorStore {
         `Vector ${bad} is all zeros or not finite; it cannot be normalised for cosine search. Check the embedding of document ${bad}.`,
       );
     }
+    const replaced = upsert ? newIds.filter((id) => this.docs.has(id)) : [];
+    if (replaced.length > 0) this.removeChecked(replaced);
     this.appendNative(vectors, dim);
     documents.forEach((doc, i) => {
       this.docs.set(newIds[i], { pageContent: doc.pageContent, metadata: copyMetadata(doc.metadata), id: newIds[i] });
@@ -328,11 +375,49 @@ export class FaissVectorStore extends VectorStore {
     );
   }
 
-  /** Deletes nothing yet: flat indexes are append-only here. Rebuild the store to remove documents. */
-  override async delete(): Promise<void> {
-    throw new InvalidArgumentError(
-      "FaissVectorStore does not support delete; rebuild the store without the documents.",
-    );
+  /**
+   * Deletes the documents with these ids and their vectors. Every id must be in the store: an unknown one is refused
+   * (an {@link InvalidArgumentError} naming it) before anything changes. The remaining documents keep their order.
+   * In memory: {@link save} makes it durable (crash-safely, as always).
+   *
+   * @example
+   * ```ts
+   * await store.delete({ ids: ["faq-12"] });
+   * store.has("faq-12"); // false
+   * ```
+   */
+  override async delete(params?: { ids?: string[] }): Promise<void> {
+    this.checkNotDisposed();
+    const ids = checkDeleteIds(params, (id) => this.docs.has(id), "store");
+    if (ids.length > 0) this.removeChecked(ids);
+  }
+
+  /**
+   * Removes stored ids (checked: present, distinct) from the native index and the docstore, keeping the label array
+   * in step: faiss renumbers the remaining vectors (a flat index compacts them in order), and so does `labels`.
+   */
+  private removeChecked(ids: readonly string[]): void {
+    const gone = new Set(ids);
+    const positions: number[] = [];
+    this.labels.forEach((id, label) => {
+      if (gone.has(id)) positions.push(label);
+    });
+    const index = this.index;
+    const total = index?.ntotal() ?? 0;
+    // faiss aborts the process on bad input: only whole labels in [0, ntotal), each once, reach it.
+    if (!index || total !== this.labels.length || positions.length !== gone.size) {
+      throw new IndexError(
+        `The FAISS index holds ${total} vectors for ${this.labels.length} documents; cannot delete. Rebuild the index.`,
+      );
+    }
+    const removed = index.removeIds(positions);
+    if (removed !== positions.length || index.ntotal() !== total - positions.length) {
+      throw new IndexError(
+        `faiss removed ${removed} of ${positions.length} vectors; the store is inconsistent. Load the saved index again.`,
+      );
+    }
+    this.labels = this.labels.filter((id) => !gone.has(id));
+    for (const id of ids) this.docs.delete(id);
   }
 
   /**
