@@ -112,6 +112,12 @@ describe("two-stage mcp over stdio, with the SDK's Client", () => {
     });
     const one = json(await client.callTool({ name: "search", arguments: { query: QUERY, topK: 1 } }));
     expect(one.results).toHaveLength(1);
+    // A metadata filter per call: only the document it names, even one the unfiltered search ranks low.
+    const last = (await retriever.invoke(QUERY, { configurable: { topK: 10, recallK: 25 } })).at(-1)!;
+    const filtered = json(
+      await client.callTool({ name: "search", arguments: { query: QUERY, filter: { docId: last.metadata.docId } } }),
+    );
+    expect(filtered.results.map((r) => r.id)).toEqual([mcpDocumentId(last)]);
 
     const ids = found.results.map((r) => r.id);
     const got = json<Got>(await client.callTool({ name: "get", arguments: { ids: [...ids, "no-such-id"] } }));
@@ -171,7 +177,9 @@ describe("two-stage mcp over streamable HTTP", () => {
       await client.close();
     }
     const stranger = new Client({ name: "no-key", version: "1.0.0" });
-    await expect(stranger.connect(new StreamableHTTPClientTransport(new URL(server.url)))).rejects.toThrow(/401/);
+    await expect(stranger.connect(new StreamableHTTPClientTransport(new URL(server.url)))).rejects.toThrow(
+      /Missing or wrong API key/,
+    );
     const raw = await fetch(server.url, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
