@@ -52,7 +52,7 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
    * `toRecallSource`. Give this or `vectorStore`.
    */
   stage1?: Stage1;
-  /** Stage 1 as a LangChain vector store (the 0.1 name of {@link stage1}). */
+  /** Stage 1 as a LangChain vector store: the same as {@link stage1} given a vector store. */
   vectorStore?: VectorStoreInterface;
   /**
    * Stage 2: any LangChain document compressor.
