@@ -11,7 +11,7 @@ import { transformSync } from "esbuild";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(root, "dist");
 /** Dependencies published as ES modules only. */
-const ESM_ONLY = ["@xenova/transformers"];
+const ESM_ONLY = ["@xenova/transformers", "d3-scale", "d3-shape"];
 const IMPORT_META_URL = "__twoStageImportMetaUrl";
 
 function* files(dir) {

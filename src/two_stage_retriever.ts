@@ -35,6 +35,7 @@ import { CrossEncoderCompressor } from "./rerank/cross_encoder_compressor.js";
 import { type Stage2, toStage2 } from "./rerank/stage2.js";
 import { documentsFromTexts } from "./documents/documents_from_texts.js";
 import { copyDocument } from "./documents/copy_document.js";
+import { type WithHtml, withExplanationHtml } from "./explanation_html.js";
 import {
   RETRIEVER_FIELD,
   type RetrieverOverrides,
@@ -435,11 +436,11 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
    * candidates.filter((c) => c.returned).map((c) => `${c.recallRank} → ${c.rerankRank}`); // ["7 → 1", "1 → 2", ...]
    * ```
    */
-  async explain(query: string, callbacks?: Callbacks): Promise<Explanation> {
+  async explain(query: string, callbacks?: Callbacks): Promise<WithHtml<Explanation>> {
     const { candidates, ranking, documents, timings } = await this.retrieve(query, callbacks);
     const returned = new Set(documents.map((doc) => doc.metadata.recallRank as number));
     const rerankRank = new Map(ranking?.order.map((candidate, rank) => [candidate, rank + 1]));
-    return {
+    return withExplanationHtml({
       query,
       candidates: candidates.map((document, i) => ({
         document,
@@ -454,7 +455,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
       })),
       documents,
       timings,
-    };
+    });
   }
 
   override async _getRelevantDocuments(
