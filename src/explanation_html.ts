@@ -177,4 +177,7 @@ const STYLE = [
   ".tsr-explain tr.relevant td:first-child{border-left:4px solid #e0a800}",
   ".tsr-explain .star{color:#e0a800}",
   ".tsr-explain td.text{max-width:36em;font-weight:normal !important;color:#333}",
+  // Notebook front ends right-align table cells; text reads from the left.
+  ".tsr-explain th,.tsr-explain td{text-align:left !important}",
+  ".tsr-explain td.num{text-align:right !important}",
 ].join("");
