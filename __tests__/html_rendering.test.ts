@@ -171,7 +171,11 @@ describe("on the retriever's own results", () => {
     expect(rows(html)).toHaveLength(6);
     const returned = explanation.candidates.filter((c) => c.returned).sort((a, b) => a.rerankRank! - b.rerankRank!);
     expect(rows(html)[0][1]).toMatch(new RegExp(`^${returned[0].recallRank} → 1`));
-    expect(rows(html).filter((r) => r[4].startsWith("★")).map((r) => r[4])).toEqual(["★ doc13"]);
+    expect(
+      rows(html)
+        .filter((r) => r[4].startsWith("★"))
+        .map((r) => r[4]),
+    ).toEqual(["★ doc13"]);
   });
 
   test("evaluate().toHTML() holds the sweep table (recommended row highlighted) and the chart", async () => {

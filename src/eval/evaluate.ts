@@ -9,14 +9,7 @@ import type { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type BeirDataset, documentText } from "./beir_dataset.js";
 import { type EvaluationReportWithHtml, withEvaluationHtml } from "./evaluation_html.js";
 import type { Judgments } from "./metrics.js";
-import {
-  type AtKeep,
-  type AtRecallK,
-  type EvaluationReport,
-  type QueryObservation,
-  aggregate,
-  sameTopK,
-} from "./report.js";
+import { type AtKeep, type AtRecallK, type QueryObservation, aggregate, sameTopK } from "./report.js";
 
 export type { EvaluationReport, KeepResult, KeepSweep, RecallKResult, RunEntry } from "./report.js";
 
