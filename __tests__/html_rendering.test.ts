@@ -160,7 +160,7 @@ describe("recallChartSVG", () => {
 describe("on the retriever's own results", () => {
   test("explain().toHTML() renders the explanation and is not an enumerable field", async () => {
     const retriever = await TwoStageRetriever.fromTexts(
-      TEST_CORPUS,
+      [...TEST_CORPUS],
       TEST_CORPUS.map((_, i) => ({ docId: `doc${i}` })),
       { embeddings, compressor: reranker, recallK: 6, topK: 2 },
     );
