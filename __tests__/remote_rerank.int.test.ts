@@ -87,7 +87,8 @@ describe("RemoteReranker against two-stage serve", () => {
       got.forEach((score, i) => expect(Math.abs(score - want[i])).toBeLessThan(1e-5));
       const [wantP, gotP] = [await localDefault.score(QUERY, texts), await remote.score(QUERY, texts)];
       gotP.forEach((score, i) => expect(Math.abs(score - wantP[i])).toBeLessThan(1e-6));
-      expect(raw.batchSize).toBe(MAX_TEXTS); // read from /info's max_client_batch_size
+      // From /info: max_client_batch_size, capped at one model batch of full-length inputs (16384 / 512 tokens).
+      expect(raw.batchSize).toBe(Math.min(MAX_TEXTS, Math.floor(16384 / 512)));
     } finally {
       await Promise.all([local.dispose(), localDefault.dispose()]);
     }
@@ -249,14 +250,14 @@ describe("RemoteReranker against two-stage serve", () => {
   test("an aborted or timed-out request frees the server: its job stops between batches", async () => {
     const texts = manyTexts(MAX_TEXTS);
     const before = await pairsScored();
-    const remote = new RemoteReranker({ url: server.url, apiKey: KEY, timeoutMs: 300 });
+    // One request of 20,000 texts (a second or more of model time), not /info's 32-text requests.
+    const one = { url: server.url, apiKey: KEY, maxBatchSize: MAX_TEXTS };
+    const remote = new RemoteReranker({ ...one, timeoutMs: 300 });
     const started = performance.now();
     await expect(remote.score(QUERY, texts)).rejects.toThrow(/did not answer within timeoutMs \(300 ms\)/);
     expect(performance.now() - started).toBeLessThan(2000);
     const controller = new AbortController();
-    const pending = new RemoteReranker({ url: server.url, apiKey: KEY }).score(QUERY, texts, {
-      signal: controller.signal,
-    });
+    const pending = new RemoteReranker(one).score(QUERY, texts, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error("caller gave up")), 300);
     await expect(pending).rejects.toThrow("caller gave up");
     // Both jobs stopped between batches: the server is idle again and neither scored its 20,000 pairs.

@@ -86,6 +86,49 @@ describe("RemoteReranker (stub server)", () => {
     expect(reranker.lastCost).toEqual({ units: 3, pairs: 3 });
   });
 
+  test("tei: requests fit one server batch of full-length inputs (/info's max_batch_tokens / max_input_length)", async () => {
+    const { fetch, calls } = stubFetch((call) => {
+      if (call.url.endsWith("/info")) {
+        return { json: { model_id: "stub", max_client_batch_size: 32, max_batch_tokens: 1024, max_input_length: 512 } };
+      }
+      return { json: (call.body!.texts as string[]).map((_, index) => ({ index, score: 0 })) };
+    });
+    const reranker = new RemoteReranker({ url: "http://tei.local:8080", fetch, maxConcurrentRequests: 1 });
+    await reranker.score("q", ["a", "b", "c", "d", "e"]);
+    expect(reranker.batchSize).toBe(2); // min(32, floor(1024 / 512))
+    expect(calls.slice(1).map((c) => c.body?.texts)).toEqual([["a", "b"], ["c", "d"], ["e"]]);
+  });
+
+  test("requests go maxConcurrentRequests at a time; the first failure stops the rest and is the one thrown", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const { fetch, calls } = stubFetch(async (call) => {
+      if (call.url.endsWith("/info")) return { json: { model_id: "stub", max_client_batch_size: 1 } };
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight--;
+      const [text] = call.body!.texts as string[];
+      if (text === "fail") return { status: 400, json: { error: "bad input", error_type: "Validation" } };
+      return { json: [{ index: 0, score: text.length }] };
+    });
+    const reranker = new RemoteReranker({
+      url: "http://tei.local",
+      fetch,
+      maxConcurrentRequests: 3,
+      activation: "none",
+    });
+    const texts = ["a", "bb", "ccc", "dddd", "eeeee", "ffffff", "g"];
+    expect(await reranker.score("q", texts)).toEqual(texts.map((t) => t.length));
+    expect(most).toBe(3);
+    expect(calls.filter((c) => c.method === "POST")).toHaveLength(texts.length);
+
+    calls.length = 0;
+    const failing = reranker.score("q", ["a", "fail", "b", "c", "d", "e", "f", "h", "i"]);
+    await expect(failing).rejects.toThrow(/400/);
+    expect(calls.filter((c) => c.method === "POST").length).toBeLessThan(9); // the rest were not sent
+  });
+
   test("tei with activation none returns the raw logits; maxBatchSize skips /info", async () => {
     const { fetch, calls } = teiStub();
     const reranker = new RemoteReranker({ url: "http://tei.local", activation: "none", maxBatchSize: 8, fetch });
@@ -240,6 +283,7 @@ describe("RemoteReranker (stub server)", () => {
       api: "tei",
       model: "big-remote",
       timeoutMs: 30000,
+      maxConcurrentRequests: 4,
       maxRetries: 2,
       activation: "sigmoid",
       maxTextChars: 20000,

@@ -399,6 +399,35 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
   }
 
   /**
+   * Documents by id, as search results name them (`doc.id`, `metadata.id` or `metadata.docId`; `text:<start>` for a
+   * document without one), in the order of `ids`, undefined for an id stage 1 does not hold. Stage 1 must be able to
+   * look documents up (FaissVectorStore, Bm25Index, hybrids of them); others throw, saying so.
+   *
+   * @example
+   * ```ts
+   * const [best] = await retriever.invoke("what causes tides?");
+   * const [same] = await retriever.getDocuments([best.id!]);
+   * ```
+   */
+  async getDocuments(ids: readonly string[]): Promise<(Document | undefined)[]> {
+    this.checkNotDisposed();
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || id === "")) {
+      throw new InvalidArgumentError(
+        `ids must be an array of non-empty strings; got ${describeValue(ids)}. Pass the ids of search results.`,
+        { argument: "ids" },
+      );
+    }
+    if (!this.source.getDocuments) {
+      throw new InvalidArgumentError(
+        `Stage 1 '${this.source.name}' cannot look documents up by id (FaissVectorStore, Bm25Index and hybrids of ` +
+          "them can).",
+      );
+    }
+    const found = await this.source.getDocuments(ids);
+    return found.map((doc) => (doc ? copyDocument(doc) : undefined));
+  }
+
+  /**
    * Stage 1 alone: the `recallK` candidates in stage-1 order, as new Documents with `recallRank` (1-based) and
    * `recallScore` (higher is better: cosine for the known vector stores, BM25 for a BM25 index, the fused score for
    * hybrids; see the source's `scoreKind`) in their metadata, plus the source's per-candidate details. A document's

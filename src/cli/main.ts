@@ -25,6 +25,7 @@ import { evalStoreCommand } from "./eval_store_command.js";
 import { indexStoreCommand } from "./index_store_command.js";
 import { queryStoreCommand } from "./query_store_command.js";
 import { DEFAULT_SERVE_PORT, serveCommand } from "./serve_command.js";
+import { mcpCommand } from "./mcp_command.js";
 import { checkStoreOnlyOptions } from "./store_option.js";
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -186,6 +187,7 @@ ${MODEL_HELP}`,
   --reranker-model <id|dir>    the reranker served (default ${DEFAULT_RERANKER_MODEL}); /rerank answers sigmoid scores,
                                raw logits with "raw_scores": true
   --embedding-model <id|dir>   also serve POST /embed with this model (default: none, /embed answers 424)
+  --max-length <tokens>        the reranker's maxLength: query and text tokens together (default: the model's)
   --host <addr>                the interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for all,
                                then set an API key)
   --port <n>                   default ${DEFAULT_SERVE_PORT}; 0 picks a free port (printed)
@@ -200,6 +202,7 @@ ${MODEL_HELP}`,
     valued: [
       "reranker-model",
       "embedding-model",
+      "max-length",
       "host",
       "port",
       "api-key",
@@ -211,6 +214,31 @@ ${MODEL_HELP}`,
     ],
     flags: ["offline"],
     run: serveCommand,
+  },
+  mcp: {
+    summary: "the index as Model Context Protocol tools for agents (search, explain, get), over stdio or HTTP",
+    usage: `two-stage mcp <index> [--http [--host 127.0.0.1] [--port 8081] [--api-key <key>]] [--max-top-k 20]
+
+  Needs @modelcontextprotocol/sdk and zod (optional peer dependencies; --http also fastify):
+  npm install @modelcontextprotocol/sdk zod fastify. Without --http it speaks MCP on stdin/stdout: an MCP client
+  (Claude Desktop, Cursor, @langchain/mcp-adapters, the SDK's Client) starts it as a command, e.g.
+  { "command": "npx", "args": ["two-stage", "mcp", "/path/to/index", "--offline"] }. Logs go to stderr.
+
+  Tools: search {query, topK?, filter?} → the reranked documents (ids, scores, text cut to --max-text-chars);
+         explain {query} → every stage-1 candidate's recall rank/score, rerank rank/score and move;
+         get {ids} → documents by the ids search returned.
+
+  --http                       serve MCP's streamable HTTP transport at http://<host>:<port>/mcp instead of stdio
+  --host <addr>                the interface to listen on (default 127.0.0.1; 0.0.0.0 for all, then set an API key)
+  --port <n>                   default 8081; 0 picks a free port (printed)
+  --api-key <key>              require Authorization: Bearer <key>; prefer $TWO_STAGE_API_KEY
+  --max-top-k <n>              largest topK search accepts (default 20)
+  --max-text-chars <n>         characters of a document's text a result carries (default 2000)
+
+${MODEL_HELP}`,
+    valued: [...MODEL_VALUED, "recall-k", "top-k", "host", "port", "api-key", "max-top-k", "max-text-chars"],
+    flags: [...MODEL_FLAGS, "http"],
+    run: mcpCommand,
   },
   demo: {
     summary:

@@ -6,7 +6,7 @@ import { modelLocation } from "./models.js";
 export const DEFAULT_SERVE_PORT = 8080;
 
 /**
- * `two-stage serve [--reranker-model <id|dir>] [--embedding-model <id|dir>] [--host 127.0.0.1] [--port 8080] …`:
+ * `two-stage serve [--reranker-model <id|dir>] [--embedding-model <id|dir>] [--max-length <tokens>] [--host 127.0.0.1] [--port 8080] …`:
  * the reranker (and embedder) behind TEI- and Cohere-compatible routes until SIGINT/SIGTERM, then a graceful
  * shutdown (in-flight requests finish, new ones get 503).
  */
@@ -17,7 +17,11 @@ export async function serveCommand(args: ParsedArgs): Promise<number> {
   const embeddingModel = stringOption(args, "embedding-model");
   const offline = args.options.has("offline");
   const server = await startRerankServer({
-    reranker: { ...(rerankerModel !== undefined ? { model: rerankerModel } : {}), offline },
+    reranker: {
+      ...(rerankerModel !== undefined ? { model: rerankerModel } : {}),
+      ...(args.options.has("max-length") ? { maxLength: optionalIntOption(args, "max-length") } : {}),
+      offline,
+    },
     embeddings: embeddingModel !== undefined ? { model: embeddingModel, offline } : undefined,
     host: stringOption(args, "host"),
     port: nonNegativeIntOption(args, "port", DEFAULT_SERVE_PORT),

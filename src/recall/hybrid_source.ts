@@ -163,6 +163,30 @@ export class HybridSource implements RecallSource {
     });
   }
 
+  /**
+   * The documents `ids` name, from the first source (in `sources` order) that holds each; sources that cannot look
+   * documents up are passed over (their error is thrown when none can).
+   */
+  async getDocuments(ids: readonly string[]): Promise<(DocumentInterface | undefined)[]> {
+    const found: (DocumentInterface | undefined)[] = ids.map(() => undefined);
+    let lookedUp = false;
+    let firstError: unknown;
+    for (const { source } of this.sources) {
+      if (!source.getDocuments || found.every((doc) => doc !== undefined)) continue;
+      try {
+        const docs = await source.getDocuments(ids);
+        lookedUp = true;
+        docs.forEach((doc, i) => (found[i] ??= doc));
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    if (!lookedUp) {
+      throw firstError ?? new InvalidArgumentError("None of this hybrid's sources can look documents up by id.");
+    }
+    return found;
+  }
+
   async recall(query: string, k: number, filter?: RecallFilter): Promise<RecallCandidate[]> {
     if (!Number.isInteger(k) || k <= 0) {
       throw new InvalidArgumentError(

@@ -33,6 +33,11 @@ export interface RecallSource {
   recall(query: string, k: number, filter?: RecallFilter): Promise<RecallCandidate[]>;
   /** Adds documents (sources that hold their own index). */
   addDocuments?(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[] | void>;
+  /**
+   * The documents `ids` name by the identity rule (`text:<start>` for one without an id), in the order of `ids`,
+   * undefined where none matches (sources that can look documents up: FAISS, BM25, hybrids of them).
+   */
+  getDocuments?(ids: readonly string[]): Promise<(DocumentInterface | undefined)[]>;
   /** Saves the source into an index folder (sources that persist to files). */
   save?(directory: string): Promise<void>;
   /** Releases what the source created (never what was injected into it). */

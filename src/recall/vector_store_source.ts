@@ -156,6 +156,17 @@ export class VectorStoreSource implements RecallSource {
     return this.store.addDocuments(documents, options);
   }
 
+  async getDocuments(ids: readonly string[]): Promise<(Document | undefined)[]> {
+    const store = this.store as VectorStoreInterface & { getDocuments?: unknown };
+    if (typeof store.getDocuments !== "function") {
+      throw new InvalidArgumentError(
+        `The ${this.store._vectorstoreType()} store cannot look documents up by id (this package's FaissVectorStore ` +
+          "and Bm25Index can). Use search results' documents instead.",
+      );
+    }
+    return (store.getDocuments as (ids: readonly string[]) => Promise<(Document | undefined)[]>).call(store, ids);
+  }
+
   async save(directory: string): Promise<void> {
     const store = this.store as VectorStoreInterface & { save?: unknown };
     if (typeof store.save !== "function") {

@@ -3,9 +3,6 @@
 // on fastify (an optional peer dependency, imported on start). The models run as in-process stage 2 does (the
 // reranker in the inference worker); an AdmissionQueue bounds the work.
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
@@ -21,6 +18,7 @@ import type { TeiInfo, TeiRank, TeiRerankRequest } from "../rerank/remote/tei_ap
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { AdmissionError, AdmissionQueue } from "./admission_queue.js";
 import { bearerCheck } from "./api_key.js";
+import { packageVersion } from "./package_version.js";
 import { type RerankServerParams, checkRerankServerParams } from "./rerank_server_params.js";
 import { ServerMetrics } from "./server_metrics.js";
 import { COHERE_V1_BODY, COHERE_V2_BODY, TEI_EMBED_BODY, TEI_RERANK_BODY } from "./wire_schemas.js";
@@ -54,16 +52,6 @@ function errorBody(error_type: ErrorBody["error_type"], error: string): ErrorBod
 
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
-}
-
-function packageVersion(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(here, "..", "..", "package.json"), "utf8")) as { version: string })
-      .version;
-  } catch {
-    return "unknown";
-  }
 }
 
 /** What one queued job computes per text: a raw logit (rerank) or a vector (embed). */

@@ -12,6 +12,7 @@ import { EnglishAnalyzer, type TextAnalyzer } from "./english_analyzer.js";
 import { quantizedLength } from "./small_float.js";
 import { documentsFromTexts } from "../../documents/documents_from_texts.js";
 import { copyDocument, copyMetadata } from "../../documents/copy_document.js";
+import { documentsById } from "../../documents/documents_by_id.js";
 
 /** Options of {@link Bm25Index}. */
 export interface Bm25IndexParams {
@@ -299,6 +300,14 @@ export class Bm25Index implements RecallSource {
     }
     this.docNorms = norms;
     if (this.scores.length !== n) this.scores = new Float64Array(n);
+  }
+
+  /**
+   * The stored documents `ids` name (by the identity rule; `text:<start>` for one without an id), in the order of
+   * `ids`, undefined where none matches; copies, as search results are.
+   */
+  async getDocuments(ids: readonly string[]): Promise<(Document | undefined)[]> {
+    return documentsById(this.documents, ids).map((stored) => (stored ? copyDocument(stored) : undefined));
   }
 
   private toDocument(d: number): Document {

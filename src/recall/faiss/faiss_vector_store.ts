@@ -31,6 +31,7 @@ import { filteredSearch } from "../filtered_search.js";
 import { type IndexPart, saveIndexFolder } from "../index_folder/index_manifest.js";
 import { flatIndexBytes, readFlatIndex } from "./flat_index_file.js";
 import type { RecallFilter } from "../recall_source.js";
+import { documentsById } from "../../documents/documents_by_id.js";
 import { copyDocument, copyMetadata } from "../../documents/copy_document.js";
 
 /** A metadata filter: a predicate over documents, or metadata fields that must equal the given values. */
@@ -249,6 +250,18 @@ export class FaissVectorStore extends VectorStore {
     const loaded = loadFaiss().IndexFlatIP.fromBuffer(flatIndexBytes(vectors, dim, "ip")) as IndexFlatIP;
     if (this.index) this.index.mergeFrom(loaded);
     else this.index = loaded;
+  }
+
+  /**
+   * The stored documents `ids` name (by the identity rule: the store's ids; `text:<start>` for one without), in the
+   * order of `ids`, undefined where none matches; copies, as search results are.
+   */
+  async getDocuments(ids: readonly string[]): Promise<(Document | undefined)[]> {
+    this.checkNotDisposed();
+    const views = (function* (docs: Map<string, StoredDocument>) {
+      for (const [id, stored] of docs) yield { id, pageContent: stored.pageContent, metadata: stored.metadata };
+    })(this.docs);
+    return documentsById(views, ids).map((view) => (view ? this.toDocument(view.id) : undefined));
   }
 
   private toDocument(id: string): Document {

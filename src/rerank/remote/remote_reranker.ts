@@ -12,7 +12,7 @@ import {
   checkRemoteRerankerParams,
 } from "./remote_reranker_params.js";
 import type { RerankWire } from "./rerank_wire.js";
-import { TEI_RERANK, readTeiInfo } from "./tei_api.js";
+import { TEI_RERANK, readTeiInfo, teiRequestSize } from "./tei_api.js";
 
 export type { RemoteRerankApi, RemoteRerankerParams, SavedRemoteRerankerParams } from "./remote_reranker_params.js";
 
@@ -52,6 +52,7 @@ export class RemoteReranker extends ScoringCompressor {
   readonly model: string;
   readonly timeoutMs: number = 30_000;
   readonly maxRetries: number = 2;
+  readonly maxConcurrentRequests: number = 4;
   readonly maxTextChars: number = 20_000;
   readonly topN: number = 3;
   readonly dedupe: boolean = true;
@@ -82,6 +83,7 @@ export class RemoteReranker extends ScoringCompressor {
     this.model = params.model ?? this.url;
     this.timeoutMs = params.timeoutMs ?? this.timeoutMs;
     this.maxRetries = params.maxRetries ?? this.maxRetries;
+    this.maxConcurrentRequests = params.maxConcurrentRequests ?? this.maxConcurrentRequests;
     this.maxTextChars = params.maxTextChars ?? this.maxTextChars;
     this.topN = params.topN ?? this.topN;
     this.dedupe = params.dedupe ?? this.dedupe;
@@ -103,8 +105,8 @@ export class RemoteReranker extends ScoringCompressor {
   }
 
   /**
-   * Texts per request: `maxBatchSize`, else what the server said (TEI's `max_client_batch_size`, once read), else
-   * 32 until then (1000 for Cohere's APIs). A latency budget sizes its batches by it.
+   * Texts per request: `maxBatchSize`, else what the server's /info allows (once read; see `maxBatchSize`), else 32
+   * until then (1000 for Cohere's APIs). A latency budget sizes its batches by it.
    */
   get batchSize(): number {
     return this.maxBatchSize ?? this.#knownBatch ?? TEI_FALLBACK_BATCH;
@@ -122,6 +124,7 @@ export class RemoteReranker extends ScoringCompressor {
       api: this.api,
       model: this.model,
       maxBatchSize: this.maxBatchSize,
+      maxConcurrentRequests: this.maxConcurrentRequests,
       timeoutMs: this.timeoutMs,
       maxRetries: this.maxRetries,
       activation: this.activation,
@@ -141,7 +144,7 @@ export class RemoteReranker extends ScoringCompressor {
     if (this.api === "tei") this.#knownBatch = undefined;
   }
 
-  /** TEI's `max_client_batch_size`, read once from `GET /info` (a failed read is tried again on the next call). */
+  /** Texts per request from TEI's `GET /info`, read once (a failed read is tried again on the next call). */
   private serverBatch(signal: AbortSignal | undefined): Promise<number> {
     if (this.maxBatchSize !== undefined) return Promise.resolve(this.maxBatchSize);
     if (this.api !== "tei") return Promise.resolve(COHERE_BATCH);
@@ -154,8 +157,8 @@ export class RemoteReranker extends ScoringCompressor {
             `GET ${shownUrl(url)} is not a TEI /info answer: ${info}. Pass maxBatchSize to skip it, or check url.`,
           );
         }
-        this.#knownBatch = info.max_client_batch_size;
-        return info.max_client_batch_size;
+        this.#knownBatch = teiRequestSize(info);
+        return this.#knownBatch;
       });
       this.#serverBatch.catch(() => {
         this.#serverBatch = undefined;
@@ -181,24 +184,42 @@ export class RemoteReranker extends ScoringCompressor {
     const batch = await this.serverBatch(signal);
     const url = new URL(this.#wire.path, this.#base);
     const byText = new Map<string, number>();
-    for (let start = 0; start < distinct.length; start += batch) {
-      const chunk = distinct.slice(start, start + batch);
-      const sent = chunk.map((text) => (text.length > this.maxTextChars ? text.slice(0, this.maxTextChars) : text));
-      const answer = await requestJson({
-        ...this.requestBase(signal),
-        url,
-        method: "POST",
-        body: this.#wire.body(query, sent),
-      });
-      const scores = this.#wire.scores(answer, chunk.length);
-      if (typeof scores === "string") {
-        throw new RemoteServiceError(
-          `POST ${shownUrl(url)} answered in a shape that is not ${this.api}'s: ${scores}. Check that api names the ` +
-            "server's API (tei, cohere-v1, cohere-v2).",
-        );
+    const chunks: string[][] = [];
+    for (let start = 0; start < distinct.length; start += batch) chunks.push(distinct.slice(start, start + batch));
+    // Up to maxConcurrentRequests requests in flight; the first failure stops the others.
+    const stop = new AbortController();
+    const linked = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++];
+        const sent = chunk.map((text) => (text.length > this.maxTextChars ? text.slice(0, this.maxTextChars) : text));
+        const answer = await requestJson({
+          ...this.requestBase(linked),
+          url,
+          method: "POST",
+          body: this.#wire.body(query, sent),
+        });
+        const scores = this.#wire.scores(answer, chunk.length);
+        if (typeof scores === "string") {
+          throw new RemoteServiceError(
+            `POST ${shownUrl(url)} answered in a shape that is not ${this.api}'s: ${scores}. Check that api names ` +
+              "the server's API (tei, cohere-v1, cohere-v2).",
+          );
+        }
+        chunk.forEach((text, i) => byText.set(text, this.activation === "sigmoid" ? sigmoid(scores[i]) : scores[i]));
       }
-      chunk.forEach((text, i) => byText.set(text, this.activation === "sigmoid" ? sigmoid(scores[i]) : scores[i]));
-    }
+    };
+    let failure: { error: unknown } | undefined;
+    await Promise.all(
+      Array.from({ length: Math.min(this.maxConcurrentRequests, chunks.length) }, () =>
+        worker().catch((error: unknown) => {
+          failure ??= { error }; // the first failure, not the aborts it caused
+          stop.abort(error);
+        }),
+      ),
+    );
+    if (failure) throw signal?.aborted ? signal.reason : failure.error;
     this.lastCost = { units: distinct.length, pairs: distinct.length };
     return texts.map((text) => byText.get(text)!);
   }

@@ -40,11 +40,18 @@ export interface RemoteRerankerParams {
    */
   apiKey?: string;
   /**
-   * Most texts per request: more candidates go in several requests, one after the other.
-   * @default with `tei`, the server's `max_client_batch_size` (read once from `GET /info`); 1000 with Cohere's APIs
-   * (Cohere's advice for one request)
+   * Most texts per request: more candidates go in several requests (at most `maxConcurrentRequests` at once).
+   * @default with `tei`, what the server's `GET /info` allows (read once): its `max_client_batch_size`, and no more
+   * than one model batch of full-length inputs (`max_batch_tokens` / `max_input_length`) when it reports both; 1000
+   * with Cohere's APIs (Cohere's advice for one request)
    */
   maxBatchSize?: number;
+  /**
+   * Requests of one scoring call in flight at once, so a server that batches concurrent requests (TEI, `two-stage
+   * serve`) works on all of them together; 1 sends them one after the other.
+   * @default 4
+   */
+  maxConcurrentRequests?: number;
   /**
    * Milliseconds one HTTP request (one attempt) may take before it is aborted; a timed-out request is not retried
    * (the server may still be working on it). Whole milliseconds from 1 to 2³¹ − 1.
@@ -152,6 +159,7 @@ export function checkRemoteRerankerParams(params: RemoteRerankerParams): URL {
     });
   }
   positiveInteger("maxBatchSize", params.maxBatchSize);
+  positiveInteger("maxConcurrentRequests", params.maxConcurrentRequests);
   durationMs("timeoutMs", params.timeoutMs);
   nonNegativeInteger("maxRetries", params.maxRetries, "0: no retries");
   positiveInteger("maxTextChars", params.maxTextChars);

@@ -41,6 +41,17 @@ export const TEI_RERANK: RerankWire = {
   },
 };
 
+/**
+ * Texts per request a TEI server takes well: its `max_client_batch_size` (more is refused), and no more than one
+ * model batch of full-length inputs (`max_batch_tokens` / `max_input_length`) when it reports both, so each request
+ * fits one forward pass and concurrent requests spread over the server's batches.
+ */
+export function teiRequestSize(info: TeiInfo): number {
+  const { max_client_batch_size: size, max_batch_tokens: tokens, max_input_length: length } = info;
+  const usable = (x: unknown): x is number => typeof x === "number" && Number.isInteger(x) && x > 0;
+  return usable(tokens) && usable(length) ? Math.min(size, Math.max(1, Math.floor(tokens / length))) : size;
+}
+
 /** The `GET /info` fields this client uses, or a description of what is missing. */
 export function readTeiInfo(answer: unknown): TeiInfo | string {
   const info = answer as Partial<TeiInfo> | null;
