@@ -101,3 +101,41 @@ test.each(SNIPPETS.map((b) => [`${b.page}:${b.line}`, b] as const))(
   },
   180_000,
 );
+
+test("every snippet type-checks as TypeScript (strict), as a user's editor would check it", () => {
+  const dir = path.join(scratch, "typecheck");
+  fs.mkdirSync(dir);
+  const files = SNIPPETS.map((block) => {
+    // `export {}` makes each file a module of its own (top-level await, no clashes between snippets).
+    const file = path.join(
+      dir,
+      `${block.page.replace(/\W/g, "_")}_${block.line}.${block.lang === "ts" ? "ts" : "mts"}`,
+    );
+    fs.writeFileSync(file, `${block.code}\nexport {};\n`);
+    return file;
+  });
+  const paths = {
+    "two-stage-retriever": [path.join(ROOT, "src/index.ts")],
+    "two-stage-retriever/testing": [path.join(ROOT, "src/testing/index.ts")],
+    "two-stage-retriever/pgvector": [path.join(ROOT, "src/pgvector.ts")],
+    "two-stage-retriever/serve": [path.join(ROOT, "src/serve.ts")],
+  };
+  const compilerOptions = {
+    target: "ES2022",
+    lib: ["ES2023"],
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    allowJs: true,
+    checkJs: true,
+    types: ["node"],
+    paths,
+  };
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files }));
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  const tsc = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", dir], { encoding: "utf8" });
+  expect(files).toHaveLength(SNIPPETS.length);
+  expect({ status: tsc.status, errors: tsc.stdout.trim() }).toEqual({ status: 0, errors: "" });
+}, 300_000);
