@@ -26,7 +26,12 @@ const EDGES = new Map(
 );
 
 const BARRELS = new Set(["index.ts", "pgvector.ts", "serve.ts", "testing/index.ts"]);
-const RETRIEVER = new Set(["two_stage_retriever.ts", "retriever_settings.ts", "retrieval_options.ts"]);
+const RETRIEVER = new Set([
+  "two_stage_retriever.ts",
+  "retriever_settings.ts",
+  "retrieval_options.ts",
+  "explanation_html.ts",
+]);
 const ROOMS: Record<string, number> = {
   documents: 1,
   inference: 2,

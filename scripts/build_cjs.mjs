@@ -4,14 +4,15 @@
 // own URL. The transformers.js runtimes are imported in one place (src/models/transformers_runtime.ts): the ES module
 // only @xenova/transformers stays a dynamic import() (which CommonJS can do on every Node.js, without require(esm));
 // @huggingface/transformers, which ships CommonJS, is required, so it loads even where import() cannot (Jest without
-// --experimental-vm-modules). The CLI (dist/cli) stays ES module only.
+// --experimental-vm-modules); the ES-module-only d3 modules of the recallK chart are bundled into dist/vendor/. The CLI
+// (dist/cli) stays ES module only.
 // The declarations name types of optional dependencies (faiss-node): those are vendored into dist/vendor/ and the
 // declarations point there, so the published types compile (skipLibCheck: false) where the optional package is absent.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { transformSync } from "esbuild";
+import { buildSync, transformSync } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(root, "dist");
@@ -19,6 +20,11 @@ const dist = path.join(root, "dist");
 const ESM_ONLY = ["@xenova/transformers"];
 /** Dependencies with a CommonJS build of their own: their import() becomes require(). */
 const REQUIRED = ["@huggingface/transformers"];
+/**
+ * ES-module-only dependencies imported statically (the recallK chart's d3 modules): bundled into
+ * dist/vendor/<name>.cjs, which the CommonJS build requires, so it loads on every Node.js 20 without require(esm).
+ */
+const BUNDLED = ["d3-scale", "d3-shape"];
 const IMPORT_META_URL = "__twoStageImportMetaUrl";
 
 function* files(dir) {
@@ -57,6 +63,31 @@ function vendoredTypes(file, code) {
   return code;
 }
 
+for (const id of BUNDLED) {
+  buildSync({
+    stdin: { contents: `export * from "${id}";`, resolveDir: root, loader: "js" },
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    legalComments: "inline",
+    outfile: path.join(dist, "vendor", `${id}.cjs`),
+    logLevel: "warning",
+  });
+}
+
+/** `require("d3-scale")` -> `require("<relative>/vendor/d3-scale.cjs")` in a CommonJS module. */
+function bundledRequires(file, code) {
+  for (const id of BUNDLED) {
+    const target = path
+      .relative(path.dirname(file), path.join(dist, "vendor", `${id}.cjs`))
+      .split(path.sep)
+      .join("/");
+    code = code.replaceAll(`require("${id}")`, `require("${target.startsWith(".") ? target : `./${target}`}")`);
+  }
+  return code;
+}
+
 let js = 0;
 let dts = 0;
 for (const file of files(dist)) {
@@ -79,6 +110,7 @@ for (const file of files(dist)) {
     }
     for (const id of REQUIRED)
       code = code.replaceAll(`import("${id}")`, `Promise.resolve().then(() => require("${id}"))`);
+    code = bundledRequires(file, code);
     writeFileSync(file.replace(/\.js$/, ".cjs"), code);
     js++;
   } else if (file.endsWith(".d.ts")) {

@@ -306,9 +306,11 @@ jupyter nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=tsla
 cells=$(node -e '
   const nb = JSON.parse(require("node:fs").readFileSync("notebook.out.ipynb", "utf8"));
   const code = nb.cells.filter((c) => c.cell_type === "code");
-  const text = (c) => c.outputs.map((o) => [].concat(o.text ?? []).join("")).join("");
+  const html = code.flatMap((c) => c.outputs.map((o) => [].concat(o.data?.["text/html"] ?? []).join("")));
   if (code.some((c) => c.outputs.some((o) => o.output_type === "error" || o.name === "stderr"))) process.exit(1);
-  if (!code.some((c) => /recallRank.*rerankRank.*returned/.test(text(c)))) process.exit(2);
-  console.log(code.length);') || die "the notebook printed errors or no explain() table (see $app/notebook.out.ipynb)"
-ok "notebook (Jupyter + tslab)" "$cells code cells ran, explain() table shown"
+  // The explain() table with a candidate stage 2 moved, and the evaluate() report with its recallK chart.
+  if (!html.some((h) => h.includes("tsr-explain") && /class="move (up|down)"/.test(h))) process.exit(2);
+  if (!html.some((h) => h.includes("tsr-eval") && h.includes("data-two-stage=\"recall-chart\""))) process.exit(3);
+  console.log(code.length);') || die "the notebook printed errors, or no explain() table with a move, or no recallK chart (see $app/notebook.out.ipynb)"
+ok "notebook (Jupyter + tslab)" "$cells code cells ran, explain() table and recallK chart shown"
 echo "package smoke test: all consumer kinds OK ($((SECONDS - started)) s)"

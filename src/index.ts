@@ -24,6 +24,8 @@ export type {
 } from "./two_stage_retriever.js";
 export type { TwoStageConfigurable } from "./retrieval_options.js";
 export type { RankingTrace, TracedRank, TracedDrop } from "./rerank/ranking_trace.js";
+export { explanationToHTML } from "./explanation_html.js";
+export type { ExplanationHtmlParams, ExplanationView, WithHtml } from "./explanation_html.js";
 
 // Stage 1
 export type { RecallSource, RecallCandidate, RecallFilter } from "./recall/recall_source.js";
@@ -121,6 +123,10 @@ export type { RerankerProfile } from "./models/reranker_profiles.js";
 
 // Evaluation
 export { evaluate } from "./eval/evaluate.js";
+export { evaluationToHTML } from "./eval/evaluation_html.js";
+export type { EvaluationReportWithHtml } from "./eval/evaluation_html.js";
+export { recallChartSVG } from "./eval/recall_chart.js";
+export type { RecallChartParams } from "./eval/recall_chart.js";
 export type { EvaluateParams, EvaluationReport, RecallKResult, RunEntry } from "./eval/evaluate.js";
 export { loadBeirDataset, documentText } from "./eval/beir_dataset.js";
 export type { BeirDataset, BeirDocument, BeirQuery } from "./eval/beir_dataset.js";

@@ -59,6 +59,7 @@ import { TRACE_LIMIT, type TracedRank, rankingTrace, traceScore } from "./rerank
 import { documentsFromTexts } from "./documents/documents_from_texts.js";
 import { copyDocument } from "./documents/copy_document.js";
 import { traceId } from "./documents/document_key.js";
+import { type WithHtml, withExplanationHtml } from "./explanation_html.js";
 import {
   RETRIEVER_FIELD,
   type RetrieverOverrides,
@@ -76,7 +77,7 @@ export interface TwoStageRetrieverParams extends BaseRetrieverInput {
    * `toRecallSource`. Give this or `vectorStore`.
    */
   stage1?: Stage1;
-  /** Stage 1 as a LangChain vector store (the 0.1 name of {@link stage1}). */
+  /** Stage 1 as a LangChain vector store: the same as {@link stage1} given a vector store. */
   vectorStore?: VectorStoreInterface;
   /**
    * Stage 2: any LangChain document compressor.
@@ -525,13 +526,13 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
    * candidates.filter((c) => c.returned).map((c) => `${c.recallRank} → ${c.rerankRank}`); // ["7 → 1", "1 → 2", ...]
    * ```
    */
-  async explain(query: string, config?: Callbacks | TwoStageRetrieverCallOptions): Promise<Explanation> {
+  async explain(query: string, config?: Callbacks | TwoStageRetrieverCallOptions): Promise<WithHtml<Explanation>> {
     const { callbacks, configurable, signal } = parseCallbackConfigArg(config) as TwoStageRetrieverCallOptions;
     const options = callRetrievalOptions(this.options, configurable);
     const { candidates, ranking, documents, timings } = await this.retrieve(query, callbacks, options, signal);
     const returned = new Set(documents.map((doc) => doc.metadata.recallRank as number));
     const rerankRank = new Map(ranking?.order.map((candidate, rank) => [candidate, rank + 1]));
-    return {
+    return withExplanationHtml({
       query,
       candidates: candidates.map((document, i) => ({
         document,
@@ -546,7 +547,7 @@ export class TwoStageRetriever extends BaseRetriever<RetrievedDocumentMetadata> 
       })),
       documents,
       timings,
-    };
+    });
   }
 
   /**

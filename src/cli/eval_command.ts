@@ -16,6 +16,7 @@ import { type ModelChoice, instantiate, prepareModels } from "./models.js";
 import { ESTIMATE_PRINT_MS, type EvalWork, estimateEvalRuntime, renderEstimate } from "./eval_estimate.js";
 import { indexModelChoice, loadEvalIndex } from "./eval_index.js";
 import { buildCliStage1 } from "./cli_stage1.js";
+import { plotTarget, writePlot } from "./plot_option.js";
 import { announceModels, print } from "./output.js";
 import { Progress } from "./progress.js";
 import { renderTable } from "./table.js";
@@ -223,6 +224,7 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
   const reused = evalIndexOption(args, stage1);
   if (reused) stage1 = reused.builder;
   const json = args.options.has("json");
+  const plot = plotTarget(args);
   const stage1Only = args.options.has("stage1-only");
   const recallKs = intListOption(
     args,
@@ -320,6 +322,7 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
       runFiles.push(file);
     }
   }
+  if (plot) writePlot(plot, report);
   await Promise.all([embeddings.dispose(), reranker.dispose(), timing?.dispose()]);
   const { runs: _runs, ...serialisable } = report;
   const wall = performance.now() - started;
@@ -337,6 +340,7 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
       indexMs,
       totalMs: wall,
       runFiles,
+      ...(plot ? { plot } : {}),
       ...(scoreCache
         ? {
             scoreCache: {
@@ -348,6 +352,6 @@ export async function evalCommand(args: ParsedArgs, stage1: EvalStage1Builder = 
           }
         : {}),
     },
-    `${renderReport(report)}${emptyDocuments ? `\n${emptyDocuments} empty documents were left out of the index.` : ""}\nIndexing ${(indexMs / 1000).toFixed(1)} s; total ${(wall / 1000).toFixed(1)} s.${scoreCache ? `\nScore cache ${scoreCache.file}: ${scoreCache.hits} scores read back, ${scoreCache.size - scoreCache.loaded} new (${scoreCache.size} kept).` : ""}${runFiles.length ? `\nRun files: ${runFiles.join(", ")}` : ""}`,
+    `${renderReport(report)}${emptyDocuments ? `\n${emptyDocuments} empty documents were left out of the index.` : ""}\nIndexing ${(indexMs / 1000).toFixed(1)} s; total ${(wall / 1000).toFixed(1)} s.${scoreCache ? `\nScore cache ${scoreCache.file}: ${scoreCache.hits} scores read back, ${scoreCache.size - scoreCache.loaded} new (${scoreCache.size} kept).` : ""}${runFiles.length ? `\nRun files: ${runFiles.join(", ")}` : ""}${plot ? `\nChart: ${plot}` : ""}`,
   );
 }

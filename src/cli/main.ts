@@ -139,6 +139,7 @@ ${MODEL_HELP}`,
   --max-queries <n>          evaluate the first n judged queries
   --latency-queries <n>      time real reranks at each recallK on the first n queries (default 20; 0: none)
   --run-out <prefix>         write TREC run files <prefix>.stage1.run and <prefix>.stage2.recall<K>.run
+  --plot <file.svg>          draw the sweep: nDCG@top-k and Recall@recallK against recallK, the recommendation marked
   --oracle-max-corpus <n>    also compare with reranking the whole corpus, for corpora of at most n documents
   --stage1-only              evaluate stage 1 alone, no reranker loaded: nDCG@top-k and MRR@top-k of stage 1, and
                              per recallK its Recall@recallK and the judged documents ranked beyond it (default
@@ -168,6 +169,7 @@ ${MODEL_HELP}`,
       "max-queries",
       "latency-queries",
       "run-out",
+      "plot",
       "oracle-max-corpus",
       "score-cache",
       "max-length",

@@ -7,15 +7,9 @@ import { type RankingCompressor, isRankingCompressor } from "../rerank/stage2.js
 import type { RecallSource } from "../recall/recall_source.js";
 import type { TwoStageRetriever } from "../two_stage_retriever.js";
 import { type BeirDataset, documentText } from "./beir_dataset.js";
+import { type EvaluationReportWithHtml, withEvaluationHtml } from "./evaluation_html.js";
 import type { Judgments } from "./metrics.js";
-import {
-  type AtKeep,
-  type AtRecallK,
-  type EvaluationReport,
-  type QueryObservation,
-  aggregate,
-  sameTopK,
-} from "./report.js";
+import { type AtKeep, type AtRecallK, type QueryObservation, aggregate, sameTopK } from "./report.js";
 
 export type { EvaluationReport, KeepResult, KeepSweep, RecallKResult, RunEntry } from "./report.js";
 
@@ -114,7 +108,7 @@ export async function evaluate(
   retriever: TwoStageRetriever,
   dataset: BeirDataset,
   params: EvaluateParams = {},
-): Promise<EvaluationReport> {
+): Promise<EvaluationReportWithHtml> {
   const started = performance.now();
   const settings: Settings = {
     recallKs: [...new Set(params.recallKs ?? [10, 20, 50, 100, 200])].sort((a, b) => a - b),
@@ -202,12 +196,12 @@ export async function evaluate(
     );
     params.onProgress?.(qi + 1, queries.length);
   }
-  return {
+  return withEvaluationHtml({
     ...aggregate(observations, settings),
     dataset: dataset.name,
     unknownDocumentJudgments: dataset.unknownDocumentJudgments,
     wallMs: performance.now() - started,
-  };
+  });
 }
 
 /**

@@ -15,7 +15,7 @@ export type { Stage1Parts } from "./build_stage1.js";
 
 /** What an index folder's manifest says about its stage 1 (beside each part's own entry). */
 export interface Stage1Manifest {
-  /** `dense`, `bm25` or `hybrid`; absent in folders of 0.1 and of LangChain's FaissStore (then: dense). */
+  /** `dense`, `bm25` or `hybrid`; absent in manifest-less folders and in LangChain's FaissStore (then: dense). */
   stage1?: Stage1Kind;
   /** The embedding model the vectors were made with (a `TransformersEmbeddings` model id or folder). */
   embeddingModel?: string;

@@ -81,7 +81,7 @@ export abstract class ScoringCompressor extends BaseDocumentCompressor implement
   ): Promise<RerankResult[]> {
     if (typeof documents === "string" && Array.isArray(query)) {
       throw new InvalidArgumentError(
-        "rerank() takes (documents, query) since 0.2, like LangChain's compressDocuments and CohereRerank.rerank; " +
+        "rerank() takes (documents, query), like LangChain's compressDocuments and CohereRerank.rerank; " +
           "it was called as (query, documents). Swap the arguments.",
         { argument: "documents" },
       );
