@@ -14,6 +14,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { compareBm25 } from "./peers_bm25.js";
+import { compareDense } from "./peers_dense.js";
+import { compareEmbed, DEFAULT_EMBED_MODEL } from "./peers_embed.js";
 import { compareRerank, DEFAULT_RERANK_MODEL } from "./peers_rerank.js";
 import { rows, table } from "./peers_report.js";
 import { machineLine } from "./support.js";
@@ -76,6 +79,18 @@ try {
       },
       tmp,
     );
+  }
+  if (only.includes("bm25")) {
+    await compareBm25({ rounds: num("bm25-rounds", 3, 5), large: num("bm25-large", 0, 100_000) }, tmp);
+  }
+  if (only.includes("embed")) {
+    const docs = num("embed-docs", 384, 5183);
+    await compareEmbed({ docs, rounds: num("embed-rounds", 4, 20), threads, modelDir: DEFAULT_EMBED_MODEL }, tmp);
+  }
+  if (only.includes("dense")) {
+    for (const n of (values["dense-n"] ?? (full ? "100000,1000000" : "100000")).split(",").map(Number)) {
+      await compareDense({ n, queries: num("dense-queries", 64, 128), rounds: 6, threads }, tmp);
+    }
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });

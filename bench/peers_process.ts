@@ -63,7 +63,12 @@ export class PeerProcess {
   async call<T = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}): Promise<T> {
     if (this.exited) throw peerFailure(this.name, this.exited, `${this.hint}\n${this.stderrTail}`);
     this.child.stdin.write(JSON.stringify({ op, ...args }) + "\n");
-    const next = await this.lines.next();
+    let next = await this.lines.next();
+    // A library that prints to stdout despite the peer's redirection: keep its lines out of the protocol.
+    while (!next.done && !next.value.startsWith("{")) {
+      this.stderrTail = (this.stderrTail + next.value + "\n").slice(-4000);
+      next = await this.lines.next();
+    }
     if (next.done) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       throw peerFailure(
