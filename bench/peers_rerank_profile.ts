@@ -1,7 +1,7 @@
 // Where the time of one rerank goes (the profile behind comparison 1 of bench:peers): the same L-12 int8 file on the
 // same BM25 top-100 SciFact candidates, ours through CrossEncoderCompressor (worker and caller's thread) with its
 // own stage times (lastStats), against raw onnxruntime-node sessions on the very token ids ours produced, one pair per
-// run, with intra-op threads 1, 2 and the default, alternating query by query.
+// run, with intra-op threads 1, 2 and the default, and the Python peer (bench:peers' rerank peer), query by query.
 // Run: flock /tmp/heavy.lock nice -n 5 npx tsx bench/peers_rerank_profile.ts [queries=4] [maxLength=256]
 import fs from "node:fs";
 import os from "node:os";
@@ -10,6 +10,7 @@ import path from "node:path";
 import ort from "onnxruntime-node";
 
 import { CrossEncoderCompressor } from "../src/rerank/cross_encoder_compressor.js";
+import { PeerProcess } from "./peers_process.js";
 import { DEFAULT_RERANK_MODEL, rerankWorkload } from "./peers_rerank.js";
 import { machineLine, median } from "./support.js";
 
@@ -32,7 +33,15 @@ const sessions = new Map<string, ort.InferenceSession>();
 for (const t of [1, 2, 0])
   sessions.set(String(t), await ort.InferenceSession.create(model, t ? { intraOpNumThreads: t } : {}));
 
+const peer = PeerProcess.python("onnx");
+await peer.call("rerank.load", {
+  model,
+  tokenizer: path.join(DEFAULT_RERANK_MODEL, "tokenizer.json"),
+  threads: 2,
+  workload: work.file,
+});
 const warm = queries;
+await peer.call("rerank.query", { i: warm, maxLength, batch: 1 });
 await worker.rerank(work.candidates[warm], work.queries[warm]);
 await caller.rerank(work.candidates[warm], work.queries[warm]);
 const rows: Record<string, number[]> = {};
@@ -48,6 +57,10 @@ for (let q = 0; q < queries; q++) {
   t0 = performance.now();
   await caller.rerank(work.candidates[q], work.queries[q]);
   add("ours, inferenceWorker: false: total", performance.now() - t0);
+  add(
+    "python peer (onnxruntime 1.15 intra-op 2 + tokenizers), one pair per run",
+    (await peer.call<{ ms: number }>("rerank.query", { i: q, maxLength, batch: 1 })).ms,
+  );
   const { batches } = await worker.encodeBatches(work.queries[q], work.candidates[q]);
   for (const [t, s] of sessions) {
     t0 = performance.now();
@@ -64,6 +77,7 @@ for (let q = 0; q < queries; q++) {
 }
 for (const [k, v] of Object.entries(rows))
   console.log(`${k.padEnd(62)} median ${median(v).toFixed(0)}  (${v.map((x) => x.toFixed(0)).join(", ")})`);
+peer.close();
 await worker.dispose();
 await caller.dispose();
 fs.rmSync(tmp, { recursive: true, force: true });
