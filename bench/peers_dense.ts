@@ -58,11 +58,16 @@ export async function compareDense(s: DenseSettings, tmp: string): Promise<void>
       Array.from({ length: s.n }, () => empty),
     );
     const index = new faiss.IndexFlatIP(DIM);
-    index.add(Array.from(flat)); // the batch path's index (same FAISS build the store uses)
+    // The batch path's index (same FAISS build the store uses), added in slices: faiss-node's add() takes a JS array.
+    const rowsPerAdd = 8192;
+    for (let row = 0; row < s.n; row += rowsPerAdd) {
+      index.add(Array.from(flat.subarray(row * DIM, Math.min(s.n, row + rowsPerAdd) * DIM)));
+    }
     const queryOf = (i: number) => Array.from(queries.subarray(i * DIM, (i + 1) * DIM));
-    const threads = `FAISS 1.7.3 OpenMP default (${os.cpus().length} here)`;
+    const blas = process.env.OPENBLAS_NUM_THREADS;
+    const threads = `FAISS 1.7.3 OpenMP ${process.env.OMP_NUM_THREADS ?? `default (${os.cpus().length} here)`}, Debian OpenBLAS (pthread) ${blas ? `OPENBLAS_NUM_THREADS=${blas}` : `default (${os.cpus().length} threads)`}`;
     const peerLabel = `faiss-cpu ${info.faiss}`;
-    const peerThreads = `OpenMP ${info.omp_threads}`;
+    const peerThreads = `OpenMP ${info.omp_threads}, its bundled OpenBLAS${blas ? ` OPENBLAS_NUM_THREADS=${blas}` : ""}`;
 
     // Warm-up on queries never timed (the last 32 × 8).
     const warmStart = s.queries * s.rounds;
