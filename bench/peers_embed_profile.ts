@@ -6,7 +6,7 @@
 import os from "node:os";
 import path from "node:path";
 
-import { AutoTokenizer } from "@xenova/transformers";
+import { AutoTokenizer, env } from "@xenova/transformers";
 import ort from "onnxruntime-node";
 
 import { documentText, loadBeirDataset } from "../src/eval/beir_dataset.js";
@@ -14,6 +14,8 @@ import { TransformersEmbeddings } from "../src/models/transformers_embeddings.js
 import { DEFAULT_EMBED_MODEL } from "./peers_embed.js";
 import { DATASETS, machineLine, median } from "./support.js";
 
+env.allowRemoteModels = false;
+env.localModelPath = path.dirname(path.dirname(DEFAULT_EMBED_MODEL));
 const docs = Number(process.argv[2] ?? 128);
 const rounds = Number(process.argv[3] ?? 4);
 const quantized = process.argv[4] === "int8";
@@ -24,7 +26,7 @@ const texts = loadBeirDataset(path.join(DATASETS, "scifact"))
   .corpus.slice(0, docs * (rounds + 1))
   .map(documentText);
 const ours = new TransformersEmbeddings({ model: DEFAULT_EMBED_MODEL, quantized });
-const tokenizer = await AutoTokenizer.from_pretrained(DEFAULT_EMBED_MODEL);
+const tokenizer = await AutoTokenizer.from_pretrained(path.relative(env.localModelPath, DEFAULT_EMBED_MODEL));
 const session = await ort.InferenceSession.create(
   path.join(DEFAULT_EMBED_MODEL, "onnx", quantized ? "model_quantized.onnx" : "model.onnx"),
 );
