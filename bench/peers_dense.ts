@@ -28,14 +28,19 @@ export interface DenseSettings {
   threads: number;
 }
 
+/** Seeded random unit vectors written to `file` (float32, row-major); returns them. */
+function writeVectors(file: string, rows: number, seed: number): Float32Array {
+  const vectors = randomUnitVectors(rows, DIM, seed);
+  fs.writeFileSync(file, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+  return vectors;
+}
+
 export async function compareDense(s: DenseSettings, tmp: string): Promise<void> {
   const total = s.queries * s.rounds + 32 * 8;
   const vectorsFile = path.join(tmp, `vectors-${s.n}x${DIM}.f32`);
   const queriesFile = path.join(tmp, `queries-${total}x${DIM}.f32`);
-  const base = randomUnitVectors(s.n, DIM, 1);
-  const queries = randomUnitVectors(total, DIM, 2);
-  fs.writeFileSync(vectorsFile, Buffer.from(base.buffer, base.byteOffset, base.byteLength));
-  fs.writeFileSync(queriesFile, Buffer.from(queries.buffer, queries.byteOffset, queries.byteLength));
+  writeVectors(vectorsFile, s.n, 1); // not kept: ours reads the file back, as the peer does
+  const queries = writeVectors(queriesFile, total, 2);
   console.log(
     `\n## Dense flat search: ${s.n} × ${DIM} random unit vectors (seeded, one file both read), k ${K}, inner product`,
   );
