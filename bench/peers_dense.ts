@@ -22,7 +22,7 @@ const K = 100;
 
 export interface DenseSettings {
   n: number;
-  /** Single queries per round (batches: 32 × this / 4 queries per round). */
+  /** Single queries per round; batches of 32 per round: this / 32, rounded (at least 1). */
   queries: number;
   rounds: number;
   threads: number;
@@ -36,7 +36,9 @@ function writeVectors(file: string, rows: number, seed: number): Float32Array {
 }
 
 export async function compareDense(s: DenseSettings, tmp: string): Promise<void> {
-  const total = s.queries * s.rounds + 32 * 8;
+  const batchesPerRound = Math.max(1, Math.round(s.queries / 32));
+  const warmStart = Math.max(s.queries, batchesPerRound * 32) * s.rounds; // warm-up queries, never timed
+  const total = warmStart + 4;
   const vectorsFile = path.join(tmp, `vectors-${s.n}x${DIM}.f32`);
   const queriesFile = path.join(tmp, `queries-${total}x${DIM}.f32`);
   writeVectors(vectorsFile, s.n, 1); // not kept: ours reads the file back, as the peer does
@@ -74,8 +76,7 @@ export async function compareDense(s: DenseSettings, tmp: string): Promise<void>
     const peerLabel = `faiss-cpu ${info.faiss}`;
     const peerThreads = `OpenMP ${info.omp_threads}, its bundled OpenBLAS${blas ? ` OPENBLAS_NUM_THREADS=${blas}` : ""}`;
 
-    // Warm-up on queries never timed (the last 32 × 8).
-    const warmStart = s.queries * s.rounds;
+    // Warm-up on queries never timed.
     for (let i = 0; i < 4; i++) await store.similaritySearchVectorWithScore(queryOf(warmStart + i), K);
     await peer.call("faiss.search", { start: warmStart, count: 4, batch: 1, k: K });
 
@@ -111,7 +112,6 @@ export async function compareDense(s: DenseSettings, tmp: string): Promise<void>
       target: 1.1,
     });
 
-    const batchesPerRound = Math.max(1, Math.floor(s.queries / 4 / 32) || 2);
     const batched = await alternate(
       s.rounds,
       async (r) => {
