@@ -205,7 +205,9 @@ cp quickstart.js "$scratch/quickstart.ts"
 ts_consumer nodenext-esm module '"module": "nodenext", "moduleResolution": "nodenext"' esm "$scratch/quickstart.ts"
 ts_consumer nodenext-cjs commonjs '"module": "nodenext", "moduleResolution": "nodenext"' cjs
 ts_consumer bundler module '"module": "esnext", "moduleResolution": "bundler"' esm
-ts_consumer commonjs commonjs '"module": "commonjs"' cjs
+# module commonjs as `tsc --init` writes it (esModuleInterop on): @langchain/core's types reach zod 4's, whose .d.cts
+# default-import their locales, so any LangChain project with module commonjs needs esModuleInterop.
+ts_consumer commonjs commonjs '"module": "commonjs", "esModuleInterop": true' cjs
 
 # The test runners users run, in this install (they add jest, vitest and then @huggingface/transformers to it).
 CHECK_PACKAGE_ELAPSED=$((SECONDS - started)) bash "$root/scripts/check_test_runners.sh" "$app"
