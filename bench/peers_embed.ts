@@ -41,7 +41,10 @@ function cosine(a: number[], b: number[]): number {
 export async function compareEmbed(s: EmbedSettings, tmp: string): Promise<void> {
   const data = loadBeirDataset(path.join(DATASETS, "scifact"));
   const count = Math.min(s.docs, data.corpus.length);
-  const texts = data.corpus.slice(0, count + BATCH).map(documentText); // + one warm-up chunk never timed
+  // + one warm-up chunk never timed: the documents after the timed ones, or (for the whole corpus) query texts.
+  const spare = data.corpus.slice(count, count + BATCH).map(documentText);
+  const warmUp = spare.length === BATCH ? spare : data.queries.slice(0, BATCH).map((q) => q.text);
+  const texts = [...data.corpus.slice(0, count).map(documentText), ...warmUp];
   const workload = path.join(tmp, "embed-workload.json");
   fs.writeFileSync(workload, JSON.stringify({ texts }));
   const chunk = Math.ceil(count / s.rounds);
