@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { importOptional } from "../optional_import.js";
 import { API_KEY_ENV } from "../rerank/remote/remote_reranker_params.js";
 import { bearerCheck } from "./api_key.js";
+import { closeGracefully, listeningAddress } from "./listening_app.js";
 import { createRetrieverMcpServer } from "./mcp_server.js";
 import type { RetrieverMcpParams } from "./mcp_server_params.js";
 import { checkRerankServerParams } from "./rerank_server_params.js";
@@ -112,22 +113,13 @@ export async function startMcpHttpServer(params: McpHttpParams): Promise<McpHttp
     await transport.handleRequest(request.raw, reply.raw, request.body);
   });
   await app.listen({ host, port });
-  const address = app.server.address();
-  const boundPort = typeof address === "object" && address ? address.port : port;
-  const shownHost = host.includes(":") ? `[${host}]` : host;
+  const { url, port: boundPort } = listeningAddress(app, host, port);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${shownHost}:${boundPort}/mcp`,
+    url: `${url}/mcp`,
     port: boundPort,
     close() {
-      closing ??= (async () => {
-        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-        try {
-          await app.close();
-        } finally {
-          clearInterval(sweep);
-        }
-      })();
+      closing ??= closeGracefully(app);
       return closing;
     },
   };

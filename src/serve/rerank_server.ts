@@ -18,6 +18,7 @@ import type { TeiInfo, TeiRank, TeiRerankRequest } from "../rerank/remote/tei_ap
 import { CrossEncoderCompressor } from "../rerank/cross_encoder_compressor.js";
 import { AdmissionError, AdmissionQueue } from "./admission_queue.js";
 import { bearerCheck } from "./api_key.js";
+import { closeGracefully, listeningAddress } from "./listening_app.js";
 import { packageVersion } from "./package_version.js";
 import { type RerankServerParams, checkRerankServerParams } from "./rerank_server_params.js";
 import { ServerMetrics } from "./server_metrics.js";
@@ -304,24 +305,15 @@ export async function startRerankServer(params: RerankServerParams = {}): Promis
     await release();
     throw error;
   }
-  const address = app.server.address();
-  const boundPort = typeof address === "object" && address ? address.port : port;
-  const shownHost = host.includes(":") ? `[${host}]` : host;
+  const { url, port: boundPort } = listeningAddress(app, host, port);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${shownHost}:${boundPort}`,
+    url,
     port: boundPort,
     reranker,
     close() {
       closing ??= (async () => {
-        // app.close() stops listening, answers 503 to new requests and waits for those in flight; a keep-alive
-        // connection whose request finishes after it began would then hold it until its idle timeout: close those too.
-        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-        try {
-          await app.close();
-        } finally {
-          clearInterval(sweep);
-        }
+        await closeGracefully(app);
         await queue.close();
         await release();
       })();
