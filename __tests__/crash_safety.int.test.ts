@@ -1,31 +1,13 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 
 import { FaissVectorStore } from "../src/index.js";
-import { bundleChild } from "./support/child_bundle.js";
+import { crashChild } from "./support/child_bundle.js";
 import { CRASH_DIM, crashTestSize, crashTestStore } from "./support/crash_store.js";
 import { randomUnitVectors } from "./support/random.js";
 import { NO_EMBEDDINGS } from "./support/vector_stores.js";
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-crash-"));
-let childScript = "";
-let cleanupChild = () => undefined as void;
-beforeAll(() => {
-  ({ script: childScript, cleanup: cleanupChild } = bundleChild("crash_child"));
-});
-afterAll(() => {
-  fs.rmSync(scratch, { recursive: true, force: true });
-  cleanupChild();
-});
-
-function runChild(dir: string, version: number, killAt: number) {
-  return spawnSync(process.execPath, [childScript, dir, String(version), String(killAt)], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-}
+const { scratch, run: runChild } = crashChild("crash_child", "two-stage-crash-");
 
 /** Loads `dir` and returns the version it holds, checking it is whole: every document, checksums verified. */
 async function loadedVersion(dir: string): Promise<number> {

@@ -1,35 +1,17 @@
 // Updating a saved index: kill -9 at every step of saving an update (a delete, 39 upserts and an add on a hybrid)
 // leaves the old or the new index whole, never a mix; `two-stage index --update` re-embeds only the files that
 // changed or were added and removes the documents of files that are gone.
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 
 import { Bm25Index, FaissVectorStore } from "../src/index.js";
 import { loadStage1, saveStage1 } from "../src/recall/stage1_folder.js";
-import { bundleChild } from "./support/child_bundle.js";
+import { crashChild } from "./support/child_bundle.js";
 import { cliRunner } from "./support/cli.js";
 import { TEST_CORPUS } from "./support/corpus.js";
 import { HASH_EMBEDDINGS, buildVersion, versionDocuments, versionIds } from "./support/update_store.js";
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "two-stage-update-"));
-let childScript = "";
-let cleanupChild = () => undefined as void;
-beforeAll(() => {
-  ({ script: childScript, cleanup: cleanupChild } = bundleChild("update_crash_child"));
-});
-afterAll(() => {
-  fs.rmSync(scratch, { recursive: true, force: true });
-  cleanupChild();
-});
-
-function runChild(dir: string, version: number, killAt: number) {
-  return spawnSync(process.execPath, [childScript, dir, String(version), String(killAt)], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-}
+const { scratch, run: runChild } = crashChild("update_crash_child", "two-stage-update-");
 
 /**
  * Loads `dir` and returns the version it holds, checking that it is one version whole: FAISS and BM25 hold exactly
