@@ -41,6 +41,27 @@ describe("faiss-node (real native code)", () => {
     }
   });
 
+  test("one call with all 20 queries (FAISS hands ≥ 20 to BLAS sgemm) gives each query's brute-force top-10", () => {
+    const got = index.search(Array.from(queries), K);
+    expect(got.labels).toHaveLength(QUERIES * K);
+    for (let q = 0; q < QUERIES; q++) {
+      const expected = bruteForceTopK(data, queries.subarray(q * DIM, (q + 1) * DIM), K);
+      expect(got.labels.slice(q * K, (q + 1) * K)).toEqual(expected.labels);
+      got.distances.slice(q * K, (q + 1) * K).forEach((score, i) => expect(score).toBeCloseTo(expected.scores[i], 5));
+    }
+  });
+
+  test("on Debian, faiss-node runs BLAS on OpenBLAS's OpenMP build (setup-faiss), not a second thread pool", () => {
+    const maps = fs.readFileSync("/proc/self/maps", "utf8");
+    const openblas = [...new Set(maps.split("\n").filter((line) => /libopenblas/.test(line)))].map((line) =>
+      line.trim().split(/\s+/).pop(),
+    );
+    expect(openblas.length).toBeGreaterThan(0);
+    if (fs.existsSync("/etc/debian_version")) {
+      for (const file of openblas) expect(file).toContain("/openblas-openmp/");
+    }
+  });
+
   test("write/read round trip gives identical results", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faiss-smoke-"));
     try {
