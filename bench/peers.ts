@@ -5,10 +5,11 @@
 // A peer that cannot run fails the run (exit 1), never a silent skip.
 //
 //   npm run bench:peers                      # small default (a few minutes on 2 idle cores)
-//   npm run bench:peers -- --full            # the sizes of issue 26 (50 rerank queries, whole corpus, 1M vectors)
+//   npm run bench:peers -- --full            # the sizes of issue 26 (50 rerank queries, whole corpus, 1M vectors,
+//                                            # all 300 SciFact queries end to end)
 //   npm run bench:peers -- --only rerank,bm25 --rerank-queries 4
 // Measured runs on a shared machine: flock /tmp/heavy.lock nice -n 5 npm run bench:peers
-// Setup: peers/setup_venv.sh onnx|ref|bm25s|faiss, peers/fetch_anserini.sh (see peers/README.md).
+// Setup: peers/setup_venv.sh onnx|ref|bm25s|faiss|langchain, peers/fetch_anserini.sh (see peers/README.md).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,12 +17,13 @@ import { parseArgs } from "node:util";
 
 import { compareBm25 } from "./peers_bm25.js";
 import { compareDense } from "./peers_dense.js";
+import { compareEndToEnd } from "./peers_e2e.js";
 import { compareEmbed, DEFAULT_EMBED_MODEL } from "./peers_embed.js";
 import { compareRerank, DEFAULT_RERANK_MODEL } from "./peers_rerank.js";
 import { rows, table } from "./peers_report.js";
 import { machineLine } from "./support.js";
 
-const SECTIONS = ["rerank", "bm25", "embed", "dense"] as const;
+const SECTIONS = ["rerank", "bm25", "embed", "dense", "e2e"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     "embed-rounds": { type: "string" },
     "dense-n": { type: "string" },
     "dense-queries": { type: "string" },
+    "e2e-queries": { type: "string" },
   },
 });
 const full = values.full;
@@ -91,6 +94,9 @@ try {
     for (const n of (values["dense-n"] ?? (full ? "100000,1000000" : "100000")).split(",").map(Number)) {
       await compareDense({ n, queries: num("dense-queries", 64, 128), rounds: 6, threads }, tmp);
     }
+  }
+  if (only.includes("e2e")) {
+    await compareEndToEnd({ queries: num("e2e-queries", 10, 300), threads }, tmp);
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -22,7 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-MODULES = {"rerank": "peer_rerank", "embed": "peer_embed", "bm25s": "peer_bm25s", "faiss": "peer_faiss"}
+MODULES = {
+    "rerank": "peer_rerank",
+    "embed": "peer_embed",
+    "bm25s": "peer_bm25s",
+    "faiss": "peer_faiss",
+    "langchain": "peer_langchain",
+}
 
 
 def main() -> None:

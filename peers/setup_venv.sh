@@ -4,6 +4,7 @@
 #   peers/setup_venv.sh onnx   -> $CACHE/venv-onnx  from peers/requirements-onnx.txt (no torch)
 #   peers/setup_venv.sh ort-current -> $CACHE/venv-ort-current (today's onnxruntime, for peers/ort_sensitivity.py)
 #   peers/setup_venv.sh bm25s  -> $CACHE/venv-bm25s (bm25s + PyStemmer), peers/setup_venv.sh faiss -> $CACHE/venv-faiss (faiss-cpu)
+#   peers/setup_venv.sh langchain -> $CACHE/venv-langchain (the LangChain Python pipeline of the end-to-end comparison; torch)
 # CACHE defaults to ~/.cache/two-stage-retriever/peers (override with TSR_PEERS_CACHE).
 # Idempotent: a stamp holding the requirements file's sha256 skips the install when nothing changed.
 set -euo pipefail
@@ -11,7 +12,7 @@ name="${1:-}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 req="$here/requirements-$name.txt"
 if [[ -z "$name" || ! -f "$req" ]]; then
-  echo "usage: $0 <ref|onnx|ort-current|bm25s|faiss>  (no requirements file '$req')" >&2
+  echo "usage: $0 <ref|onnx|ort-current|bm25s|faiss|langchain|clients>  (no requirements file '$req')" >&2
   exit 2
 fi
 cache="${TSR_PEERS_CACHE:-$HOME/.cache/two-stage-retriever/peers}"
