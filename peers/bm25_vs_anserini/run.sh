@@ -28,7 +28,7 @@ lucene() { "$java" -cp "$jar" "$here/LuceneSide.java" "$out" "$@"; }
 ts() { "$tsx" "$here/$1.ts" "$out" "${@:2}"; }
 
 cd "$repo"
-ts ours | tee "$out/findings.txt"               # queries.json, ours_run.json
+ts ours >"$out/findings.txt"                     # queries.json, ours_run.json
 lucene index >"$out/index.log" 2>&1
 lucene search 2>"$out/search.log"               # lucene_run.json
 lucene tokens 2>>"$out/search.log"              # lucene_tokens.json
