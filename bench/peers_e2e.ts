@@ -53,9 +53,11 @@ export async function compareEndToEnd(s: EndToEndSettings, tmp: string): Promise
     corpusFile,
     data.corpus.map((d) => JSON.stringify({ id: d.id, text: documentText(d) })).join("\n") + "\n",
   );
-  const queries = data.queries.slice(0, Math.min(s.queries, data.queries.length) + 1); // +1: a warm-up, never timed
+  const queries = data.queries.slice(0, Math.min(s.queries, data.queries.length));
+  // Both sides warm up on a query of their own (not a test query, so every test query is timed alike).
+  const warmUp = "Does vitamin D supplementation reduce the risk of fractures in older adults?";
   console.log(
-    `\n## End to end: SciFact (${data.corpus.length} docs), ${queries.length - 1} test queries, recallK ${RECALL_K}, topK ${TOP_K}; ` +
+    `\n## End to end: SciFact (${data.corpus.length} docs), ${queries.length} test queries, recallK ${RECALL_K}, topK ${TOP_K}; ` +
       `bge-small-en-v1.5 int8 + ms-marco-MiniLM-L-12-v2 int8 (the same files on both sides)`,
   );
   const peer = PeerProcess.python("langchain", { HF_HUB_OFFLINE: "1", TRANSFORMERS_OFFLINE: "1" });
@@ -99,31 +101,29 @@ export async function compareEndToEnd(s: EndToEndSettings, tmp: string): Promise
         `max lengths: embedder ${loaded.embedder_max_seq_length}, reranker ${loaded.reranker_max_length})`,
     );
     const retriever = ours;
-    const oursRun = async (q: number) => {
+    const oursRun = async (query: string) => {
       const t = performance.now();
-      const docs = await retriever.invoke(queries[q].text);
+      const docs = await retriever.invoke(query);
       return { ms: performance.now() - t, ids: docs.map((d) => String(d.metadata.id)) };
     };
-    const peerRun = (q: number) =>
-      peer.call<{ ms: number; ids: string[] }>("langchain.query", { query: queries[q].text });
-    const warm = queries.length - 1;
-    await oursRun(warm);
-    await peerRun(warm);
+    const peerRun = (query: string) => peer.call<{ ms: number; ids: string[] }>("langchain.query", { query });
+    await oursRun(warmUp);
+    await peerRun(warmUp);
     const ids = { ours: [] as string[][], peer: [] as string[][] };
     const values = await alternate(
-      queries.length - 1,
+      queries.length,
       async (q) => {
-        const r = await oursRun(q);
+        const r = await oursRun(queries[q].text);
         ids.ours[q] = r.ids;
         return r.ms;
       },
       async (q) => {
-        const r = await peerRun(q);
+        const r = await peerRun(queries[q].text);
         ids.peer[q] = r.ids;
         return r.ms;
       },
     );
-    const judged = queries.slice(0, -1);
+    const judged = queries;
     const ndcg = (side: "ours" | "peer") =>
       mean(judged.map((q, i) => ndcgAt(ids[side][i], data.qrels.get(q.id) ?? new Map(), TOP_K)));
     const sameTop10 = judged.filter((_, i) => ids.ours[i].join() === ids.peer[i].join()).length;
