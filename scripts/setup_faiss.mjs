@@ -10,6 +10,7 @@
 // Run `node scripts/setup_faiss.mjs --help` (or `npx two-stage setup-faiss --help`) for the options.
 
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -133,9 +134,16 @@ function faissNodeWorks(prefix) {
     "const i = new f.IndexFlatIP(2); i.add([1, 0, 0, 1]);",
     "const r = i.search([0, 1], 1);",
     "if (r.labels[0] !== 1) { console.error('faiss-node returned a wrong neighbour'); process.exit(3); }",
+    // Which OpenBLAS the dynamic loader picked (Linux): LD_LIBRARY_PATH, for one, comes before the binary's rpath.
+    "try { const m = require('fs').readFileSync('/proc/self/maps', 'utf8').split('\\n')",
+    ".map((l) => l.trim().split(/\\s+/).pop()).find((p) => /libopenblas/.test(p)); if (m) console.log(m); } catch {}",
   ].join(" ");
   const result = run(process.execPath, ["-e", probe], { cwd: prefix });
-  return { ok: result.ok, detail: result.stderr.trim().split("\n").slice(0, 3).join(" ") };
+  return {
+    ok: result.ok,
+    detail: result.stderr.trim().split("\n").slice(0, 3).join(" "),
+    openblas: result.stdout.trim() || undefined,
+  };
 }
 
 function cpuHasAvx2() {
@@ -236,16 +244,23 @@ function findOpenMpOpenBlas() {
 function runtimeOpenBlasDir(opts) {
   if (opts.openblasDir) return undefined; // an explicit --openblas-dir is used as given
   let dir = findOpenMpOpenBlas();
-  if (!dir && opts.apt && isDebianLike() && isRoot()) {
-    aptInstall(["libopenblas0-openmp"], opts);
+  let why = !isDebianLike() ? "not a Debian-like system" : !opts.apt ? "--no-apt" : !isRoot() ? "not root" : undefined;
+  if (!dir && !why) {
+    try {
+      aptInstall(["libopenblas0-openmp"], opts);
+    } catch (error) {
+      // A speed-up only: a setup that works without it must not fail for it (no network, a broken apt source).
+      why = `apt-get failed: ${String(error.message).split("\n")[0]}`;
+    }
     dir = findOpenMpOpenBlas();
   }
   if (!dir) {
     log(
-      "no OpenMP build of OpenBLAS found, so faiss-node will load the system's libopenblas.so.0. If that is the " +
-        "pthread build, searches of 20 or more queries in one call can be several times slower on a few cores; " +
-        "install it (Debian/Ubuntu: apt-get install libopenblas0-openmp) and run setup-faiss --force, or set " +
-        "OPENBLAS_NUM_THREADS=1.",
+      `no OpenMP build of OpenBLAS (looked for openblas-openmp/libopenblas.so.0 in ${multiarchDirs().join(", ")}; ` +
+        `not installed: ${why ?? "not found after installing"}), so faiss-node will load the system's ` +
+        "libopenblas.so.0. If that is the pthread build, a search of 20 or more queries in one call can be several " +
+        "times slower on a few cores. Install it (Debian/Ubuntu: sudo apt-get install libopenblas0-openmp) and " +
+        "run setup-faiss --force, or set OPENBLAS_NUM_THREADS=1.",
     );
   }
   return dir;
@@ -549,8 +564,12 @@ function writeBindingGyp(faissNodeDir, faiss) {
 
 function buildFaissNode(faissNodeDir, faiss, cacheRoot) {
   const fnVersion = JSON.parse(fs.readFileSync(path.join(faissNodeDir, "package.json"), "utf8")).version;
-  const blas = faiss.runtimeBlasDir ? "openblas-openmp" : "openblas";
-  const key = `faiss-node-${fnVersion}-faiss-${faiss.version}-${faiss.optLevel}-${faiss.arch}-napi6-${blas}`;
+  // The folders baked into the binary (link and rpath) are part of what was built.
+  const blas = createHash("sha256")
+    .update(JSON.stringify([faiss.openblasDir, faiss.runtimeBlasDir ?? null]))
+    .digest("hex")
+    .slice(0, 12);
+  const key = `faiss-node-${fnVersion}-faiss-${faiss.version}-${faiss.optLevel}-${faiss.arch}-napi6-blas-${blas}`;
   const cached = path.join(cacheRoot, key, "faiss-node.node");
   const target = path.join(faissNodeDir, "build", "Release", "faiss-node.node");
   if (fs.existsSync(cached) && fs.statSync(cached).mtimeMs >= fs.statSync(faiss.lib).mtimeMs) {
@@ -583,6 +602,13 @@ function setup(opts) {
   }
   if (before.ok && !opts.force) {
     log(`faiss-node already works in ${prefix}; nothing to do (use --force to rebuild).`);
+    const openmp = findOpenMpOpenBlas();
+    if (openmp && before.openblas && !before.openblas.startsWith(openmp)) {
+      log(
+        `note: it loads ${before.openblas}, not the OpenMP build in ${openmp}; a search of 20 or more queries in ` +
+          "one call can be several times slower. Run setup-faiss --force to link the OpenMP build.",
+      );
+    }
     return 0;
   }
   log(`faiss-node is not usable in ${prefix}${before.ok ? " (forced rebuild)" : ""}; building it from source.`);
@@ -602,10 +628,16 @@ function setup(opts) {
     throw new SetupError(`faiss-node was built but still does not load: ${after.detail}`);
   }
   log(
-    `faiss-node ready: faiss ${faiss.version}, ${optLevel} kernels, OpenBLAS ` +
-      `(${faiss.runtimeBlasDir ? `OpenMP build, ${faiss.runtimeBlasDir}` : "the system's libopenblas.so.0"}); ` +
+    `faiss-node ready: faiss ${faiss.version}, ${optLevel} kernels, OpenBLAS ${after.openblas ?? "(not seen)"}; ` +
       `${((Date.now() - started) / 1000).toFixed(1)} s in all.`,
   );
+  const expected = faiss.runtimeBlasDir ?? (opts.openblasDir ? faiss.openblasDir : undefined);
+  if (expected && after.openblas && !after.openblas.startsWith(expected)) {
+    log(
+      `warning: faiss-node was linked to load OpenBLAS from ${expected} but loads ${after.openblas}; ` +
+        "LD_LIBRARY_PATH (searched before the binary's rpath) is the likely cause.",
+    );
+  }
   return 0;
 }
 
