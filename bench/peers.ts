@@ -96,7 +96,7 @@ try {
     }
   }
   if (only.includes("e2e")) {
-    await compareEndToEnd({ queries: num("e2e-queries", 10, 300), threads }, tmp);
+    await compareEndToEnd({ queries: num("e2e-queries", 50, 300), threads }, tmp);
   }
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });

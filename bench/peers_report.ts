@@ -23,6 +23,8 @@ export interface Comparison {
   target?: number;
   /** Extra absolute figures for the line (e.g. docs/s, QPS). */
   extra?: string;
+  /** A second condition of the target besides the ratio (e.g. equal quality); the target is met only if it holds. */
+  also?: { holds: boolean; what: string };
 }
 
 export const rows: Comparison[] = [];
@@ -71,12 +73,15 @@ function fmt(value: number): string {
 
 function verdict(c: Comparison): string {
   if (c.target === undefined) return "(informative)";
+  if (c.also && !c.also.holds)
+    return `target ≤ ${c.target.toFixed(2)} and ${c.also.what}: MISSED (${c.also.what} does not hold)`;
+  const and = c.also ? ` and ${c.also.what}` : "";
   const ratio = ratioOf(c);
   const { low } = noiseOf(c);
-  if (ratio <= c.target) return `target ≤ ${c.target.toFixed(2)}: met`;
+  if (ratio <= c.target) return `target ≤ ${c.target.toFixed(2)}${and}: met`;
   // A quarter of the rounds or more met it: the miss is inside this run's noise, and still reported as a miss.
-  if (low <= c.target) return `target ≤ ${c.target.toFixed(2)}: MISSED (within this run's noise)`;
-  return `target ≤ ${c.target.toFixed(2)}: MISSED`;
+  if (low <= c.target) return `target ≤ ${c.target.toFixed(2)}${and}: MISSED (within this run's noise)`;
+  return `target ≤ ${c.target.toFixed(2)}${and}: MISSED`;
 }
 
 /** Records a comparison and prints its one line: `ratio <ours/peer>` with the absolute figures. */

@@ -32,12 +32,17 @@ def op_load(state: dict, msg: dict) -> dict:
 
     threads = int(msg["threads"])
     torch.set_num_threads(threads)
-    onnx = {"file_name": msg["onnx_file"]}
+    # The CPU provider named explicitly: sentence-transformers otherwise takes onnxruntime's first available provider
+    # (this wheel lists AzureExecutionProvider first).
+    onnx = {"file_name": msg["onnx_file"], "provider": "CPUExecutionProvider"}
+    # The same prefixes ours applies (bge-small-en-v1.5: its retrieval instruction on queries, nothing on passages).
+    query_kwargs = {"normalize_embeddings": True, "prompt": msg["query_prefix"]} if msg["query_prefix"] else {}
+    doc_kwargs = {"normalize_embeddings": True, "prompt": msg["document_prefix"]} if msg["document_prefix"] else {}
     embeddings = HuggingFaceEmbeddings(
         model_name=msg["embedder"],
         model_kwargs={"backend": "onnx", "device": "cpu", "model_kwargs": onnx},
-        encode_kwargs={"normalize_embeddings": True},
-        query_encode_kwargs={"normalize_embeddings": True, "prompt": msg["query_instruction"]},
+        encode_kwargs=doc_kwargs or {"normalize_embeddings": True},
+        query_encode_kwargs=query_kwargs or {"normalize_embeddings": True},
     )
     with open(msg["corpus"], encoding="utf8") as f:
         docs = [json.loads(line) for line in f]
@@ -55,6 +60,10 @@ def op_load(state: dict, msg: dict) -> dict:
     state["langchain"] = {"retriever": retriever}
     ce = reranker.client
     st = embeddings._client
+    sessions = {"embedder": st[0].auto_model, "reranker": ce.model}
+    for name, model in sessions.items():  # fail loudly unless each side runs exactly the file ours runs
+        if not str(model.path).endswith(msg["onnx_file"]) or model.session.get_providers()[0] != "CPUExecutionProvider":
+            raise RuntimeError(f"{name} loaded {model.path} on {model.session.get_providers()}, not {msg['onnx_file']} on CPU")
     return {
         "versions": {
             "langchain-core": langchain_core.__version__,
@@ -72,8 +81,8 @@ def op_load(state: dict, msg: dict) -> dict:
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "embedder_max_seq_length": st.max_seq_length,
         "reranker_max_length": ce.max_length,
-        "reranker_backend": f"{ce.backend} ({type(ce.model).__name__})",
-        "embedder_backend": f"{st.backend} ({type(st[0].auto_model).__name__})",
+        "reranker_backend": f"{ce.backend} ({type(ce.model).__name__}, {ce.model.path}, {ce.model.session.get_providers()})",
+        "embedder_backend": f"{st.backend} ({type(st[0].auto_model).__name__}, {st[0].auto_model.path})",
     }
 
 
