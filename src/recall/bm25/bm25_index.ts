@@ -535,7 +535,7 @@ export class Bm25Index implements RecallSource {
         }
         heapDocs[0] = d;
         heapScores[0] = score;
-        for (let i = 0; ; ) {
+        for (let i = 0; ;) {
           const l = 2 * i + 1;
           let m = i;
           if (l < size && worse(l, m)) m = l;
