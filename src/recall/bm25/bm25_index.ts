@@ -17,6 +17,7 @@ import { matchesFilter } from "../filtered_search.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "../recall_source.js";
 import { EnglishAnalyzer, type TextAnalyzer } from "./english_analyzer.js";
 import { quantizedLength } from "./small_float.js";
+import { TopKHeap } from "./top_k_heap.js";
 import { documentsFromTexts } from "../../documents/documents_from_texts.js";
 import { copyDocument, copyMetadata } from "../../documents/copy_document.js";
 import { documentsById } from "../../documents/documents_by_id.js";
@@ -503,62 +504,21 @@ export class Bm25Index implements RecallSource {
   private topKDense(k: number, filter: RecallFilter | undefined): { docs: Int32Array; scores: Float64Array } {
     const scores = this.scores;
     const n = this.documents.length;
-    const capacity = Math.min(k, n);
-    const heapDocs = new Int32Array(capacity); // min-heap: the root is the worst kept document
-    const heapScores = new Float64Array(capacity);
-    let size = 0;
+    const heap = new TopKHeap(Math.min(k, n));
     let floor = 0; // a document enters only above it: 0 (untouched documents score 0) until the heap is full
-    const worse = (i: number, j: number): boolean =>
-      heapScores[i] < heapScores[j] || (heapScores[i] === heapScores[j] && heapDocs[i] > heapDocs[j]);
-    const swap = (i: number, j: number): void => {
-      const d = heapDocs[i];
-      heapDocs[i] = heapDocs[j];
-      heapDocs[j] = d;
-      const s = heapScores[i];
-      heapScores[i] = heapScores[j];
-      heapScores[j] = s;
-    };
     try {
       for (let d = 0; d < n; d++) {
         const score = scores[d];
         scores[d] = 0;
-        if (score <= floor || !this.passes(d, filter)) continue;
-        if (size < capacity) {
-          let i = size++;
-          heapDocs[i] = d;
-          heapScores[i] = score;
-          for (let parent = (i - 1) >> 1; i > 0 && worse(i, parent); i = parent, parent = (i - 1) >> 1) {
-            swap(i, parent);
-          }
-          if (size === capacity) floor = heapScores[0];
-          continue;
-        }
-        heapDocs[0] = d;
-        heapScores[0] = score;
-        for (let i = 0; ;) {
-          const l = 2 * i + 1;
-          let m = i;
-          if (l < size && worse(l, m)) m = l;
-          if (l + 1 < size && worse(l + 1, m)) m = l + 1;
-          if (m === i) break;
-          swap(i, m);
-          i = m;
-        }
-        floor = heapScores[0];
+        if (score <= floor || (filter !== undefined && !this.passes(d, filter))) continue;
+        heap.push(d, score);
+        if (heap.full) floor = heap.worstScore;
       }
     } catch (error) {
       scores.fill(0); // a filter threw mid-pass: leave the score array clean for the next query
       throw error;
     }
-    const order = Array.from({ length: size }, (_, i) => i);
-    order.sort((a, b) => heapScores[b] - heapScores[a] || heapDocs[a] - heapDocs[b]);
-    const outDocs = new Int32Array(size);
-    const outScores = new Float64Array(size);
-    order.forEach((i, at) => {
-      outDocs[at] = heapDocs[i];
-      outScores[at] = heapScores[i];
-    });
-    return { docs: outDocs, scores: outScores };
+    return heap.drain();
   }
 
   /** Whether document `d` passes `filter` (a predicate sees a copy, never the stored document). */
@@ -574,47 +534,12 @@ export class Bm25Index implements RecallSource {
     filter: RecallFilter | undefined,
   ): { docs: Int32Array; scores: Float64Array } {
     const scores = this.scores;
-    const capacity = Math.min(k, touched.length);
-    const heap = new Int32Array(capacity); // min-heap: the root is the worst kept document
-    let size = 0;
-    const worse = (a: number, b: number): boolean => scores[a] < scores[b] || (scores[a] === scores[b] && a > b);
-    const passes = (d: number): boolean => this.passes(d, filter);
-    const siftDown = (from: number): void => {
-      let i = from;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < size && worse(heap[l], heap[m])) m = l;
-        if (r < size && worse(heap[r], heap[m])) m = r;
-        if (m === i) return;
-        const tmp = heap[i];
-        heap[i] = heap[m];
-        heap[m] = tmp;
-        i = m;
-      }
-    };
+    const heap = new TopKHeap(Math.min(k, touched.length));
     for (const d of touched) {
-      if (size < capacity) {
-        if (!passes(d)) continue;
-        let i = size++;
-        heap[i] = d;
-        while (i > 0) {
-          const parent = (i - 1) >> 1;
-          if (!worse(heap[i], heap[parent])) break;
-          const tmp = heap[i];
-          heap[i] = heap[parent];
-          heap[parent] = tmp;
-          i = parent;
-        }
-      } else if (size > 0 && worse(heap[0], d) && passes(d)) {
-        heap[0] = d;
-        siftDown(0);
-      }
+      const score = scores[d];
+      if (heap.admits(d, score) && (filter === undefined || this.passes(d, filter))) heap.push(d, score);
     }
-    const docs = heap.slice(0, size);
-    docs.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
-    return { docs, scores: Float64Array.from(docs, (d) => scores[d]) };
+    return heap.drain();
   }
 
   /**
