@@ -1,8 +1,8 @@
 // Where a BM25 query's time goes, ours only (no peers): `npx tsx bench/peers_bm25_profile.ts [docs] [rounds]`.
 // Builds the corpus `bench:peers --bm25-large <docs>` builds (scifact + cranfield + cisi + adi repeated with new ids;
 // 0 = SciFact alone), then times, query by query over all the collections' queries, `Bm25Index.search` (ranking
-// only) and `Bm25Index.recall` (Documents), and prints p50/p95 per round, the postings and touched documents per
-// query, and the index's memory. Run it under `node --cpu-prof` (via `npx tsx --cpu-prof …`) for a profile.
+// only) and `Bm25Index.recall` (Documents), and prints p50/p95 per round, with the postings count and bytes. For a
+// CPU profile: `node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/peers_bm25_profile.ts 100000 1`.
 import path from "node:path";
 
 import { Document } from "@langchain/core/documents";
