@@ -17,6 +17,7 @@ import { matchesFilter } from "../filtered_search.js";
 import type { RecallCandidate, RecallFilter, RecallSource } from "../recall_source.js";
 import { EnglishAnalyzer, type TextAnalyzer } from "./english_analyzer.js";
 import { quantizedLength } from "./small_float.js";
+import { TopKHeap } from "./top_k_heap.js";
 import { documentsFromTexts } from "../../documents/documents_from_texts.js";
 import { copyDocument, copyMetadata } from "../../documents/copy_document.js";
 import { documentsById } from "../../documents/documents_by_id.js";
@@ -47,6 +48,13 @@ export interface Bm25IndexParams {
    */
   luceneLengthQuantization?: boolean;
 }
+
+/**
+ * A query whose postings number at least this fraction of the documents is ranked densely (no touched list, one
+ * pass over the score array). The crossover measured on a 100k-document corpus with one-term queries: the touched
+ * list was faster up to ~6 % of the documents, on par at ~12 %, the dense pass ~2× faster at 25 %.
+ */
+const DENSE_POSTINGS_FRACTION = 1 / 8;
 
 /** A growable Uint32Array. */
 class U32Buffer {
@@ -105,8 +113,12 @@ function checkEqualityFilter(filter: Record<string, unknown>): void {
  * `dl` over those `N` documents. (Lucene ≥ 8 drops the constant `k1 + 1` factor; so do we: rankings are the same.)
  *
  * Postings are compact typed arrays (per term: document numbers `Uint32`, term frequencies `Uint16`, or `Uint32`
- * once a frequency passes 65,535). A query touches only the postings of its terms, keeps the best `k` in a heap,
- * and breaks score ties by insertion order. Only documents sharing at least one term with the query are returned.
+ * once a frequency passes 65,535). A query reads only the postings of its terms, summing each document's score in
+ * one reused Float64 array (no per-posting precomputation: nothing to redo when `avgdl` changes with an add or a
+ * delete), keeps the best `k` in a heap, and breaks score ties by insertion order. A query whose postings number at
+ * least 1/8 of the documents is selected by one pass over that array in document order instead of a list of the
+ * documents it touched; the scores and order are the same either way. Only documents sharing at least one term with
+ * the query are returned.
  *
  * @example
  * ```ts
@@ -422,11 +434,28 @@ export class Bm25Index implements RecallSource {
       );
     }
     if (filter !== undefined && typeof filter === "object") checkEqualityFilter(filter);
-    return this.search(query, k, filter).map(([d, score]) => ({ document: this.toDocument(d), score }));
+    const { docs, scores } = this.rank(query, k, filter);
+    const out: RecallCandidate[] = new Array(docs.length);
+    for (let i = 0; i < docs.length; i++) out[i] = { document: this.toDocument(docs[i]), score: scores[i] };
+    return out;
   }
 
   /** The same ranking as {@link recall}, as `[document number, score]` pairs (benchmarks, tests). */
   search(query: string, k: number, filter?: RecallFilter): [number, number][] {
+    const { docs, scores } = this.rank(query, k, filter);
+    const out: [number, number][] = new Array(docs.length);
+    for (let i = 0; i < docs.length; i++) out[i] = [docs[i], scores[i]];
+    return out;
+  }
+
+  /**
+   * The ranking itself: every posting of the query's terms adds `weight · tf / (tf + norm[d])` to its document's
+   * score (Float64, in query-term order, so equal inputs give bit-identical scores), then the best `k` are selected.
+   * Two ways, same result: when the query's postings reach {@link DENSE_POSTINGS_FRACTION} of the documents (half
+   * of a 100k corpus for a typical query), no list of touched documents is kept and one pass over the score array in
+   * document order selects them ({@link topKDense}); below it, a list of touched documents and a heap over it.
+   */
+  private rank(query: string, k: number, filter: RecallFilter | undefined): { docs: Int32Array; scores: Float64Array } {
     this.refresh();
     const queryTerms = new Map<number, number>();
     for (const token of this.analyzer.analyze(query)) {
@@ -434,24 +463,37 @@ export class Bm25Index implements RecallSource {
       if (term !== undefined) queryTerms.set(term, (queryTerms.get(term) ?? 0) + 1);
     }
     const scores = this.scores;
-    const touched: number[] = [];
     const N = this.docCount;
+    const offsets = this.offsets;
+    const docs = this.postingDocs;
+    const tfs = this.postingTfs;
+    const norms = this.docNorms;
+    let postings = 0;
+    for (const term of queryTerms.keys()) postings += offsets[term + 1] - offsets[term];
+    const dense = postings >= this.documents.length * DENSE_POSTINGS_FRACTION;
+    const touched: number[] = [];
     for (const [term, count] of queryTerms) {
-      const from = this.offsets[term];
-      const to = this.offsets[term + 1];
+      const from = offsets[term];
+      const to = offsets[term + 1];
       const df = to - from;
       if (df === 0) continue;
       const weight = count * Math.log(1 + (N - df + 0.5) / (df + 0.5));
-      const docs = this.postingDocs;
-      const tfs = this.postingTfs;
-      const norms = this.docNorms;
-      for (let p = from; p < to; p++) {
-        const d = docs[p];
-        const tf = tfs[p];
-        if (scores[d] === 0) touched.push(d);
-        scores[d] += (weight * tf) / (tf + norms[d]);
+      if (dense) {
+        for (let p = from; p < to; p++) {
+          const d = docs[p];
+          const tf = tfs[p];
+          scores[d] += (weight * tf) / (tf + norms[d]);
+        }
+      } else {
+        for (let p = from; p < to; p++) {
+          const d = docs[p];
+          const tf = tfs[p];
+          if (scores[d] === 0) touched.push(d);
+          scores[d] += (weight * tf) / (tf + norms[d]);
+        }
       }
     }
+    if (dense) return this.topKDense(k, filter);
     try {
       return this.topK(touched, k, filter);
     } finally {
@@ -459,53 +501,50 @@ export class Bm25Index implements RecallSource {
     }
   }
 
-  /** Heap selection of the best `k` touched documents that pass `filter`; ties go to the earlier document. */
-  private topK(touched: number[], k: number, filter: RecallFilter | undefined): [number, number][] {
+  /**
+   * The best `k` documents that pass `filter`, by one pass over the whole score array in document order, zeroing it
+   * as it goes. A later document enters only with a score strictly above the worst kept one, which is the tie rule
+   * (the earlier document wins) without comparing document numbers; most documents cost one comparison.
+   */
+  private topKDense(k: number, filter: RecallFilter | undefined): { docs: Int32Array; scores: Float64Array } {
     const scores = this.scores;
-    const capacity = Math.min(k, touched.length);
-    const heap = new Int32Array(capacity); // min-heap: the root is the worst kept document
-    let size = 0;
-    const worse = (a: number, b: number): boolean => scores[a] < scores[b] || (scores[a] === scores[b] && a > b);
-    const passes = (d: number): boolean => {
-      if (filter === undefined) return true;
-      return matchesFilter(filter, typeof filter === "function" ? this.toDocument(d) : this.documents[d]);
-    };
-    const siftDown = (from: number): void => {
-      let i = from;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < size && worse(heap[l], heap[m])) m = l;
-        if (r < size && worse(heap[r], heap[m])) m = r;
-        if (m === i) return;
-        const tmp = heap[i];
-        heap[i] = heap[m];
-        heap[m] = tmp;
-        i = m;
+    const n = this.documents.length;
+    const heap = new TopKHeap(Math.min(k, n));
+    let floor = 0; // a document enters only above it: 0 (untouched documents score 0) until the heap is full
+    try {
+      for (let d = 0; d < n; d++) {
+        const score = scores[d];
+        scores[d] = 0;
+        if (score <= floor || (filter !== undefined && !this.passes(d, filter))) continue;
+        heap.push(d, score);
+        if (heap.full) floor = heap.worstScore;
       }
-    };
-    for (const d of touched) {
-      if (size < capacity) {
-        if (!passes(d)) continue;
-        let i = size++;
-        heap[i] = d;
-        while (i > 0) {
-          const parent = (i - 1) >> 1;
-          if (!worse(heap[i], heap[parent])) break;
-          const tmp = heap[i];
-          heap[i] = heap[parent];
-          heap[parent] = tmp;
-          i = parent;
-        }
-      } else if (size > 0 && worse(heap[0], d) && passes(d)) {
-        heap[0] = d;
-        siftDown(0);
-      }
+    } catch (error) {
+      scores.fill(0); // a filter threw mid-pass: leave the score array clean for the next query
+      throw error;
     }
-    const out = Array.from(heap.subarray(0, size));
-    out.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
-    return out.map((d) => [d, scores[d]]);
+    return heap.drain();
+  }
+
+  /** Whether document `d` passes `filter` (a predicate sees a copy, never the stored document). */
+  private passes(d: number, filter: RecallFilter | undefined): boolean {
+    if (filter === undefined) return true;
+    return matchesFilter(filter, typeof filter === "function" ? this.toDocument(d) : this.documents[d]);
+  }
+
+  /** Heap selection of the best `k` touched documents that pass `filter`; ties go to the earlier document. */
+  private topK(
+    touched: number[],
+    k: number,
+    filter: RecallFilter | undefined,
+  ): { docs: Int32Array; scores: Float64Array } {
+    const scores = this.scores;
+    const heap = new TopKHeap(Math.min(k, touched.length));
+    for (const d of touched) {
+      const score = scores[d];
+      if (heap.admits(d, score) && (filter === undefined || this.passes(d, filter))) heap.push(d, score);
+    }
+    return heap.drain();
   }
 
   /**
