@@ -72,7 +72,14 @@ export async function compareDense(s: DenseSettings, tmp: string): Promise<void>
     }
     const queryOf = (i: number) => Array.from(queries.subarray(i * DIM, (i + 1) * DIM));
     const blas = process.env.OPENBLAS_NUM_THREADS;
-    const threads = `FAISS 1.7.3 OpenMP ${process.env.OMP_NUM_THREADS ?? `default (${os.cpus().length} here)`}, Debian OpenBLAS (pthread) ${blas ? `OPENBLAS_NUM_THREADS=${blas}` : `default (${os.cpus().length} threads)`}`;
+    // The OpenBLAS the loader really mapped: setup-faiss links the OpenMP build where there is one.
+    const openblas =
+      fs
+        .readFileSync("/proc/self/maps", "utf8")
+        .split("\n")
+        .map((line) => line.trim().split(/\s+/).pop() ?? "")
+        .find((file) => /libopenblas/.test(file)) ?? "no shared OpenBLAS";
+    const threads = `FAISS 1.7.3 OpenMP ${process.env.OMP_NUM_THREADS ?? `default (${os.cpus().length} here)`}, OpenBLAS ${openblas}${blas ? ` OPENBLAS_NUM_THREADS=${blas}` : ""}`;
     const peerLabel = `faiss-cpu ${info.faiss}`;
     const peerThreads = `OpenMP ${info.omp_threads}, its bundled OpenBLAS${blas ? ` OPENBLAS_NUM_THREADS=${blas}` : ""}`;
 
